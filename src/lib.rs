@@ -1,0 +1,3 @@
+//! slth: certified strong lottery tickets.
+pub mod numbers;
+pub mod sampler;

@@ -1,0 +1,299 @@
+//! The random network g: any single weight from (seed, stream, index) (spec section 3).
+//!
+//! `sample(seed, stream, index)` reads the u64 `r = w[2 index] + 2^32 w[2 index + 1]` of the
+//! ChaCha20 keystream (key = seed, 64-bit block counter, 64-bit stream id) and maps its top
+//! 53 bits u to the odd multiple `(2u + 1 - 2^53) / 2^53` of 2^-53 in (-1, 1).
+//! Nothing is materialized: a weight costs one ChaCha20 block (8 weights share a block).
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use std::fmt;
+
+/// 2^53: the denominator of every weight of g.
+pub const WEIGHT_SCALE: i64 = 1 << 53;
+
+/// The 32-byte ChaCha20 key g is drawn from.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Seed(pub [u8; 32]);
+
+impl fmt::Debug for Seed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Seed({})", self.to_hex())
+    }
+}
+
+impl Seed {
+    /// The key of a command-line seed N: N little-endian in the first 8 bytes, then zeros.
+    pub fn from_u64(n: u64) -> Seed {
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&n.to_le_bytes());
+        Seed(key)
+    }
+
+    /// Parses exactly 64 hexadecimal digits (either case).
+    pub fn from_hex(text: &str) -> Result<Seed, String> {
+        if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "seed must be 64 hexadecimal digits, got {:?}",
+                crate::numbers::abbreviate(text)
+            ));
+        }
+        let mut key = [0u8; 32];
+        for (i, byte) in key.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+        }
+        Ok(Seed(key))
+    }
+
+    /// A command-line seed: a decimal u64, or 64 hex digits.
+    pub fn parse_cli(text: &str) -> Result<Seed, String> {
+        if text.len() == 64 {
+            return Seed::from_hex(text);
+        }
+        text.parse::<u64>().map(Seed::from_u64).map_err(|_| {
+            format!(
+                "seed must be an unsigned 64-bit integer or 64 hexadecimal digits, got {:?}",
+                crate::numbers::abbreviate(text)
+            )
+        })
+    }
+
+    /// Lowercase hex, as written in certificates.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The stream of U_i (block i counts from 1).
+pub fn hidden_stream(block: usize) -> u64 {
+    2 * (block as u64 - 1)
+}
+
+/// The stream of V_i (block i counts from 1).
+pub fn output_stream(block: usize) -> u64 {
+    2 * (block as u64 - 1) + 1
+}
+
+/// Position of a weight in its stream; None when it lies beyond the 2^64 blocks of ChaCha20.
+///
+/// U_i[j][t] has index j * n_{i-1} + t and V_i[m][j] has index j * n_i + m.
+pub fn weight_index(row_major: u64, width: u64, column: u64) -> Option<u64> {
+    let index = (row_major as u128) * (width as u128) + column as u128;
+    // 8 weights per 64-byte block and a 64-bit block counter: index < 2^67; u64 covers
+    // everything a certificate can address with u64 dimensions.
+    u64::try_from(index).ok()
+}
+
+const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
+
+#[inline(always)]
+fn quarter_round(s: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
+    s[a] = s[a].wrapping_add(s[b]);
+    s[d] = (s[d] ^ s[a]).rotate_left(16);
+    s[c] = s[c].wrapping_add(s[d]);
+    s[b] = (s[b] ^ s[c]).rotate_left(12);
+    s[a] = s[a].wrapping_add(s[b]);
+    s[d] = (s[d] ^ s[a]).rotate_left(8);
+    s[c] = s[c].wrapping_add(s[d]);
+    s[b] = (s[b] ^ s[c]).rotate_left(7);
+}
+
+/// One ChaCha20 block (Bernstein's layout: words 12-13 counter, 14-15 stream, low first).
+pub fn chacha20_block(key: &[u8; 32], counter: u64, stream: u64) -> [u32; 16] {
+    let mut input = [0u32; 16];
+    input[..4].copy_from_slice(&SIGMA);
+    for i in 0..8 {
+        input[4 + i] = u32::from_le_bytes([
+            key[4 * i],
+            key[4 * i + 1],
+            key[4 * i + 2],
+            key[4 * i + 3],
+        ]);
+    }
+    input[12] = counter as u32;
+    input[13] = (counter >> 32) as u32;
+    input[14] = stream as u32;
+    input[15] = (stream >> 32) as u32;
+    let mut s = input;
+    for _ in 0..10 {
+        quarter_round(&mut s, 0, 4, 8, 12);
+        quarter_round(&mut s, 1, 5, 9, 13);
+        quarter_round(&mut s, 2, 6, 10, 14);
+        quarter_round(&mut s, 3, 7, 11, 15);
+        quarter_round(&mut s, 0, 5, 10, 15);
+        quarter_round(&mut s, 1, 6, 11, 12);
+        quarter_round(&mut s, 2, 7, 8, 13);
+        quarter_round(&mut s, 3, 4, 9, 14);
+    }
+    for (out, inp) in s.iter_mut().zip(input.iter()) {
+        *out = out.wrapping_add(*inp);
+    }
+    s
+}
+
+/// The raw u64 `r` of spec section 3 step 3.
+pub fn raw(seed: &Seed, stream: u64, index: u64) -> u64 {
+    let block = chacha20_block(&seed.0, index / 8, stream);
+    let at = 2 * (index % 8) as usize;
+    block[at] as u64 | ((block[at + 1] as u64) << 32)
+}
+
+/// The numerator over 2^53 of the weight with raw value r: 2 floor(r / 2^11) + 1 - 2^53.
+#[inline]
+pub fn numerator_of_raw(r: u64) -> i64 {
+    2 * (r >> 11) as i64 + 1 - WEIGHT_SCALE
+}
+
+/// The weight at (stream, index) as its numerator over 2^53 (odd, |n| < 2^53).
+pub fn sample_numerator(seed: &Seed, stream: u64, index: u64) -> i64 {
+    numerator_of_raw(raw(seed, stream, index))
+}
+
+/// The weight as an f64 (exact: every weight is representable).
+pub fn sample_f64(seed: &Seed, stream: u64, index: u64) -> f64 {
+    sample_numerator(seed, stream, index) as f64 / WEIGHT_SCALE as f64
+}
+
+/// The weight as an exact rational.
+pub fn sample_exact(seed: &Seed, stream: u64, index: u64) -> BigRational {
+    BigRational::new(
+        BigInt::from(sample_numerator(seed, stream, index)),
+        BigInt::from(WEIGHT_SCALE),
+    )
+}
+
+/// Sequential reader of one stream that computes each ChaCha20 block once.
+///
+/// Reading indices in increasing order (as the constructions do) costs one block per 8
+/// weights; any jump is allowed.
+pub struct StreamReader {
+    seed: Seed,
+    stream: u64,
+    block_number: u64,
+    block: [u32; 16],
+}
+
+impl StreamReader {
+    pub fn new(seed: Seed, stream: u64) -> StreamReader {
+        StreamReader {
+            seed,
+            stream,
+            block_number: 0,
+            block: chacha20_block(&seed.0, 0, stream),
+        }
+    }
+
+    /// The numerator over 2^53 of the weight at `index`.
+    #[inline]
+    pub fn numerator(&mut self, index: u64) -> i64 {
+        let wanted = index / 8;
+        if wanted != self.block_number {
+            self.block = chacha20_block(&self.seed.0, wanted, self.stream);
+            self.block_number = wanted;
+        }
+        let at = 2 * (index % 8) as usize;
+        numerator_of_raw(self.block[at] as u64 | ((self.block[at + 1] as u64) << 32))
+    }
+
+    /// The weight at `index` as an f64 (exact).
+    #[inline]
+    pub fn value(&mut self, index: u64) -> f64 {
+        self.numerator(index) as f64 / WEIGHT_SCALE as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::ChaCha20Rng;
+    use rand_chacha::rand_core::{Rng, SeedableRng};
+
+    fn vector_key() -> Seed {
+        let mut key = [0u8; 32];
+        for (i, b) in key.iter_mut().enumerate() {
+            *b = ((7 * i + 3) % 256) as u8;
+        }
+        Seed(key)
+    }
+
+    /// The test vectors of spec section 3 (r and the value's numerator over 2^53).
+    const SPEC_VECTORS: [(u64, u64, u64, i64); 6] = [
+        (0, 0, 1923361524001297530, -7128916516458475),
+        (0, 1, 6612263058979633945, -2549911111206193),
+        (0, 8, 34058864819009500, -8973938644566179),
+        (1, 0, 3545465468947637988, -5544830632721815),
+        (3, 12345, 8780681911547434067, -432314575495451),
+        (5, 1 << 40, 18389034165420613691, 8950841922427577),
+    ];
+
+    #[test]
+    fn spec_test_vectors() {
+        let seed = vector_key();
+        for (stream, index, r, numerator) in SPEC_VECTORS {
+            assert_eq!(raw(&seed, stream, index), r, "r at stream {stream} index {index}");
+            assert_eq!(sample_numerator(&seed, stream, index), numerator);
+        }
+    }
+
+    #[test]
+    fn seed_42_vectors() {
+        let seed = Seed::parse_cli("42").unwrap();
+        assert_eq!(
+            seed.to_hex(),
+            "2a00000000000000000000000000000000000000000000000000000000000000"
+        );
+        let first = crate::numbers::format_rational(&sample_exact(&seed, 0, 0));
+        assert_eq!(first, "-1485704009238179/9007199254740992");
+        let second = crate::numbers::format_rational(&sample_exact(&seed, 1, 0));
+        assert_eq!(second, "2530848373222757/9007199254740992");
+    }
+
+    #[test]
+    fn own_block_function_matches_rand_chacha() {
+        let seed = vector_key();
+        for (stream, index) in [(0u64, 0u64), (2, 7), (2, 8), (9, 1 << 33), (u64::MAX, 77)] {
+            let mut rng = ChaCha20Rng::from_seed(seed.0);
+            rng.set_stream(stream);
+            rng.set_word_pos(2 * index as u128);
+            assert_eq!(rng.next_u64(), raw(&seed, stream, index));
+        }
+    }
+
+    #[test]
+    fn reader_matches_random_access() {
+        let seed = Seed::from_u64(7);
+        let mut reader = StreamReader::new(seed, 3);
+        for index in [0u64, 1, 7, 8, 100, 5, 1 << 20, 2] {
+            assert_eq!(reader.numerator(index), sample_numerator(&seed, 3, index));
+        }
+    }
+
+    #[test]
+    fn values_are_odd_multiples_inside_the_interval() {
+        assert_eq!(numerator_of_raw(0), 1 - WEIGHT_SCALE);
+        assert_eq!(numerator_of_raw(u64::MAX), WEIGHT_SCALE - 1);
+        let seed = Seed::from_u64(1);
+        for index in 0..64 {
+            let n = sample_numerator(&seed, 0, index);
+            assert!(n % 2 != 0 && n.abs() < WEIGHT_SCALE);
+            assert_eq!(sample_f64(&seed, 0, index) * WEIGHT_SCALE as f64, n as f64);
+        }
+    }
+
+    #[test]
+    fn seeds_parse_and_reject() {
+        assert_eq!(Seed::parse_cli("0").unwrap(), Seed([0; 32]));
+        assert!(Seed::parse_cli("-1").is_err());
+        assert!(Seed::parse_cli("18446744073709551616").is_err());
+        assert!(Seed::from_hex(&"g".repeat(64)).is_err());
+        assert!(Seed::from_hex("2a").is_err());
+        let hex = "ff".repeat(32);
+        assert_eq!(Seed::parse_cli(&hex).unwrap(), Seed([255; 32]));
+    }
+
+    #[test]
+    fn index_overflow_is_detected() {
+        assert_eq!(weight_index(3, 4, 2), Some(14));
+        assert_eq!(weight_index(1 << 60, 1 << 10, 0), None);
+    }
+}
