@@ -33,7 +33,10 @@ impl fmt::Display for NumberError {
         match self {
             NumberError::Empty => write!(f, "empty number"),
             NumberError::TooLong { chars, limit } => {
-                write!(f, "number text of {chars} characters exceeds the limit of {limit}")
+                write!(
+                    f,
+                    "number text of {chars} characters exceeds the limit of {limit}"
+                )
             }
             NumberError::Malformed(text) => {
                 write!(f, "malformed rational {:?}", abbreviate(text))
@@ -280,6 +283,28 @@ pub fn lcm(a: &BigInt, b: &BigInt) -> BigInt {
     a.lcm(b)
 }
 
+/// Sum of x^2 over `values`, exactly.
+///
+/// Values that share a denominator q are summed as integers (sum p^2) / q^2, so a dyadic
+/// matrix costs one big division at the end instead of a gcd per term.
+pub fn sum_of_squares<'a>(values: impl IntoIterator<Item = &'a BigRational>) -> BigRational {
+    let mut by_denominator: std::collections::HashMap<BigInt, BigInt> =
+        std::collections::HashMap::new();
+    for x in values {
+        if x.is_zero() {
+            continue;
+        }
+        let square = x.numer() * x.numer();
+        *by_denominator.entry(x.denom().clone()).or_default() += square;
+    }
+    let mut groups: Vec<(BigInt, BigInt)> = by_denominator.into_iter().collect();
+    groups.sort(); // a fixed order keeps the work deterministic
+    groups
+        .into_iter()
+        .map(|(q, sum)| BigRational::new(sum, &q * &q))
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,9 +386,19 @@ mod tests {
             let r = sqrt_upper(&s, 6);
             assert!(&r * &r >= s);
             let below = &r - decimal_unit(&r, 6);
-            assert!(&below * &below < s, "sqrt_upper({n}/{d}) = {r} is not the smallest");
+            assert!(
+                &below * &below < s,
+                "sqrt_upper({n}/{d}) = {r} is not the smallest"
+            );
         }
         assert_eq!(sqrt_upper(&q(49, 100), 6), q(7, 10));
+    }
+
+    #[test]
+    fn sum_of_squares_matches_the_naive_sum() {
+        let values = [q(1, 2), q(-1, 3), q(3, 4), q(0, 1), q(5, 6), q(-1, 2)];
+        let naive: BigRational = values.iter().map(|x| x * x).sum();
+        assert_eq!(sum_of_squares(values.iter()), naive);
     }
 
     #[test]

@@ -1,0 +1,412 @@
+//! Target networks (spec section 2): exact weights, evaluation, network files.
+//!
+//! `a_0 = x, a_i = act_i(W_i a_{i-1}), f(x) = a_l`, no biases; every layer is ReLU except
+//! that the last may be linear.
+
+use crate::certificate::{LayerJson, Rational, TargetJson};
+use crate::numbers::{format_rational, parse_rational, rational_to_f64};
+use num_rational::BigRational;
+use num_traits::{Signed, Zero};
+use serde_json::Value;
+
+pub const NETWORK_FORMAT_NAME: &str = "slth-network";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    Relu,
+    Linear,
+}
+
+impl Activation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::Linear => "linear",
+        }
+    }
+
+    /// The activation of a layer's name; `linear` only where `last` is true.
+    pub fn parse(name: &str, last: bool) -> Result<Activation, String> {
+        match name {
+            "relu" => Ok(Activation::Relu),
+            "linear" if last => Ok(Activation::Linear),
+            "linear" => Err("activation \"linear\" is allowed only on the last layer".into()),
+            other => Err(format!(
+                "activation {:?} is not supported (\"relu\", or \"linear\" on the last layer)",
+                crate::numbers::abbreviate(other)
+            )),
+        }
+    }
+}
+
+/// One layer: `weights[m][t]` is W[m][t] (n_i rows of n_{i-1} entries).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layer {
+    pub weights: Vec<Vec<BigRational>>,
+    pub activation: Activation,
+}
+
+impl Layer {
+    pub fn outputs(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Sum of W[m][t]^2 (the squared Frobenius norm).
+    pub fn frobenius_squared(&self) -> BigRational {
+        crate::numbers::sum_of_squares(self.weights.iter().flatten())
+    }
+
+    /// The weights as f64 (nearest, not exact).
+    pub fn weights_f64(&self) -> Vec<Vec<f64>> {
+        self.weights
+            .iter()
+            .map(|row| row.iter().map(rational_to_f64).collect())
+            .collect()
+    }
+}
+
+/// A ReLU network with exact rational weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    pub input_dim: usize,
+    pub layers: Vec<Layer>,
+}
+
+impl Network {
+    /// n_0, n_1, ..., n_l.
+    pub fn dims(&self) -> Vec<usize> {
+        let mut dims = vec![self.input_dim];
+        dims.extend(self.layers.iter().map(Layer::outputs));
+        dims
+    }
+
+    /// Number of weights of f: sum n_i n_{i-1}.
+    pub fn weight_count(&self) -> usize {
+        let dims = self.dims();
+        dims.windows(2).map(|w| w[0] * w[1]).sum()
+    }
+
+    /// f(x) exactly.
+    pub fn eval_exact(&self, x: &[BigRational]) -> Vec<BigRational> {
+        let mut a = x.to_vec();
+        for layer in &self.layers {
+            a = layer
+                .weights
+                .iter()
+                .map(|row| {
+                    let z: BigRational = row
+                        .iter()
+                        .zip(&a)
+                        .filter(|(w, y)| !w.is_zero() && !y.is_zero())
+                        .map(|(w, y)| w * y)
+                        .sum();
+                    activate(layer.activation, z)
+                })
+                .collect();
+        }
+        a
+    }
+
+    /// f(x) in f64 (rounded; for searching and reporting only).
+    pub fn eval_f64(&self, x: &[f64]) -> Vec<f64> {
+        let mut a = x.to_vec();
+        for layer in &self.layers {
+            a = layer
+                .weights
+                .iter()
+                .map(|row| {
+                    let z: f64 = row
+                        .iter()
+                        .zip(&a)
+                        .map(|(w, y)| rational_to_f64(w) * y)
+                        .sum();
+                    match layer.activation {
+                        Activation::Relu => z.max(0.0),
+                        Activation::Linear => z,
+                    }
+                })
+                .collect();
+        }
+        a
+    }
+
+    /// Checks the shape: at least one layer, rows of n_{i-1} entries, activations.
+    pub fn check(&self) -> Result<(), String> {
+        if self.layers.is_empty() {
+            return Err("network has no layers".into());
+        }
+        let mut width = self.input_dim;
+        for (i, layer) in self.layers.iter().enumerate() {
+            for (m, row) in layer.weights.iter().enumerate() {
+                if row.len() != width {
+                    return Err(format!(
+                        "layers[{i}].weights[{m}]: row has {} entries, expected {width}",
+                        row.len()
+                    ));
+                }
+            }
+            if layer.activation == Activation::Linear && i + 1 != self.layers.len() {
+                return Err(format!(
+                    "layers[{i}].activation: \"linear\" is allowed only on the last layer"
+                ));
+            }
+            width = layer.outputs();
+        }
+        Ok(())
+    }
+
+    /// The target as it is written inside a certificate (string weights).
+    pub fn to_target_json(&self) -> TargetJson {
+        TargetJson {
+            input_dim: self.input_dim as u64,
+            layers: self
+                .layers
+                .iter()
+                .map(|layer| LayerJson {
+                    weights: layer
+                        .weights
+                        .iter()
+                        .map(|row| row.iter().map(|w| Rational(format_rational(w))).collect())
+                        .collect(),
+                    activation: layer.activation.name().to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Reads the target of a certificate (string weights only).
+    pub fn from_target_json(target: &TargetJson) -> Result<Network, String> {
+        let input_dim = usize::try_from(target.input_dim)
+            .map_err(|_| format!("target.input_dim: {} is too large", target.input_dim))?;
+        let count = target.layers.len();
+        let mut layers = Vec::with_capacity(count);
+        for (i, layer) in target.layers.iter().enumerate() {
+            let activation = Activation::parse(&layer.activation, i + 1 == count)
+                .map_err(|e| format!("target.layers[{i}].activation: {e}"))?;
+            let mut weights = Vec::with_capacity(layer.weights.len());
+            for (m, row) in layer.weights.iter().enumerate() {
+                let mut parsed = Vec::with_capacity(row.len());
+                for (t, w) in row.iter().enumerate() {
+                    parsed.push(
+                        parse_rational(&w.0)
+                            .map_err(|e| format!("target.layers[{i}].weights[{m}][{t}]: {e}"))?,
+                    );
+                }
+                weights.push(parsed);
+            }
+            layers.push(Layer {
+                weights,
+                activation,
+            });
+        }
+        let network = Network { input_dim, layers };
+        network.check().map_err(|e| format!("target.{e}"))?;
+        Ok(network)
+    }
+
+    /// Parses a standalone network file; JSON numbers are read as the exact value of their text.
+    ///
+    /// `{"format": "slth-network", "version": 1, "input_dim": d, "layers": [...]}`, where
+    /// `format` and `version` may be omitted and weights may be strings or JSON numbers.
+    pub fn from_json_text(text: &str) -> Result<Network, String> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+        let object = value
+            .as_object()
+            .ok_or("a network file is a JSON object with input_dim and layers")?;
+        for key in object.keys() {
+            if !matches!(key.as_str(), "format" | "version" | "input_dim" | "layers") {
+                return Err(format!("unknown field {key:?}"));
+            }
+        }
+        if let Some(format) = object.get("format") {
+            if format.as_str() != Some(NETWORK_FORMAT_NAME) {
+                return Err(format!(
+                    "format: expected \"{NETWORK_FORMAT_NAME}\", got {format}"
+                ));
+            }
+        }
+        if let Some(version) = object.get("version") {
+            if version.as_u64() != Some(1) {
+                return Err(format!("version: expected 1, got {version}"));
+            }
+        }
+        let input_dim = object
+            .get("input_dim")
+            .ok_or("missing field input_dim")?
+            .as_u64()
+            .and_then(|d| usize::try_from(d).ok())
+            .ok_or("input_dim: expected a non-negative integer")?;
+        let layers_json = object
+            .get("layers")
+            .ok_or("missing field layers")?
+            .as_array()
+            .ok_or("layers: expected an array")?;
+        let count = layers_json.len();
+        let mut layers = Vec::with_capacity(count);
+        for (i, layer) in layers_json.iter().enumerate() {
+            let place = format!("layers[{i}]");
+            let layer = layer
+                .as_object()
+                .ok_or(format!("{place}: expected an object"))?;
+            for key in layer.keys() {
+                if !matches!(key.as_str(), "weights" | "activation") {
+                    return Err(format!("{place}: unknown field {key:?}"));
+                }
+            }
+            let activation_name = layer
+                .get("activation")
+                .and_then(Value::as_str)
+                .ok_or(format!("{place}.activation: expected a string"))?;
+            let activation = Activation::parse(activation_name, i + 1 == count)
+                .map_err(|e| format!("{place}.activation: {e}"))?;
+            let rows = layer
+                .get("weights")
+                .and_then(Value::as_array)
+                .ok_or(format!("{place}.weights: expected an array of rows"))?;
+            let mut weights = Vec::with_capacity(rows.len());
+            for (m, row) in rows.iter().enumerate() {
+                let row = row
+                    .as_array()
+                    .ok_or(format!("{place}.weights[{m}]: expected an array"))?;
+                let mut parsed = Vec::with_capacity(row.len());
+                for (t, w) in row.iter().enumerate() {
+                    let text = match w {
+                        Value::String(s) => s.clone(),
+                        Value::Number(n) => n.to_string(),
+                        other => {
+                            return Err(format!(
+                                "{place}.weights[{m}][{t}]: expected a number or a string, got {other}"
+                            ));
+                        }
+                    };
+                    parsed.push(
+                        parse_rational(&text)
+                            .map_err(|e| format!("{place}.weights[{m}][{t}]: {e}"))?,
+                    );
+                }
+                weights.push(parsed);
+            }
+            layers.push(Layer {
+                weights,
+                activation,
+            });
+        }
+        let network = Network { input_dim, layers };
+        network.check()?;
+        Ok(network)
+    }
+
+    /// Reads a network file from disk; errors name the file.
+    pub fn load(path: &std::path::Path) -> Result<Network, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Network::from_json_text(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The network file text (strings for weights, one row per line).
+    pub fn to_json_text(&self) -> String {
+        let mut out = String::new();
+        out.push_str("{\n");
+        out.push_str(&format!("  \"format\": \"{NETWORK_FORMAT_NAME}\",\n"));
+        out.push_str("  \"version\": 1,\n");
+        out.push_str(&format!("  \"input_dim\": {},\n", self.input_dim));
+        crate::certificate::write_layers(&mut out, &self.to_target_json().layers, "  ");
+        out.push_str("}\n");
+        out
+    }
+
+    /// The largest |W_i[m][t]| of the network.
+    pub fn max_abs_weight(&self) -> BigRational {
+        self.layers
+            .iter()
+            .flat_map(|l| l.weights.iter().flatten())
+            .map(|w| w.abs())
+            .max()
+            .unwrap_or_else(BigRational::zero)
+    }
+}
+
+/// act(z) for one coordinate.
+pub fn activate(activation: Activation, z: BigRational) -> BigRational {
+    match activation {
+        Activation::Relu if z.is_negative() => BigRational::zero(),
+        _ => z,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_bigint::BigInt;
+
+    fn q(n: i64, d: i64) -> BigRational {
+        BigRational::new(BigInt::from(n), BigInt::from(d))
+    }
+
+    const SPEC_EXAMPLE: &str = r#"{"input_dim": 3,
+      "layers": [{"weights": [["1/2", "-1/3", "0"], ["1/4", "0", "1/10"]], "activation": "relu"},
+                 {"weights": [["1/2", "-1/2"]], "activation": "relu"}]}"#;
+
+    #[test]
+    fn reads_the_spec_example_and_evaluates_exactly() {
+        let f = Network::from_json_text(SPEC_EXAMPLE).unwrap();
+        assert_eq!(f.dims(), vec![3, 2, 1]);
+        // x = (1, 0, 1): layer 1 = relu(1/2, 1/4 + 1/10) = (1/2, 7/20); layer 2 = relu(1/4 - 7/40).
+        let y = f.eval_exact(&[q(1, 1), q(0, 1), q(1, 1)]);
+        assert_eq!(y, vec![q(3, 40)]);
+        let yf = f.eval_f64(&[1.0, 0.0, 1.0]);
+        assert!((yf[0] - 0.075).abs() < 1e-15);
+    }
+
+    #[test]
+    fn json_numbers_are_exact_decimals() {
+        let text =
+            r#"{"input_dim": 2, "layers": [{"weights": [[0.1, -3e-2]], "activation": "linear"}]}"#;
+        let f = Network::from_json_text(text).unwrap();
+        assert_eq!(f.layers[0].weights[0], vec![q(1, 10), q(-3, 100)]);
+    }
+
+    #[test]
+    fn round_trips_through_text() {
+        let f = Network::from_json_text(SPEC_EXAMPLE).unwrap();
+        let again = Network::from_json_text(&f.to_json_text()).unwrap();
+        assert_eq!(f, again);
+    }
+
+    #[test]
+    fn rejects_bad_shapes_with_places() {
+        let cases = [
+            (r#"{"input_dim": 2, "layers": []}"#, "no layers"),
+            (
+                r#"{"input_dim": 2, "layers": [{"weights": [["1"]], "activation": "relu"}]}"#,
+                "layers[0].weights[0]: row has 1 entries, expected 2",
+            ),
+            (
+                r#"{"input_dim": 1, "layers": [{"weights": [["1"]], "activation": "linear"}, {"weights": [["1"]], "activation": "relu"}]}"#,
+                "layers[0].activation",
+            ),
+            (
+                r#"{"input_dim": 1, "layers": [{"weights": [["1/0"]], "activation": "relu"}]}"#,
+                "layers[0].weights[0][0]: zero denominator",
+            ),
+            (
+                r#"{"input_dim": 1, "layers": [{"weights": [[true]], "activation": "relu"}]}"#,
+                "layers[0].weights[0][0]",
+            ),
+            (
+                r#"{"input_dim": 1, "layers": [{"weights": [["1"]], "activation": "tanh"}]}"#,
+                "not supported",
+            ),
+            (r#"{"input_dim": -1, "layers": []}"#, "input_dim"),
+            (
+                r#"{"input_dim": 1, "layers": [], "bias": 1}"#,
+                "unknown field",
+            ),
+            ("[1, 2", "not valid JSON"),
+        ];
+        for (text, expected) in cases {
+            let error = Network::from_json_text(text).unwrap_err();
+            assert!(error.contains(expected), "{text}: got {error:?}");
+        }
+    }
+}
