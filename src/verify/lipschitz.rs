@@ -1,0 +1,223 @@
+//! The Lipschitz claims L_i (spec section 5): Frobenius, spectral by exact elimination,
+//! or spectral with a witness.
+
+use super::psd::check_psd;
+use super::scaled::{Scaled, common_denominator};
+use super::{Limits, Rejection, RejectionKind, reject, show};
+use num_bigint::BigInt;
+use num_integer::Integer;
+use num_rational::BigRational;
+use num_traits::{Signed, Zero};
+
+/// How a block justifies `L_i >= ||W_i||_2`.
+pub(super) enum Method {
+    /// `L_i^2 >= sum W^2`.
+    Frobenius,
+    /// `L_i^2 I - G` PSD, by elimination.
+    Spectral,
+    /// `L_i^2 I - G = R^T R + shift I + D` with `sum D^2 <= shift^2`; row a of `factor`
+    /// holds columns a..n-1 of the upper-triangular R.
+    Witness {
+        shift: BigRational,
+        factor: Vec<Vec<BigRational>>,
+    },
+}
+
+impl Method {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::Frobenius => "frobenius",
+            Method::Spectral => "spectral",
+            Method::Witness { .. } => "spectral (witness)",
+        }
+    }
+}
+
+/// Checks `L_i >= 0` and the claim of `method` for block b (0-based) with weights W_i.
+pub(super) fn check(
+    b: usize,
+    lipschitz: &BigRational,
+    method: &Method,
+    weights: &Scaled,
+    limits: &Limits,
+) -> Result<(), Rejection> {
+    let i = b + 1;
+    let place = format!("bound.blocks[{b}].lipschitz");
+    if lipschitz.is_negative() {
+        return Err(reject(
+            RejectionKind::LipschitzTooSmall,
+            place,
+            format!("claimed L_{i} = {} is negative", show(lipschitz)),
+        ));
+    }
+    let square = lipschitz * lipschitz;
+    match method {
+        Method::Frobenius => {
+            let frobenius = weights.frobenius_squared();
+            if square < frobenius {
+                return Err(reject(
+                    RejectionKind::LipschitzTooSmall,
+                    place,
+                    format!(
+                        "claimed L_{i} = {} but L_{i}^2 = {} < sum of W_{i}[m][t]^2 = {}",
+                        show(lipschitz),
+                        show(&square),
+                        show(&frobenius)
+                    ),
+                ));
+            }
+        }
+        Method::Spectral => {
+            // W W^T (side n_i) and W^T W (side n_{i-1}) have the same nonzero eigenvalues.
+            let on_rows = weights.rows <= weights.cols;
+            let side = weights.rows.min(weights.cols);
+            let gram_name = gram_name(i, on_rows);
+            if side > limits.max_elimination_side {
+                return Err(reject(
+                    RejectionKind::Limit,
+                    place,
+                    format!(
+                        "checking L_{i}^2 I - {gram_name} >= 0 by elimination needs side {side}, \
+                         above the limit of {}; give a \"lipschitz_witness\" or raise the limit",
+                        limits.max_elimination_side
+                    ),
+                ));
+            }
+            // q^2 d^2 (L^2 I - G) = p^2 d^2 I - q^2 G_int for L = p/q and G = G_int / d^2.
+            let diagonal = lipschitz.numer() * lipschitz.numer() * &weights.denom * &weights.denom;
+            let q2 = lipschitz.denom() * lipschitz.denom();
+            let mut matrix = weights.gram(on_rows);
+            for (k, x) in matrix.iter_mut().enumerate() {
+                *x = -(&q2 * &*x);
+                if k % (side + 1) == 0 {
+                    *x += &diagonal;
+                }
+            }
+            if let Err(step) = check_psd(matrix, side) {
+                return Err(reject(
+                    RejectionKind::LipschitzTooSmall,
+                    place,
+                    format!(
+                        "claimed L_{i} = {} is below the spectral norm of W_{i}: \
+                         L_{i}^2 I - {gram_name} is not positive semidefinite \
+                         (exact elimination fails at pivot {} of {side})",
+                        show(lipschitz),
+                        step + 1
+                    ),
+                ));
+            }
+        }
+        Method::Witness { shift, factor } => check_witness(b, &square, shift, factor, weights)?,
+    }
+    Ok(())
+}
+
+fn gram_name(i: usize, on_rows: bool) -> String {
+    if on_rows {
+        format!("W_{i} W_{i}^T")
+    } else {
+        format!("W_{i}^T W_{i}")
+    }
+}
+
+/// `shift >= 0` and `sum_{a,b} D[a][b]^2 <= shift^2` for `D = L^2 I - G - shift I - R^T R`,
+/// G = W W^T if R has n_i rows, else W^T W (n_{i-1} rows).
+///
+/// With common denominators `G = G_int / d_W^2` and `R^T R = S_int / d_R^2`, every entry of
+/// D is an integer over `C = lcm(den(L^2 - shift), d_W^2, d_R^2)`.
+fn check_witness(
+    b: usize,
+    square: &BigRational,
+    shift: &BigRational,
+    factor: &[Vec<BigRational>],
+    weights: &Scaled,
+) -> Result<(), Rejection> {
+    let i = b + 1;
+    let place = format!("bound.blocks[{b}].lipschitz_witness");
+    if shift.is_negative() {
+        return Err(reject(
+            RejectionKind::WitnessInvalid,
+            format!("{place}.shift"),
+            format!("shift {} is negative", show(shift)),
+        ));
+    }
+    let n = factor.len();
+    let on_rows = if n == weights.rows {
+        true
+    } else if n == weights.cols {
+        false
+    } else {
+        return Err(reject(
+            RejectionKind::WitnessInvalid,
+            format!("{place}.factor"),
+            format!(
+                "factor has {n} rows; expected n_{i} = {} (for W_{i} W_{i}^T) or n_{b} = {} (for W_{i}^T W_{i})",
+                weights.rows, weights.cols
+            ),
+        ));
+    };
+    for (a, row) in factor.iter().enumerate() {
+        if row.len() != n - a {
+            return Err(reject(
+                RejectionKind::WitnessInvalid,
+                format!("{place}.factor[{a}]"),
+                format!(
+                    "row {a} of the upper-triangular factor must hold columns {a}..{} ({} entries), found {}",
+                    n - 1,
+                    n - a,
+                    row.len()
+                ),
+            ));
+        }
+    }
+
+    // R as integers over d_R: r[c][a] for c <= a is factor[c][a - c].
+    let d_r = common_denominator(factor.iter().flatten());
+    let r: Vec<Vec<BigInt>> = factor
+        .iter()
+        .map(|row| row.iter().map(|x| x.numer() * (&d_r / x.denom())).collect())
+        .collect();
+    let r_at = |c: usize, a: usize| -> Option<&BigInt> { r.get(c)?.get(a.checked_sub(c)?) };
+
+    let diagonal = square - shift;
+    let d_w2 = &weights.denom * &weights.denom;
+    let d_r2 = &d_r * &d_r;
+    let common = diagonal.denom().lcm(&d_w2).lcm(&d_r2);
+    let diagonal = diagonal.numer() * (&common / diagonal.denom());
+    let (g_scale, s_scale) = (&common / &d_w2, &common / &d_r2);
+
+    let gram = weights.gram(on_rows);
+    // D is symmetric: each off-diagonal square counts twice.
+    let mut sum = BigInt::zero();
+    for a in 0..n {
+        for c in a..n {
+            // (R^T R)[a][c] = sum_{k <= a} R[k][a] R[k][c]  (a <= c)
+            let s: BigInt = (0..=a)
+                .filter_map(|k| Some(r_at(k, a)? * r_at(k, c)?))
+                .sum();
+            let mut d = -(&gram[a * n + c] * &g_scale) - s * &s_scale;
+            if a == c {
+                d += &diagonal;
+                sum += &d * &d;
+            } else {
+                sum += (&d * &d) << 1;
+            }
+        }
+    }
+    let d_squared = BigRational::new(sum, &common * &common);
+    let shift_squared = shift * shift;
+    if d_squared > shift_squared {
+        return Err(reject(
+            RejectionKind::WitnessInvalid,
+            place,
+            format!(
+                "sum of D[a][b]^2 = {} exceeds shift^2 = {}, so the witness does not prove \
+                 L_{i}^2 I - {} >= 0",
+                show(&d_squared),
+                show(&shift_squared),
+                gram_name(i, on_rows)
+            ),
+        ));
+    }
+    Ok(())
+}
