@@ -5,23 +5,72 @@ use crate::certificate::{
     BlockBound, Bound, Certificate, DISTRIBUTION_NAME, Domain, FORMAT_NAME, FORMAT_VERSION,
     RNG_NAME, RandomNetwork, Rational,
 };
-use crate::construct::{ConstructError, PairsSettings, budget, pairs};
+use crate::construct::{
+    ConstructError, PairsSettings, SubsetSumSettings, budget, pairs, subset_sum,
+};
 use crate::network::Network;
 use crate::numbers::{format_rational, rational_to_f64};
 use crate::sampler::Seed;
 use crate::ticket::Ticket;
 use num_rational::BigRational;
-use num_traits::{Signed, Zero};
+use num_traits::{One, Signed};
+
+/// What the certificate must achieve.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// the certified sup-norm bound epsilon
+    Epsilon(BigRational),
+    /// every per-weight error E_i[m][t] <= T; the epsilon that follows is certified
+    Tolerance(BigRational),
+}
+
+/// Which construction chooses the ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Construction {
+    /// Malach et al.: one product V*U per path, width O(1/tau) per input
+    Pairs,
+    /// Pensia et al.: a subset of a pool of O(log 1/tau) neurons per input
+    SubsetSum,
+}
+
+impl Construction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Construction::Pairs => "pairs",
+            Construction::SubsetSum => "subset-sum",
+        }
+    }
+}
 
 /// What the user asks for.
 #[derive(Debug, Clone)]
 pub struct CertifyOptions {
-    pub epsilon: BigRational,
+    pub request: Request,
+    pub construction: Construction,
     pub seed: Seed,
     pub radius: BigRational,
     pub nonnegative: bool,
     pub widths: Option<Vec<u64>>,
+    /// pairs: how many hidden neurons a block may scan
     pub max_width: u64,
+    /// subset-sum: a fixed pool size, or None for the smallest that works
+    pub pool: Option<usize>,
+}
+
+impl CertifyOptions {
+    /// Defaults for everything but the request and the seed.
+    pub fn new(request: Request, seed: Seed) -> CertifyOptions {
+        CertifyOptions {
+            request,
+            construction: Construction::SubsetSum,
+            seed,
+            radius: BigRational::one(),
+            nonnegative: false,
+            widths: None,
+            max_width: crate::construct::DEFAULT_MAX_WIDTH,
+            pool: None,
+        }
+    }
 }
 
 /// A certificate and what went into it.
@@ -31,25 +80,22 @@ pub struct Certified {
     pub ticket: Ticket,
     pub claims: Claims,
     pub tolerances: Vec<f64>,
+    /// subset-sum pool size per block (empty for pairs)
+    pub pools: Vec<usize>,
 }
 
-/// Scales of the worst-case tolerances tried in order. Typical errors are well below the
-/// tolerance (E^2 averages tau^2 / 3 for uniform errors), so a looser tolerance usually
-/// still meets epsilon and needs a narrower g; 1.0 is guaranteed by the budget.
+/// Scales of the worst-case tolerances tried in order for an epsilon request. Typical
+/// errors are well below the tolerance (E^2 averages tau^2 / 3 for uniform errors), so a
+/// looser tolerance usually still meets epsilon with a smaller g; 1.0 is guaranteed by
+/// the budget.
 const TOLERANCE_SCALES: [f64; 4] = [1.6, 1.0, 0.8, 0.5];
 
 /// Share of epsilon the budget aims at; the rest absorbs the rounding up of claims.
 const BUDGET_FRACTION: f64 = 0.95;
 
-/// Certifies `target` with the pairs construction.
+/// Certifies `target`: chooses per-block tolerances, builds a ticket, bounds it exactly.
 pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, String> {
     target.check()?;
-    if !options.epsilon.is_positive() {
-        return Err(format!(
-            "--epsilon must be positive, got {}",
-            format_rational(&options.epsilon)
-        ));
-    }
     if options.radius.is_negative() {
         return Err("--radius must be >= 0".into());
     }
@@ -62,57 +108,147 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
             ));
         }
     }
-    let epsilon = rational_to_f64(&options.epsilon);
-    let radius = rational_to_f64(&options.radius);
-    let worst_case = budget(target, radius, epsilon, BUDGET_FRACTION);
-    let mut last_error = String::new();
-    for scale in TOLERANCE_SCALES {
-        let tolerances: Vec<f64> = worst_case.iter().map(|t| t * scale).collect();
-        let settings = PairsSettings {
-            seed: options.seed,
-            tolerances: tolerances.clone(),
-            signed_input: !options.nonnegative,
-            widths: options.widths.clone(),
-            max_width: options.max_width,
-        };
-        let ticket = match pairs(target, &settings) {
-            Ok(ticket) => ticket,
-            // A wider search cannot help these; a tighter tolerance only makes them worse.
-            Err(
-                e @ (ConstructError::Unreachable { .. } | ConstructError::WidthTooSmall { .. }),
-            ) if scale <= 1.0 => {
-                return Err(e.to_string());
-            }
-            Err(ConstructError::Unreachable { .. }) if scale > 1.0 => continue,
-            Err(e) => {
-                last_error = e.to_string();
-                if scale <= 1.0 {
-                    return Err(last_error);
-                }
-                continue;
-            }
-        };
-        let claims = claims(target, &ticket, &options.radius, options.nonnegative)?;
-        let claimed = if claims.epsilon <= options.epsilon {
-            claims.epsilon.clone()
-        } else if claims.bound <= options.epsilon {
-            options.epsilon.clone()
-        } else {
-            last_error = format!(
-                "bound {} exceeds epsilon at tolerance scale {scale}",
-                rational_to_f64(&claims.bound)
-            );
-            continue;
-        };
-        let certificate = assemble(target, options, &ticket, &claims, &claimed, &tolerances);
-        return Ok(Certified {
-            certificate,
-            ticket,
-            claims,
-            tolerances,
-        });
+    if options.pool == Some(0)
+        || options
+            .pool
+            .is_some_and(|p| p > crate::construct::subset_sum::MAX_EXACT_POOL)
+    {
+        return Err(format!(
+            "--pool must be between 1 and {}",
+            crate::construct::subset_sum::MAX_EXACT_POOL
+        ));
     }
-    Err(format!("could not meet --epsilon: {last_error}"))
+    let layers = target.layers.len();
+    match &options.request {
+        Request::Epsilon(epsilon) => {
+            if !epsilon.is_positive() {
+                return Err(format!(
+                    "--epsilon must be positive, got {}",
+                    format_rational(epsilon)
+                ));
+            }
+            let worst_case = budget(
+                target,
+                rational_to_f64(&options.radius),
+                rational_to_f64(epsilon),
+                BUDGET_FRACTION,
+            );
+            let mut last_error = String::new();
+            for (attempt, scale) in TOLERANCE_SCALES.iter().enumerate() {
+                let guaranteed = *scale <= 1.0;
+                let tolerances: Vec<f64> = worst_case.iter().map(|t| t * scale).collect();
+                let (ticket, pools) = match build(target, options, &tolerances) {
+                    Ok(built) => built,
+                    Err(e) if guaranteed => return Err(e.to_string()),
+                    Err(e) => {
+                        last_error = e.to_string();
+                        continue;
+                    }
+                };
+                let claims = claims(target, &ticket, &options.radius, options.nonnegative)?;
+                let claimed = if claims.epsilon <= *epsilon {
+                    claims.epsilon.clone()
+                } else if claims.bound <= *epsilon {
+                    epsilon.clone()
+                } else {
+                    last_error = format!(
+                        "the bound {:.6e} exceeds epsilon after {} attempts",
+                        rational_to_f64(&claims.bound),
+                        attempt + 1
+                    );
+                    continue;
+                };
+                return Ok(finish(
+                    target, options, ticket, claims, claimed, tolerances, pools,
+                ));
+            }
+            Err(format!("could not meet --epsilon: {last_error}"))
+        }
+        Request::Tolerance(tolerance) => {
+            if !tolerance.is_positive() {
+                return Err(format!(
+                    "--tolerance must be positive, got {}",
+                    format_rational(tolerance)
+                ));
+            }
+            // The search works in f64: aim a hair below T so that rounding cannot cross it.
+            let aim = rational_to_f64(tolerance) * (1.0 - 1e-9);
+            let tolerances = vec![aim; layers];
+            let (ticket, pools) = build(target, options, &tolerances).map_err(|e| e.to_string())?;
+            let claims = claims(target, &ticket, &options.radius, options.nonnegative)?;
+            for (i, block) in claims.blocks.iter().enumerate() {
+                if block.deviation.max > *tolerance {
+                    return Err(format!(
+                        "block {}: the largest per-weight error is {:.6e}, above --tolerance",
+                        i + 1,
+                        rational_to_f64(&block.deviation.max)
+                    ));
+                }
+            }
+            let claimed = claims.epsilon.clone();
+            Ok(finish(
+                target, options, ticket, claims, claimed, tolerances, pools,
+            ))
+        }
+    }
+}
+
+/// Runs the chosen construction at the given per-block tolerances.
+fn build(
+    target: &Network,
+    options: &CertifyOptions,
+    tolerances: &[f64],
+) -> Result<(Ticket, Vec<usize>), ConstructError> {
+    match options.construction {
+        Construction::Pairs => {
+            let settings = PairsSettings {
+                seed: options.seed,
+                tolerances: tolerances.to_vec(),
+                signed_input: !options.nonnegative,
+                widths: options.widths.clone(),
+                max_width: options.max_width,
+            };
+            Ok((pairs(target, &settings)?, Vec::new()))
+        }
+        Construction::SubsetSum => {
+            let settings = SubsetSumSettings {
+                seed: options.seed,
+                tolerances: tolerances.to_vec(),
+                signed_input: !options.nonnegative,
+                widths: options.widths.clone(),
+                pool: options.pool,
+                first_pool: vec![1; target.layers.len()],
+            };
+            subset_sum(target, &settings)
+        }
+    }
+}
+
+fn finish(
+    target: &Network,
+    options: &CertifyOptions,
+    ticket: Ticket,
+    claims: Claims,
+    epsilon: BigRational,
+    tolerances: Vec<f64>,
+    pools: Vec<usize>,
+) -> Certified {
+    let certificate = assemble(
+        target,
+        options,
+        &ticket,
+        &claims,
+        &epsilon,
+        &tolerances,
+        &pools,
+    );
+    Certified {
+        certificate,
+        ticket,
+        claims,
+        tolerances,
+        pools,
+    }
 }
 
 fn assemble(
@@ -122,6 +258,7 @@ fn assemble(
     claims: &Claims,
     epsilon: &BigRational,
     tolerances: &[f64],
+    pools: &[usize],
 ) -> Certificate {
     let widths = match &options.widths {
         Some(w) => w.clone(),
@@ -155,16 +292,18 @@ fn assemble(
                     lipschitz_witness: None,
                 })
                 .collect(),
-            epsilon: text(if epsilon.is_zero() {
-                &claims.epsilon
-            } else {
-                epsilon
-            }),
+            epsilon: text(epsilon),
         },
-        meta: Some(serde_json::json!({
-            "producer": format!("slth {}", env!("CARGO_PKG_VERSION")),
-            "construction": "pairs",
-            "tolerances": tolerances.iter().map(|t| format!("{t:.6e}")).collect::<Vec<_>>(),
-        })),
+        meta: Some({
+            let mut meta = serde_json::json!({
+                "producer": format!("slth {}", env!("CARGO_PKG_VERSION")),
+                "construction": options.construction.name(),
+                "tolerances": tolerances.iter().map(|t| format!("{t:.6e}")).collect::<Vec<_>>(),
+            });
+            if !pools.is_empty() {
+                meta["pool_sizes"] = serde_json::json!(pools);
+            }
+            meta
+        }),
     }
 }

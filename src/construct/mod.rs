@@ -6,6 +6,8 @@
 //! block's input can be negative, one with U[j][t] < 0 (the Q path). Smaller weights get no
 //! path; their error is |W[m][t]| < tau_i. So every E_i[m][t] < tau_i.
 
+pub mod subset_sum;
+
 use crate::network::{Layer, Network};
 use crate::numbers::{rational_from_f64, rational_to_f64};
 use crate::sampler::{Seed, StreamReader, WEIGHT_SCALE, hidden_stream, output_stream};
@@ -35,6 +37,17 @@ pub enum ConstructError {
         weight: f64,
         tolerance: f64,
         scanned: u64,
+    },
+    /// The subset-sum pool cannot bring some weight within tolerance.
+    PoolTooSmall {
+        block: usize,
+        m: usize,
+        t: usize,
+        weight: f64,
+        tolerance: f64,
+        pool: usize,
+        /// the smallest pool that works, when one up to the largest tried does
+        needed: Option<usize>,
     },
     /// The user fixed a width smaller than the construction needs.
     WidthTooSmall {
@@ -71,6 +84,29 @@ impl std::fmt::Display for ConstructError {
                 "block {block}: no path for W_{block}[{m}][{t}] = {weight} within tolerance {tolerance:.3e} among \
                  the first {scanned} hidden neurons; raise --max-width or --epsilon"
             ),
+            ConstructError::PoolTooSmall {
+                block,
+                m,
+                t,
+                weight,
+                tolerance,
+                pool,
+                needed,
+            } => {
+                write!(
+                    f,
+                    "block {block}: a pool of {pool} hidden neurons per input leaves W_{block}[{m}][{t}] = {weight} \
+                     farther than the tolerance {tolerance:.3e} from every subset sum; "
+                )?;
+                match needed {
+                    Some(n) => write!(f, "the pool would have to hold {n} neurons (--pool {n})"),
+                    None => write!(
+                        f,
+                        "pools up to {} neurons do not suffice (raise --epsilon or --tolerance)",
+                        subset_sum::MAX_EXACT_POOL
+                    ),
+                }
+            }
             ConstructError::WidthTooSmall {
                 block,
                 width,
@@ -78,7 +114,7 @@ impl std::fmt::Display for ConstructError {
                 tolerance,
             } => write!(
                 f,
-                "block {block}: --width {width} is too small; the pairs construction at per-weight \
+                "block {block}: --width {width} is too small; the construction at per-weight \
                  tolerance {tolerance:.3e} needs width {needed} for this block"
             ),
         }
@@ -154,6 +190,104 @@ pub struct PairsSettings {
     pub widths: Option<Vec<u64>>,
     /// how many hidden neurons a block may scan at most
     pub max_width: u64,
+}
+
+/// Settings of the subset-sum construction.
+#[derive(Debug, Clone)]
+pub struct SubsetSumSettings {
+    pub seed: Seed,
+    /// tau_i per block: every E_i[m][t] must come out <= tau_i
+    pub tolerances: Vec<f64>,
+    pub signed_input: bool,
+    pub widths: Option<Vec<u64>>,
+    /// a fixed pool size (neurons per input and sign of U), or None to find the smallest
+    pub pool: Option<usize>,
+    /// smallest pool tried per block when the size is found automatically
+    pub first_pool: Vec<usize>,
+}
+
+/// Builds the subset-sum ticket for every block; returns it with the pool size per block.
+pub fn subset_sum(
+    target: &Network,
+    settings: &SubsetSumSettings,
+) -> Result<(Ticket, Vec<usize>), ConstructError> {
+    let dims = target.dims();
+    let mut blocks = Vec::with_capacity(target.layers.len());
+    let mut pools = Vec::with_capacity(target.layers.len());
+    for (i, layer) in target.layers.iter().enumerate() {
+        let block_number = i + 1;
+        let tolerance = settings.tolerances[i];
+        let signed = i == 0 && settings.signed_input;
+        let seed = &settings.seed;
+        let (pool, result) = match settings.pool {
+            Some(pool) => {
+                let aim = tolerance * (1.0 - 1e-9);
+                match subset_sum::build_block(
+                    layer,
+                    dims[i],
+                    block_number,
+                    seed,
+                    signed,
+                    pool,
+                    pool,
+                    aim,
+                    false,
+                ) {
+                    Ok(result) => (pool, result),
+                    Err(
+                        subset_sum::BlockFailure::BaseTooSmall { m, t }
+                        | subset_sum::BlockFailure::Unreachable { m, t },
+                    ) => {
+                        let needed = subset_sum::smallest_pool(
+                            layer,
+                            dims[i],
+                            block_number,
+                            seed,
+                            signed,
+                            tolerance,
+                            pool + 1,
+                            subset_sum::MAX_EXACT_POOL,
+                        )
+                        .ok()
+                        .map(|(n, _)| n);
+                        return Err(ConstructError::PoolTooSmall {
+                            block: block_number,
+                            m,
+                            t,
+                            weight: layer.weights_f64()[m][t],
+                            tolerance,
+                            pool,
+                            needed,
+                        });
+                    }
+                }
+            }
+            None => subset_sum::smallest_pool(
+                layer,
+                dims[i],
+                block_number,
+                seed,
+                signed,
+                tolerance,
+                settings.first_pool.get(i).copied().unwrap_or(1),
+                subset_sum::DEFAULT_MAX_POOL,
+            )?,
+        };
+        let width = result.ticket.width();
+        if let Some(fixed) = settings.widths.as_ref().map(|w| w[i]) {
+            if width > fixed {
+                return Err(ConstructError::WidthTooSmall {
+                    block: block_number,
+                    width: fixed,
+                    needed: width,
+                    tolerance,
+                });
+            }
+        }
+        blocks.push(result.ticket);
+        pools.push(pool);
+    }
+    Ok((Ticket { blocks }, pools))
 }
 
 /// Builds the pairs ticket for every block.

@@ -1,0 +1,536 @@
+//! The subset-sum construction (Pensia et al., NeurIPS 2020; Lueker's random subset sum).
+//!
+//! Each input t of block i owns a pool of p hidden neurons with U > 0 (and, where the
+//! block's input can be negative, p more with U < 0). For every weight W[m][t] the output m
+//! keeps the subset S of the pool whose products V[m][j] U[j][t] sum closest to W[m][t]:
+//! P[m][t] = sum over S of V U. Since p random products reach any target in their range to
+//! within about 2^-p, O(log(1/tau)) neurons per input suffice where the pairs construction
+//! needs O(1/tau).
+
+use super::ConstructError;
+use crate::network::Layer;
+use crate::sampler::{Seed, StreamReader, WEIGHT_SCALE, hidden_stream, output_stream};
+use crate::ticket::BlockTicket;
+use rayon::prelude::*;
+
+/// Largest pool the exact meet-in-the-middle search handles (2^(p/2) sums per half; masks
+/// are u32).
+pub const MAX_EXACT_POOL: usize = 30;
+
+/// Largest base pool (shared by every input) tried when the size is chosen automatically;
+/// single inputs may still grow to MAX_EXACT_POOL.
+pub const DEFAULT_MAX_POOL: usize = 24;
+
+/// The pools of one block: `pools[s][t]` lists (j, U[j][t]) with s = 0 for U > 0, 1 for U < 0.
+#[derive(Debug, Clone)]
+pub struct Pools {
+    pub pools: [Vec<Vec<(u64, i64)>>; 2],
+    /// smallest width of g that holds every pooled neuron
+    pub width: u64,
+}
+
+impl Pools {
+    /// Grows the pools of `inputs` to `size` neurons per sign with neurons j >= width,
+    /// chosen as in `assign_pools` among these inputs only.
+    pub fn extend(
+        &mut self,
+        inputs: &[usize],
+        size: usize,
+        block_number: usize,
+        seed: &Seed,
+        signed: bool,
+    ) {
+        let signs = if signed { 2 } else { 1 };
+        let n = self.pools[0].len() as u64;
+        let mut open: usize = inputs
+            .iter()
+            .map(|&t| {
+                (0..signs)
+                    .map(|s| size.saturating_sub(self.pools[s][t].len()))
+                    .sum::<usize>()
+            })
+            .sum();
+        let mut hidden = StreamReader::new(*seed, hidden_stream(block_number));
+        let mut j = self.width;
+        while open > 0 {
+            let mut best: Option<(usize, usize, i64)> = None;
+            for &t in inputs {
+                let u = hidden.numerator(j * n + t as u64);
+                let s = usize::from(u < 0);
+                if s < signs
+                    && self.pools[s][t].len() < size
+                    && best.is_none_or(|(_, _, b)| u.abs() > b.abs())
+                {
+                    best = Some((s, t, u));
+                }
+            }
+            if let Some((s, t, u)) = best {
+                self.pools[s][t].push((j, u));
+                open -= 1;
+            }
+            j += 1;
+        }
+        self.width = j;
+    }
+}
+
+/// Assigns hidden neurons j = 0, 1, ... to pools: j keeps, among the inputs t whose pool
+/// of the sign of U[j][t] still has room, the one with the largest |U[j][t]|; in a block with
+/// non-negative input only U > 0 pools exist.
+///
+/// Any assignment is allowed (each neuron keeps one input), and a large |U| makes the
+/// products V U spread over (-1, 1) instead of crowding near 0, so fewer of them reach
+/// every target. Costs n_{i-1} weights of U per scanned neuron.
+pub fn assign_pools(
+    n_in: usize,
+    block_number: usize,
+    seed: &Seed,
+    signed: bool,
+    pool: usize,
+) -> Pools {
+    let signs = if signed { 2 } else { 1 };
+    let mut pools: [Vec<Vec<(u64, i64)>>; 2] = [vec![Vec::new(); n_in], vec![Vec::new(); n_in]];
+    let mut open = n_in * signs * pool;
+    let mut hidden = StreamReader::new(*seed, hidden_stream(block_number));
+    let n = n_in as u64;
+    let mut j: u64 = 0;
+    while open > 0 {
+        let mut best: Option<(usize, usize, i64)> = None;
+        for t in 0..n_in {
+            let u = hidden.numerator(j * n + t as u64);
+            let s = usize::from(u < 0);
+            if s < signs
+                && pools[s][t].len() < pool
+                && best.is_none_or(|(_, _, b)| u.abs() > b.abs())
+            {
+                best = Some((s, t, u));
+            }
+        }
+        if let Some((s, t, u)) = best {
+            pools[s][t].push((j, u));
+            open -= 1;
+        }
+        j += 1;
+    }
+    Pools { pools, width: j }
+}
+
+/// The best subset of `products` for `target`: (error, mask), smallest error first, then
+/// fewest elements.
+///
+/// Meet in the middle: the 2^h subset sums of the first half against the sorted 2^(p-h)
+/// sums of the second; O(2^(p/2) p) per call.
+pub fn best_subset(products: &[f64], target: f64) -> (f64, u32) {
+    let h = products.len() / 2;
+    let left = subset_sums(&products[..h]);
+    let mut right = subset_sums(&products[h..]);
+    right.sort_by(|a, b| {
+        a.0.total_cmp(&b.0)
+            .then(a.1.count_ones().cmp(&b.1.count_ones()))
+    });
+    let mut best = (f64::INFINITY, 0u32, u32::MAX);
+    for &(a, mask_a) in &left {
+        let want = target - a;
+        let at = right.partition_point(|&(b, _)| b < want);
+        for k in [at.wrapping_sub(1), at] {
+            if let Some(&(b, mask_b)) = right.get(k) {
+                let mask = mask_a | (mask_b << h);
+                let error = (a + b - target).abs();
+                let count = mask.count_ones();
+                if error < best.0 || (error == best.0 && count < best.2) {
+                    best = (error, mask, count);
+                }
+            }
+        }
+    }
+    (best.0, best.1)
+}
+
+/// All 2^k subset sums of `values` with their masks.
+fn subset_sums(values: &[f64]) -> Vec<(f64, u32)> {
+    let mut sums = Vec::with_capacity(1 << values.len());
+    sums.push((0.0, 0u32));
+    for (k, &v) in values.iter().enumerate() {
+        let len = sums.len();
+        for i in 0..len {
+            let (s, mask) = sums[i];
+            sums.push((s + v, mask | (1 << k)));
+        }
+    }
+    sums
+}
+
+/// One block at pool size `pool`: the ticket and the largest f64 error with its (m, t).
+pub struct BlockResult {
+    pub ticket: BlockTicket,
+    pub max_error: f64,
+    pub worst: (usize, usize),
+    /// neurons per input (per sign of U) after extension
+    pub pool_sizes: Vec<usize>,
+}
+
+/// Outputs solved together between two checks for an early stop; a fixed chunking keeps
+/// the result (and which failure is reported) independent of the number of threads.
+const OUTPUT_CHUNK: usize = 32;
+
+/// Neurons added at a time to the pools of inputs that miss the tolerance.
+const EXTENSION_STEP: usize = 2;
+
+/// A base pool size is rejected when more than this share of inputs need extending.
+const MAX_EXTENDED_SHARE: f64 = 0.125;
+
+/// The chosen subset for one weight W[m][t]: its f64 error and (j, V[m][j]) per kept edge.
+#[derive(Debug, Clone, Default)]
+struct Choice {
+    error: f64,
+    kept: Vec<(u64, i64)>,
+}
+
+/// Why a block could not be built at some pool size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockFailure {
+    /// too many inputs miss the tolerance at this base pool (only with `strict`)
+    BaseTooSmall { m: usize, t: usize },
+    /// weight (m, t) misses the tolerance even with a pool of `max_pool`
+    Unreachable { m: usize, t: usize },
+}
+
+/// Builds block `block_number`: pools of `pool` neurons per input and sign; then, for the
+/// few weights W[m][t] that miss `tolerance` (a pool whose products happen to have the
+/// wrong signs, say), input t's pool grows by EXTENSION_STEP neurons at a time, up to
+/// `max_pool`, and only those weights are solved again (a larger pool never does worse).
+///
+/// With `strict`, a base pool that leaves more than MAX_EXTENDED_SHARE of the inputs to be
+/// extended is refused early, so that the smallest workable base is found cheaply.
+#[allow(clippy::too_many_arguments)]
+pub fn build_block(
+    layer: &Layer,
+    n_in: usize,
+    block_number: usize,
+    seed: &Seed,
+    signed: bool,
+    pool: usize,
+    max_pool: usize,
+    tolerance: f64,
+    strict: bool,
+) -> Result<BlockResult, BlockFailure> {
+    let n_out = layer.outputs();
+    if n_in == 0 || n_out == 0 || pool == 0 {
+        let (max_error, (m, t)) = largest_weight(layer);
+        if max_error > tolerance {
+            return Err(BlockFailure::Unreachable { m, t });
+        }
+        return Ok(BlockResult {
+            ticket: BlockTicket::default(),
+            max_error,
+            worst: (m, t),
+            pool_sizes: vec![0; n_in],
+        });
+    }
+    let max_pool = max_pool.min(MAX_EXACT_POOL);
+    let mut pools = assign_pools(n_in, block_number, seed, signed, pool);
+    let targets = layer.weights_f64();
+    let signs = if signed { 2 } else { 1 };
+    let all_inputs: Vec<usize> = (0..n_in).collect();
+    let mut choices: Vec<Vec<Choice>> = vec![Vec::new(); n_out];
+    let allowed_inputs = if strict {
+        (MAX_EXTENDED_SHARE * n_in as f64).ceil() as usize
+    } else {
+        n_in
+    };
+    let mut failing_inputs = std::collections::BTreeSet::new();
+    for chunk_start in (0..n_out).step_by(OUTPUT_CHUNK) {
+        let chunk = chunk_start..(chunk_start + OUTPUT_CHUNK).min(n_out);
+        let solved: Vec<Vec<Choice>> = chunk
+            .into_par_iter()
+            .map(|m| {
+                let inputs: Vec<(usize, f64)> =
+                    all_inputs.iter().map(|&t| (t, targets[m][t])).collect();
+                solve_weights(&pools, &inputs, m, n_out, block_number, seed, signs)
+            })
+            .collect();
+        for (offset, row) in solved.into_iter().enumerate() {
+            failing_inputs.extend(
+                row.iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.error > tolerance)
+                    .map(|(t, _)| t),
+            );
+            choices[chunk_start + offset] = row;
+        }
+        if failing_inputs.len() > allowed_inputs {
+            let (m, t) = worst_of(&choices);
+            return Err(BlockFailure::BaseTooSmall { m, t });
+        }
+    }
+    let mut failing: Vec<(usize, usize)> = (0..n_out)
+        .flat_map(|m| failing_inputs.iter().map(move |&t| (m, t)))
+        .filter(|&(m, t)| choices[m][t].error > tolerance)
+        .collect();
+    let mut size = pool;
+    while !failing.is_empty() {
+        if size >= max_pool {
+            let &(m, t) = failing
+                .iter()
+                .max_by(|a, b| choices[a.0][a.1].error.total_cmp(&choices[b.0][b.1].error))
+                .unwrap_or(&(0, 0));
+            return Err(BlockFailure::Unreachable { m, t });
+        }
+        size = (size + EXTENSION_STEP).min(max_pool);
+        let inputs: Vec<usize> = failing
+            .iter()
+            .map(|&(_, t)| t)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        pools.extend(&inputs, size, block_number, seed, signed);
+        let solved: Vec<Choice> = failing
+            .par_iter()
+            .map(|&(m, t)| {
+                solve_weights(
+                    &pools,
+                    &[(t, targets[m][t])],
+                    m,
+                    n_out,
+                    block_number,
+                    seed,
+                    signs,
+                )
+                .pop()
+                .unwrap_or_default()
+            })
+            .collect();
+        let mut still = Vec::new();
+        for (&(m, t), choice) in failing.iter().zip(solved) {
+            if choice.error > tolerance {
+                still.push((m, t));
+            }
+            if choice.error < choices[m][t].error {
+                choices[m][t] = choice;
+            }
+        }
+        failing = still;
+    }
+    let (m, t) = worst_of(&choices);
+    let max_error = choices[m][t].error;
+    let hidden_of: std::collections::HashMap<u64, (u64, i64)> = (0..signs)
+        .flat_map(|s| {
+            pools.pools[s]
+                .iter()
+                .enumerate()
+                .flat_map(|(t, members)| members.iter().map(move |&(j, u)| (j, (t as u64, u))))
+        })
+        .collect();
+    let mut ticket = BlockTicket::default();
+    for (m, row) in choices.into_iter().enumerate() {
+        for choice in row {
+            for (j, v) in choice.kept {
+                ticket.output.insert((m as u64, j), v);
+                if let Some(&entry) = hidden_of.get(&j) {
+                    ticket.hidden.insert(j, entry);
+                }
+            }
+        }
+    }
+    let pool_sizes = (0..n_in)
+        .map(|t| {
+            (0..signs)
+                .map(|s| pools.pools[s][t].len())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    Ok(BlockResult {
+        ticket,
+        max_error,
+        worst: (m, t),
+        pool_sizes,
+    })
+}
+
+/// The (m, t) of the largest error among the solved weights (first in row-major order on ties).
+fn worst_of(choices: &[Vec<Choice>]) -> (usize, usize) {
+    let mut worst = (f64::NEG_INFINITY, (0, 0));
+    for (m, row) in choices.iter().enumerate() {
+        for (t, choice) in row.iter().enumerate() {
+            if choice.error > worst.0 {
+                worst = (choice.error, (m, t));
+            }
+        }
+    }
+    worst.1
+}
+
+/// For each listed (t, W[m][t]) and each sign of U: the best subset of t's pool.
+fn solve_weights(
+    pools: &Pools,
+    weights: &[(usize, f64)],
+    m: usize,
+    n_out: usize,
+    block_number: usize,
+    seed: &Seed,
+    signs: usize,
+) -> Vec<Choice> {
+    let scale = WEIGHT_SCALE as f64;
+    let mut output = StreamReader::new(*seed, output_stream(block_number));
+    let mut v = Vec::new();
+    let mut products = Vec::new();
+    weights
+        .iter()
+        .map(|&(t, w)| {
+            let mut choice = Choice::default();
+            for s in 0..signs {
+                let members = &pools.pools[s][t];
+                v.clear();
+                v.extend(
+                    members
+                        .iter()
+                        .map(|&(j, _)| output.numerator(j * n_out as u64 + m as u64)),
+                );
+                products.clear();
+                products.extend(
+                    members
+                        .iter()
+                        .zip(&v)
+                        .map(|(&(_, u), &v)| (v as f64 / scale) * (u as f64 / scale)),
+                );
+                let (error, mask) = best_subset(&products, w);
+                choice.error = choice.error.max(error);
+                for (k, &(j, _)) in members.iter().enumerate() {
+                    if mask & (1 << k) != 0 {
+                        choice.kept.push((j, v[k]));
+                    }
+                }
+            }
+            choice
+        })
+        .collect()
+}
+
+fn largest_weight(layer: &Layer) -> (f64, (usize, usize)) {
+    let mut best = (0.0, (0, 0));
+    for (m, row) in layer.weights_f64().iter().enumerate() {
+        for (t, w) in row.iter().enumerate() {
+            if w.abs() > best.0 {
+                best = (w.abs(), (m, t));
+            }
+        }
+    }
+    best
+}
+
+/// The smallest pool size in `first..=max_pool` whose every error is below `tolerance`
+/// (in f64, with a relative margin; the exact bound decides afterwards).
+pub fn smallest_pool(
+    layer: &Layer,
+    n_in: usize,
+    block_number: usize,
+    seed: &Seed,
+    signed: bool,
+    tolerance: f64,
+    first: usize,
+    max_pool: usize,
+) -> Result<(usize, BlockResult), ConstructError> {
+    let aim = tolerance * (1.0 - 1e-9);
+    let mut failed_at = (0, 0);
+    for pool in first.max(1)..=max_pool {
+        match build_block(
+            layer,
+            n_in,
+            block_number,
+            seed,
+            signed,
+            pool,
+            MAX_EXACT_POOL,
+            aim,
+            true,
+        ) {
+            Ok(result) => return Ok((pool, result)),
+            Err(BlockFailure::BaseTooSmall { m, t }) => failed_at = (m, t),
+            Err(BlockFailure::Unreachable { m, t }) => {
+                failed_at = (m, t);
+                break;
+            }
+        }
+    }
+    let (m, t) = failed_at;
+    Err(ConstructError::PoolTooSmall {
+        block: block_number,
+        m,
+        t,
+        weight: layer.weights_f64()[m][t],
+        tolerance,
+        pool: MAX_EXACT_POOL,
+        needed: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every subset, checked one by one.
+    fn brute_force(products: &[f64], target: f64) -> (f64, u32) {
+        let mut best = (f64::INFINITY, 0u32);
+        for mask in 0u32..(1 << products.len()) {
+            let sum: f64 = (0..products.len())
+                .filter(|k| mask & (1 << k) != 0)
+                .map(|k| products[k])
+                .sum();
+            let error = (sum - target).abs();
+            if error < best.0 || (error == best.0 && mask.count_ones() < best.1.count_ones()) {
+                best = (error, mask);
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn meet_in_the_middle_matches_brute_force() {
+        let mut reader = StreamReader::new(Seed::from_u64(3), 99);
+        let mut next = 0u64;
+        for size in 0..=12usize {
+            for _ in 0..20 {
+                let products: Vec<f64> = (0..size)
+                    .map(|_| {
+                        next += 2;
+                        reader.value(next) * reader.value(next + 1)
+                    })
+                    .collect();
+                next += 1;
+                let target = reader.value(next) * 1.5;
+                let (error, _) = best_subset(&products, target);
+                let (expected, _) = brute_force(&products, target);
+                assert!(
+                    (error - expected).abs() <= 1e-12,
+                    "size {size}: {error} vs {expected}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn pools_hold_the_right_signs_and_inputs() {
+        let seed = Seed::from_u64(1);
+        let pools = assign_pools(5, 1, &seed, true, 4);
+        let mut seen = std::collections::HashSet::new();
+        for s in 0..2 {
+            for (t, members) in pools.pools[s].iter().enumerate() {
+                assert_eq!(members.len(), 4);
+                for &(j, u) in members {
+                    assert!(seen.insert(j), "neuron {j} in two pools");
+                    assert_eq!(
+                        u,
+                        crate::sampler::sample_numerator(&seed, 0, j * 5 + t as u64)
+                    );
+                    assert_eq!(u < 0, s == 1);
+                    assert!(j < pools.width);
+                }
+            }
+        }
+        let nonnegative = assign_pools(5, 2, &seed, false, 4);
+        assert!(nonnegative.pools[1].iter().all(Vec::is_empty));
+        // Almost every neuron is used when it may pick its input (20 are pooled).
+        assert!(nonnegative.width <= 30, "width {}", nonnegative.width);
+    }
+}
