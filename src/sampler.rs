@@ -103,12 +103,8 @@ pub fn chacha20_block(key: &[u8; 32], counter: u64, stream: u64) -> [u32; 16] {
     let mut input = [0u32; 16];
     input[..4].copy_from_slice(&SIGMA);
     for i in 0..8 {
-        input[4 + i] = u32::from_le_bytes([
-            key[4 * i],
-            key[4 * i + 1],
-            key[4 * i + 2],
-            key[4 * i + 3],
-        ]);
+        input[4 + i] =
+            u32::from_le_bytes([key[4 * i], key[4 * i + 1], key[4 * i + 2], key[4 * i + 3]]);
     }
     input[12] = counter as u32;
     input[13] = (counter >> 32) as u32;
@@ -230,7 +226,11 @@ mod tests {
     fn spec_test_vectors() {
         let seed = vector_key();
         for (stream, index, r, numerator) in SPEC_VECTORS {
-            assert_eq!(raw(&seed, stream, index), r, "r at stream {stream} index {index}");
+            assert_eq!(
+                raw(&seed, stream, index),
+                r,
+                "r at stream {stream} index {index}"
+            );
             assert_eq!(sample_numerator(&seed, stream, index), numerator);
         }
     }
