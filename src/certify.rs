@@ -99,14 +99,14 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
     if options.radius.is_negative() {
         return Err("--radius must be >= 0".into());
     }
-    if let Some(widths) = &options.widths {
-        if widths.len() != target.layers.len() {
-            return Err(format!(
-                "--width lists {} widths but the target has {} layers",
-                widths.len(),
-                target.layers.len()
-            ));
-        }
+    if let Some(widths) = &options.widths
+        && widths.len() != target.layers.len()
+    {
+        return Err(format!(
+            "--width lists {} widths but the target has {} layers",
+            widths.len(),
+            target.layers.len()
+        ));
     }
     if options.pool == Some(0)
         || options
@@ -217,7 +217,6 @@ fn build(
                 signed_input: !options.nonnegative,
                 widths: options.widths.clone(),
                 pool: options.pool,
-                first_pool: vec![1; target.layers.len()],
             };
             subset_sum(target, &settings)
         }

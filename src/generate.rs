@@ -234,6 +234,7 @@ fn spectral_norm_at_most_one(weights: &[Vec<BigRational>]) -> bool {
 
 /// Symmetric elimination without pivoting: PSD iff every pivot is >= 0 and a zero pivot
 /// has a zero remaining row. O(n^3) rational operations.
+#[allow(clippy::needless_range_loop)] // several arrays share the index
 fn positive_semidefinite(m: &mut [Vec<BigRational>]) -> bool {
     let n = m.len();
     for k in 0..n {

@@ -219,17 +219,17 @@ impl Network {
                 return Err(format!("unknown field {key:?}"));
             }
         }
-        if let Some(format) = object.get("format") {
-            if format.as_str() != Some(NETWORK_FORMAT_NAME) {
-                return Err(format!(
-                    "format: expected \"{NETWORK_FORMAT_NAME}\", got {format}"
-                ));
-            }
+        if let Some(format) = object.get("format")
+            && format.as_str() != Some(NETWORK_FORMAT_NAME)
+        {
+            return Err(format!(
+                "format: expected \"{NETWORK_FORMAT_NAME}\", got {format}"
+            ));
         }
-        if let Some(version) = object.get("version") {
-            if version.as_u64() != Some(1) {
-                return Err(format!("version: expected 1, got {version}"));
-            }
+        if let Some(version) = object.get("version")
+            && version.as_u64() != Some(1)
+        {
+            return Err(format!("version: expected 1, got {version}"));
         }
         let input_dim = object
             .get("input_dim")

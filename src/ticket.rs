@@ -130,10 +130,10 @@ impl Ticket {
                 .collect();
             let mut z = vec![BigRational::zero(); layer.outputs()];
             for (&(m, j), &v) in &block.output {
-                if let (Some(h), Some(slot)) = (hidden.get(&j), z.get_mut(m as usize)) {
-                    if !h.is_zero() {
-                        *slot += weight_exact(v) * h;
-                    }
+                if let (Some(h), Some(slot)) = (hidden.get(&j), z.get_mut(m as usize))
+                    && !h.is_zero()
+                {
+                    *slot += weight_exact(v) * h;
                 }
             }
             y = z

@@ -202,8 +202,6 @@ pub struct SubsetSumSettings {
     pub widths: Option<Vec<u64>>,
     /// a fixed pool size (neurons per input and sign of U), or None to find the smallest
     pub pool: Option<usize>,
-    /// smallest pool tried per block when the size is found automatically
-    pub first_pool: Vec<usize>,
 }
 
 /// Builds the subset-sum ticket for every block; returns it with the pool size per block.
@@ -269,20 +267,20 @@ pub fn subset_sum(
                 seed,
                 signed,
                 tolerance,
-                settings.first_pool.get(i).copied().unwrap_or(1),
+                subset_sum::first_pool_guess(layer, tolerance),
                 subset_sum::DEFAULT_MAX_POOL,
             )?,
         };
         let width = result.ticket.width();
-        if let Some(fixed) = settings.widths.as_ref().map(|w| w[i]) {
-            if width > fixed {
-                return Err(ConstructError::WidthTooSmall {
-                    block: block_number,
-                    width: fixed,
-                    needed: width,
-                    tolerance,
-                });
-            }
+        if let Some(fixed) = settings.widths.as_ref().map(|w| w[i])
+            && width > fixed
+        {
+            return Err(ConstructError::WidthTooSmall {
+                block: block_number,
+                width: fixed,
+                needed: width,
+                tolerance,
+            });
         }
         blocks.push(result.ticket);
         pools.push(pool);
@@ -308,15 +306,15 @@ pub fn pairs(target: &Network, settings: &PairsSettings) -> Result<Ticket, Const
             signed,
             settings.max_width,
         )?;
-        if let Some(width) = fixed {
-            if block.width() > width {
-                return Err(ConstructError::WidthTooSmall {
-                    block: block_number,
-                    width,
-                    needed: block.width(),
-                    tolerance,
-                });
-            }
+        if let Some(width) = fixed
+            && block.width() > width
+        {
+            return Err(ConstructError::WidthTooSmall {
+                block: block_number,
+                width,
+                needed: block.width(),
+                tolerance,
+            });
         }
         blocks.push(block);
     }
@@ -328,6 +326,7 @@ pub fn pairs(target: &Network, settings: &PairsSettings) -> Result<Ticket, Const
 ///
 /// Cost: one U weight per scanned neuron and one V weight per open output of its input,
 /// i.e. O(width * n_i / n_{i-1}) sampler calls at worst.
+#[allow(clippy::needless_range_loop)] // several arrays share the index
 pub fn pairs_block(
     layer: &Layer,
     n_in: usize,

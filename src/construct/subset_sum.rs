@@ -81,6 +81,7 @@ impl Pools {
 /// Any assignment is allowed (each neuron keeps one input), and a large |U| makes the
 /// products V U spread over (-1, 1) instead of crowding near 0, so fewer of them reach
 /// every target. Costs n_{i-1} weights of U per scanned neuron.
+#[allow(clippy::needless_range_loop)] // several arrays share the index
 pub fn assign_pools(
     n_in: usize,
     block_number: usize,
@@ -419,8 +420,13 @@ fn largest_weight(layer: &Layer) -> (f64, (usize, usize)) {
     best
 }
 
-/// The smallest pool size in `first..=max_pool` whose every error is below `tolerance`
-/// (in f64, with a relative margin; the exact bound decides afterwards).
+/// The base pool size whose block (after growing the pools of inputs that need it) is
+/// narrowest, trying sizes upward from `first` until the width grows again; every error
+/// ends below `tolerance` in f64 (with a relative margin; the exact bound decides later).
+///
+/// A small base leaves many inputs to be grown, a large one makes every input pay; the
+/// width is close to convex in the base, so the first increase ends the search.
+#[allow(clippy::too_many_arguments)]
 pub fn smallest_pool(
     layer: &Layer,
     n_in: usize,
@@ -432,8 +438,9 @@ pub fn smallest_pool(
     max_pool: usize,
 ) -> Result<(usize, BlockResult), ConstructError> {
     let aim = tolerance * (1.0 - 1e-9);
+    let mut best: Option<(usize, BlockResult)> = None;
     let mut failed_at = (0, 0);
-    for pool in first.max(1)..=max_pool {
+    for pool in first.max(1)..=max_pool.min(MAX_EXACT_POOL) {
         match build_block(
             layer,
             n_in,
@@ -443,15 +450,26 @@ pub fn smallest_pool(
             pool,
             MAX_EXACT_POOL,
             aim,
-            true,
+            false,
         ) {
-            Ok(result) => return Ok((pool, result)),
-            Err(BlockFailure::BaseTooSmall { m, t }) => failed_at = (m, t),
-            Err(BlockFailure::Unreachable { m, t }) => {
+            Ok(result) => {
+                let width = result.ticket.width();
+                match &best {
+                    Some((_, b)) if width > b.ticket.width() => break,
+                    Some((_, b)) if width == b.ticket.width() => {}
+                    _ => best = Some((pool, result)),
+                }
+            }
+            Err(BlockFailure::BaseTooSmall { m, t } | BlockFailure::Unreachable { m, t }) => {
                 failed_at = (m, t);
-                break;
+                if best.is_some() {
+                    break;
+                }
             }
         }
+    }
+    if let Some(found) = best {
+        return Ok(found);
     }
     let (m, t) = failed_at;
     Err(ConstructError::PoolTooSmall {
@@ -463,6 +481,20 @@ pub fn smallest_pool(
         pool: MAX_EXACT_POOL,
         needed: None,
     })
+}
+
+/// A first base pool to try: about log2(max |W| / tau) products are needed for 2^p subset
+/// sums to be tau apart over the weights' range.
+pub fn first_pool_guess(layer: &Layer, tolerance: f64) -> usize {
+    let largest = layer
+        .weights_f64()
+        .iter()
+        .flatten()
+        .fold(0.0f64, |a, w| a.max(w.abs()));
+    if largest <= tolerance || tolerance <= 0.0 {
+        return 1;
+    }
+    ((largest / tolerance).log2().floor() as usize).clamp(1, DEFAULT_MAX_POOL)
 }
 
 #[cfg(test)]

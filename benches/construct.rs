@@ -1,0 +1,41 @@
+//! Certifying a 64-32-10 target the shape of a small trained classifier (entries uniform in
+//! (-0.464, 0.541), linear output) with every per-weight error <= 0.01, by the subset-sum
+//! and the pairs construction, on the non-negative unit ball.
+//!
+//! `cargo bench --bench construct`; the 784-500-10 figures in BENCHMARKS.md come from the
+//! command documented there (one run takes tens of seconds, too long for criterion).
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use slth::certify::{CertifyOptions, Construction, Request, certify};
+use slth::generate::{EntryRange, random_target};
+use slth::sampler::Seed;
+use std::hint::black_box;
+
+/// The weight range of Pensia et al.'s trained MNIST network.
+const RANGE: EntryRange = EntryRange::Uniform {
+    low: -0.464,
+    high: 0.541,
+};
+
+fn certify_small_classifier(c: &mut Criterion) {
+    let target = random_target(&[64, 32, 10], &Seed::from_u64(1), true, &RANGE).expect("target");
+    let mut group = c.benchmark_group("certify-64-32-10-tolerance-0.01");
+    group.sample_size(10);
+    for construction in [Construction::SubsetSum, Construction::Pairs] {
+        let mut options = CertifyOptions::new(
+            Request::Tolerance(BigRational::new(BigInt::from(1), BigInt::from(100))),
+            Seed::from_u64(3),
+        );
+        options.nonnegative = true;
+        options.construction = construction;
+        group.bench_function(construction.name(), |b| {
+            b.iter(|| certify(black_box(&target), &options).expect("certifies"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, certify_small_classifier);
+criterion_main!(benches);
