@@ -3,6 +3,7 @@
 //! The verifier recomputes all of this on its own; the duplication is deliberate (two
 //! independent computations of one number).
 
+use crate::lipschitz::{SpectralClaim, frobenius_claim, spectral_claim};
 use crate::network::{Layer, Network};
 use crate::numbers::{round_up_decimal, sqrt_upper, sum_of_squares};
 use crate::ticket::{BlockTicket, Ticket};
@@ -87,8 +88,12 @@ pub struct BlockClaim {
     pub deviation: Deviation,
     /// c_i: the smallest CLAIM_DIGITS-digit rational with c_i^2 >= sum E^2
     pub error: BigRational,
-    /// L_i: the smallest CLAIM_DIGITS-digit rational with L_i^2 >= ||W_i||_F^2
+    /// L_i: the smaller of the Frobenius claim and the spectral claim (when asked for)
     pub lipschitz: BigRational,
+    /// the Frobenius claim, the smallest CLAIM_DIGITS-digit L with L^2 >= ||W_i||_F^2
+    pub frobenius: BigRational,
+    /// Some when L_i is a spectral claim
+    pub spectral: Option<SpectralClaim>,
 }
 
 /// Every claim of a certificate.
@@ -120,6 +125,7 @@ pub fn claims(
     ticket: &Ticket,
     radius: &BigRational,
     nonnegative: bool,
+    spectral: bool,
 ) -> Result<Claims, String> {
     let dims = target.dims();
     let mut blocks = Vec::with_capacity(target.layers.len());
@@ -128,11 +134,21 @@ pub fn claims(
         let deviation = deviation(layer, block, dims[i], signed)
             .ok_or(format!("block {}: too many paths per weight to sum", i + 1))?;
         let error = sqrt_upper(&deviation.squared_sum, CLAIM_DIGITS);
-        let lipschitz = sqrt_upper(&layer.frobenius_squared(), CLAIM_DIGITS);
+        let frobenius = frobenius_claim(layer, CLAIM_DIGITS);
+        let spectral = if spectral {
+            spectral_claim(layer).filter(|s| s.lipschitz < frobenius)
+        } else {
+            None
+        };
+        let lipschitz = spectral
+            .as_ref()
+            .map_or_else(|| frobenius.clone(), |s| s.lipschitz.clone());
         blocks.push(BlockClaim {
             deviation,
             error,
             lipschitz,
+            frobenius,
+            spectral,
         });
     }
     let pairs: Vec<(BigRational, BigRational)> = blocks

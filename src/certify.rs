@@ -3,7 +3,7 @@
 use crate::bound::{Claims, claims};
 use crate::certificate::{
     BlockBound, Bound, Certificate, DISTRIBUTION_NAME, Domain, FORMAT_NAME, FORMAT_VERSION,
-    RNG_NAME, RandomNetwork, Rational,
+    LipschitzWitness, RNG_NAME, RandomNetwork, Rational,
 };
 use crate::construct::{
     ConstructError, PairsSettings, SubsetSumSettings, budget, pairs, subset_sum,
@@ -55,6 +55,9 @@ pub struct CertifyOptions {
     pub max_width: u64,
     /// subset-sum: a fixed pool size, or None for the smallest that works
     pub pool: Option<usize>,
+    /// claim spectral Lipschitz bounds (with a witness for wide layers) where tighter than
+    /// Frobenius
+    pub spectral: bool,
 }
 
 impl CertifyOptions {
@@ -69,6 +72,7 @@ impl CertifyOptions {
             widths: None,
             max_width: crate::construct::DEFAULT_MAX_WIDTH,
             pool: None,
+            spectral: true,
         }
     }
 }
@@ -132,6 +136,7 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
                 rational_to_f64(&options.radius),
                 rational_to_f64(epsilon),
                 BUDGET_FRACTION,
+                options.spectral,
             );
             let mut last_error = String::new();
             for (attempt, scale) in TOLERANCE_SCALES.iter().enumerate() {
@@ -145,7 +150,13 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
                         continue;
                     }
                 };
-                let claims = claims(target, &ticket, &options.radius, options.nonnegative)?;
+                let claims = claims(
+                    target,
+                    &ticket,
+                    &options.radius,
+                    options.nonnegative,
+                    options.spectral,
+                )?;
                 let claimed = if claims.epsilon <= *epsilon {
                     claims.epsilon.clone()
                 } else if claims.bound <= *epsilon {
@@ -158,9 +169,7 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
                     );
                     continue;
                 };
-                return Ok(finish(
-                    target, options, ticket, claims, claimed, tolerances, pools,
-                ));
+                return finish(target, options, ticket, claims, claimed, tolerances, pools);
             }
             Err(format!("could not meet --epsilon: {last_error}"))
         }
@@ -175,7 +184,13 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
             let aim = rational_to_f64(tolerance) * (1.0 - 1e-9);
             let tolerances = vec![aim; layers];
             let (ticket, pools) = build(target, options, &tolerances).map_err(|e| e.to_string())?;
-            let claims = claims(target, &ticket, &options.radius, options.nonnegative)?;
+            let claims = claims(
+                target,
+                &ticket,
+                &options.radius,
+                options.nonnegative,
+                options.spectral,
+            )?;
             for (i, block) in claims.blocks.iter().enumerate() {
                 if block.deviation.max > *tolerance {
                     return Err(format!(
@@ -186,9 +201,7 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
                 }
             }
             let claimed = claims.epsilon.clone();
-            Ok(finish(
-                target, options, ticket, claims, claimed, tolerances, pools,
-            ))
+            finish(target, options, ticket, claims, claimed, tolerances, pools)
         }
     }
 }
@@ -223,6 +236,9 @@ fn build(
     }
 }
 
+/// Assembles the certificate. Spectral claims rest on f64 work (an estimate and a Cholesky
+/// factor), so a certificate that carries one is run through the verifier before it is
+/// returned: certify never hands out a certificate its own checker rejects.
 fn finish(
     target: &Network,
     options: &CertifyOptions,
@@ -231,7 +247,7 @@ fn finish(
     epsilon: BigRational,
     tolerances: Vec<f64>,
     pools: Vec<usize>,
-) -> Certified {
+) -> Result<Certified, String> {
     let certificate = assemble(
         target,
         options,
@@ -241,13 +257,21 @@ fn finish(
         &tolerances,
         &pools,
     );
-    Certified {
+    if claims.blocks.iter().any(|b| b.spectral.is_some()) {
+        crate::verify::verify(&certificate).map_err(|rejection| {
+            format!(
+                "the spectral Lipschitz claim did not verify ({rejection}); \
+                 certify with --lipschitz frobenius instead"
+            )
+        })?;
+    }
+    Ok(Certified {
         certificate,
         ticket,
         claims,
         tolerances,
         pools,
-    }
+    })
 }
 
 fn assemble(
@@ -287,8 +311,16 @@ fn assemble(
                 .map(|b| BlockBound {
                     error: text(&b.error),
                     lipschitz: text(&b.lipschitz),
-                    lipschitz_method: None,
-                    lipschitz_witness: None,
+                    lipschitz_method: b.spectral.as_ref().map(|_| "spectral".to_string()),
+                    lipschitz_witness: b.spectral.as_ref().and_then(|s| s.witness.as_ref()).map(
+                        |(shift, factor)| LipschitzWitness {
+                            shift: text(shift),
+                            factor: factor
+                                .iter()
+                                .map(|row| row.iter().map(text).collect())
+                                .collect(),
+                        },
+                    ),
                 })
                 .collect(),
             epsilon: text(epsilon),

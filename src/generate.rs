@@ -4,6 +4,7 @@
 //! dyadic), then the layer is scaled by a dyadic s <= 1 until ||W_i||_2 <= 1 is proven
 //! exactly (I - W^T W positive semidefinite by an exact LDL^T factorization).
 
+use crate::lipschitz::spectral_norm_estimate;
 use crate::network::{Activation, Layer, Network};
 use crate::sampler::{Seed, StreamReader, WEIGHT_SCALE};
 use num_bigint::BigInt;
@@ -152,41 +153,6 @@ fn scale_to_unit_spectral_norm(weights: Vec<Vec<BigRational>>) -> Vec<Vec<BigRat
         .iter()
         .map(|row| row.iter().map(|w| w * &factor).collect())
         .collect()
-}
-
-/// ||W||_2 estimated by power iteration on W^T W (an estimate, from below).
-pub fn spectral_norm_estimate(weights: &[Vec<f64>]) -> f64 {
-    let n_in = weights.first().map_or(0, Vec::len);
-    if n_in == 0 {
-        return 0.0;
-    }
-    let mut v: Vec<f64> = (0..n_in)
-        .map(|k| 1.0 + (k as f64 * 0.618).fract())
-        .collect();
-    let mut sigma = 0.0;
-    for _ in 0..500 {
-        let wv: Vec<f64> = weights
-            .iter()
-            .map(|row| row.iter().zip(&v).map(|(a, b)| a * b).sum())
-            .collect();
-        let mut next = vec![0.0; n_in];
-        for (row, x) in weights.iter().zip(&wv) {
-            for (slot, a) in next.iter_mut().zip(row) {
-                *slot += a * x;
-            }
-        }
-        let norm = next.iter().map(|x| x * x).sum::<f64>().sqrt();
-        if norm == 0.0 {
-            return 0.0;
-        }
-        let new_sigma = norm.sqrt();
-        v = next.into_iter().map(|x| x / norm).collect();
-        if (new_sigma - sigma).abs() <= 1e-12 * new_sigma {
-            return new_sigma;
-        }
-        sigma = new_sigma;
-    }
-    sigma
 }
 
 /// Exactly: ||W||_2 <= 1, i.e. I - G is PSD for the smaller Gram matrix G.

@@ -10,6 +10,7 @@ pub mod certify;
 pub mod construct;
 pub mod eval;
 pub mod generate;
+pub mod lipschitz;
 pub mod network;
 pub mod numbers;
 pub mod sampler;

@@ -79,6 +79,10 @@ enum Command {
         /// Restrict the domain to x >= 0 (one path per weight suffices then).
         #[arg(long)]
         nonnegative: bool,
+        /// Lipschitz claims: "best" (spectral, with an exact witness for wide layers, where
+        /// it is tighter than Frobenius) or "frobenius".
+        #[arg(long, value_enum, default_value_t = LipschitzArg::Best)]
+        lipschitz: LipschitzArg,
         /// pairs: how many hidden neurons per block the search may scan before giving up.
         #[arg(long, default_value_t = DEFAULT_MAX_WIDTH)]
         max_width: u64,
@@ -127,6 +131,12 @@ enum Command {
     Demo,
     /// Summarize a certificate without verifying it.
     Inspect { certificate: PathBuf },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LipschitzArg {
+    Best,
+    Frobenius,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -192,6 +202,7 @@ fn main() -> ExitCode {
             width,
             radius,
             nonnegative,
+            lipschitz,
             max_width,
             output,
         } => (|| {
@@ -222,6 +233,7 @@ fn main() -> ExitCode {
             options.widths = width;
             options.radius = parse_number("radius", &radius)?;
             options.nonnegative = nonnegative;
+            options.spectral = matches!(lipschitz, LipschitzArg::Best);
             options.max_width = max_width;
             run_certify(&target, &options, output.as_deref())
         })(),
@@ -272,7 +284,7 @@ fn run_certify(
     let target = Network::load(target_path).map_err(usage)?;
     let started = Instant::now();
     let certified =
-        certify(&target, &options).map_err(|e| usage(format!("{}: {e}", target_path.display())))?;
+        certify(&target, options).map_err(|e| usage(format!("{}: {e}", target_path.display())))?;
     let text = certificate::to_json_text(&certified.certificate);
     write_output(output, &text)?;
     let c = &certified.certificate;

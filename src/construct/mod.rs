@@ -128,13 +128,29 @@ impl std::error::Error for ConstructError {}
 /// Every E_i[m][t] < tau_i gives c_i <= tau_i sqrt(n_i n_{i-1}). Blocks get equal shares of
 /// the first-order bound r sum_i c_i prod_{k != i} L_k; a bisection on the common scale
 /// makes the exact recursion of spec section 5 (in f64, with L_i rounded up) land at
-/// `fraction * epsilon`.
-pub fn budget(target: &Network, radius: f64, epsilon: f64, fraction: f64) -> Vec<f64> {
+/// `fraction * epsilon`. With `spectral`, L_i is the estimated ||W_i||_2 plus 1% (the
+/// claim made later is within 1e-5 of the estimate, or falls back to Frobenius and the
+/// exact bound decides).
+pub fn budget(
+    target: &Network,
+    radius: f64,
+    epsilon: f64,
+    fraction: f64,
+    spectral: bool,
+) -> Vec<f64> {
     let dims = target.dims();
     let lipschitz: Vec<f64> = target
         .layers
         .iter()
-        .map(|l| rational_to_f64(&l.frobenius_squared()).sqrt() * (1.0 + 1e-9))
+        .map(|l| {
+            let frobenius = rational_to_f64(&l.frobenius_squared()).sqrt() * (1.0 + 1e-9);
+            if spectral {
+                let estimate = crate::lipschitz::spectral_norm_estimate(&l.weights_f64());
+                frobenius.min(estimate * (1.0 + 1e-2))
+            } else {
+                frobenius
+            }
+        })
         .collect();
     let counts: Vec<f64> = dims
         .windows(2)
@@ -495,7 +511,7 @@ mod tests {
                 layer(vec![vec![q(1, 2), q(-1, 2)]]),
             ],
         };
-        let tolerances = budget(&f, 1.0, 0.1, 0.95);
+        let tolerances = budget(&f, 1.0, 0.1, 0.95, false);
         // Worst case c_i = tau_i sqrt(n_i n_{i-1}), pushed through the exact recursion.
         let blocks: Vec<(BigRational, BigRational)> = f
             .layers

@@ -1,0 +1,251 @@
+//! The builder's Lipschitz claims: Frobenius, or spectral with a witness (spec section 5).
+//!
+//! A spectral claim L >= ||W||_2 is proven by `L^2 I - G = R^T R + delta I + D` with
+//! `||D||_F <= delta`, G the smaller Gram matrix (W W^T or W^T W). R comes from an f64
+//! Cholesky factorization of `L^2 I - G - delta I`; its entries are f64, hence exact dyadic
+//! rationals, and D is only the rounding error of that factorization, far below delta.
+
+use crate::network::Layer;
+use crate::numbers::{rational_from_f64, round_up_decimal, sqrt_upper};
+use num_rational::BigRational;
+use num_traits::Zero;
+
+/// Significant digits of a spectral claim.
+const SPECTRAL_DIGITS: u32 = 6;
+
+/// Relative margins tried, in order, between the estimated ||W||_2 and the claim.
+const MARGINS: [f64; 4] = [1e-5, 1e-4, 1e-3, 1e-2];
+
+/// Gram sides up to this are left to the verifier's exact elimination (no witness needed);
+/// larger ones carry a witness.
+pub const ELIMINATION_SIDE: usize = 32;
+
+/// A spectral Lipschitz claim for one layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpectralClaim {
+    /// L >= ||W||_2
+    pub lipschitz: BigRational,
+    /// (delta, rows of R) when the Gram side exceeds ELIMINATION_SIDE
+    pub witness: Option<(BigRational, Vec<Vec<BigRational>>)>,
+}
+
+/// ||W||_2 estimated by power iteration on W^T W (an estimate, typically from below).
+///
+/// Cost: O(iterations * n_out * n_in) flops, at most 2000 iterations.
+pub fn spectral_norm_estimate(weights: &[Vec<f64>]) -> f64 {
+    let n_in = weights.first().map_or(0, Vec::len);
+    if n_in == 0 {
+        return 0.0;
+    }
+    let mut v: Vec<f64> = (0..n_in)
+        .map(|k| 1.0 + (k as f64 * 0.618).fract())
+        .collect();
+    let mut sigma = 0.0;
+    for _ in 0..2000 {
+        let wv: Vec<f64> = weights
+            .iter()
+            .map(|row| row.iter().zip(&v).map(|(a, b)| a * b).sum())
+            .collect();
+        let mut next = vec![0.0; n_in];
+        for (row, x) in weights.iter().zip(&wv) {
+            for (slot, a) in next.iter_mut().zip(row) {
+                *slot += a * x;
+            }
+        }
+        let norm = next.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm == 0.0 {
+            return 0.0;
+        }
+        let new_sigma = norm.sqrt();
+        v = next.into_iter().map(|x| x / norm).collect();
+        if (new_sigma - sigma).abs() <= 1e-13 * new_sigma {
+            return new_sigma;
+        }
+        sigma = new_sigma;
+    }
+    sigma
+}
+
+/// The smaller Gram matrix of W in f64: W W^T if n_out <= n_in, else W^T W.
+fn gram(weights: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let n_out = weights.len();
+    let n_in = weights.first().map_or(0, Vec::len);
+    if n_out <= n_in {
+        (0..n_out)
+            .map(|a| {
+                (0..n_out)
+                    .map(|b| weights[a].iter().zip(&weights[b]).map(|(x, y)| x * y).sum())
+                    .collect()
+            })
+            .collect()
+    } else {
+        let mut g = vec![vec![0.0; n_in]; n_in];
+        for row in weights {
+            for a in 0..n_in {
+                if row[a] == 0.0 {
+                    continue;
+                }
+                for b in 0..n_in {
+                    g[a][b] += row[a] * row[b];
+                }
+            }
+        }
+        g
+    }
+}
+
+/// Upper-triangular R with R^T R = M (M symmetric positive definite), or None when a
+/// pivot is not positive. O(n^3 / 3) flops.
+#[allow(clippy::needless_range_loop)] // the factor is indexed by two coordinates
+fn cholesky_upper(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = m.len();
+    let mut r = vec![vec![0.0; n]; n];
+    for a in 0..n {
+        let mut pivot = m[a][a];
+        for k in 0..a {
+            pivot -= r[k][a] * r[k][a];
+        }
+        if !(pivot > 0.0) {
+            return None;
+        }
+        let diagonal = pivot.sqrt();
+        r[a][a] = diagonal;
+        for b in a + 1..n {
+            let mut entry = m[a][b];
+            for k in 0..a {
+                entry -= r[k][a] * r[k][b];
+            }
+            r[a][b] = entry / diagonal;
+        }
+    }
+    Some(r)
+}
+
+/// A spectral claim for the layer, or None if the f64 work fails (the Frobenius bound then
+/// stands). The verifier decides whether it holds; the margins leave room for rounding.
+pub fn spectral_claim(layer: &Layer) -> Option<SpectralClaim> {
+    let weights = layer.weights_f64();
+    let sigma = spectral_norm_estimate(&weights);
+    if sigma == 0.0 || !sigma.is_finite() {
+        return None;
+    }
+    let side = layer.outputs().min(weights.first().map_or(0, Vec::len));
+    let g = gram(&weights);
+    for margin in MARGINS {
+        let lipschitz =
+            round_up_decimal(&rational_from_f64(sigma * (1.0 + margin))?, SPECTRAL_DIGITS);
+        if side <= ELIMINATION_SIDE {
+            return Some(SpectralClaim {
+                lipschitz,
+                witness: None,
+            });
+        }
+        let l = crate::numbers::rational_to_f64(&lipschitz);
+        let l2 = l * l;
+        let shift = (l2 - sigma * sigma) / 2.0;
+        if !(shift > 0.0) {
+            continue;
+        }
+        let m: Vec<Vec<f64>> = g
+            .iter()
+            .enumerate()
+            .map(|(a, row)| {
+                row.iter()
+                    .enumerate()
+                    .map(|(b, &x)| if a == b { l2 - shift - x } else { -x })
+                    .collect()
+            })
+            .collect();
+        let Some(r) = cholesky_upper(&m) else {
+            continue;
+        };
+        let factor: Option<Vec<Vec<BigRational>>> = r
+            .iter()
+            .enumerate()
+            .map(|(a, row)| row[a..].iter().map(|&x| rational_from_f64(x)).collect())
+            .collect();
+        return Some(SpectralClaim {
+            lipschitz,
+            witness: Some((rational_from_f64(shift)?, factor?)),
+        });
+    }
+    None
+}
+
+/// The Frobenius claim: the smallest few-digit L with L^2 >= sum W^2.
+pub fn frobenius_claim(layer: &Layer, digits: u32) -> BigRational {
+    let square = layer.frobenius_squared();
+    if square.is_zero() {
+        return BigRational::zero();
+    }
+    sqrt_upper(&square, digits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::Activation;
+    use num_bigint::BigInt;
+
+    fn layer_of(weights: Vec<Vec<f64>>) -> Layer {
+        Layer {
+            weights: weights
+                .into_iter()
+                .map(|row| {
+                    row.into_iter()
+                        .map(|x| rational_from_f64(x).unwrap())
+                        .collect()
+                })
+                .collect(),
+            activation: Activation::Relu,
+        }
+    }
+
+    #[test]
+    fn power_iteration_finds_a_known_norm() {
+        // [[3, 0], [4, 5]] has singular values sqrt(45) and sqrt(5).
+        let sigma = spectral_norm_estimate(&[vec![3.0, 0.0], vec![4.0, 5.0]]);
+        assert!((sigma - 45f64.sqrt()).abs() < 1e-9, "{sigma}");
+    }
+
+    #[test]
+    fn cholesky_reproduces_its_matrix() {
+        let m = vec![
+            vec![4.0, 2.0, 0.4],
+            vec![2.0, 5.0, 1.0],
+            vec![0.4, 1.0, 3.0],
+        ];
+        let r = cholesky_upper(&m).unwrap();
+        for a in 0..3 {
+            for b in 0..3 {
+                let product: f64 = (0..3).map(|k| r[k][a] * r[k][b]).sum();
+                assert!((product - m[a][b]).abs() < 1e-12);
+            }
+        }
+        assert!(cholesky_upper(&[vec![1.0, 2.0], vec![2.0, 1.0]]).is_none());
+    }
+
+    #[test]
+    fn witness_of_a_wide_layer_has_the_spec_shape() {
+        let n = ELIMINATION_SIDE + 3;
+        let weights: Vec<Vec<f64>> = (0..n)
+            .map(|a| {
+                (0..n + 5)
+                    .map(|b| ((a * 7 + b * 3) % 11) as f64 / 16.0 - 0.3)
+                    .collect()
+            })
+            .collect();
+        let layer = layer_of(weights);
+        let claim = spectral_claim(&layer).unwrap();
+        let (shift, factor) = claim.witness.unwrap();
+        assert!(shift > BigRational::zero());
+        assert_eq!(factor.len(), n);
+        assert!(factor.iter().enumerate().all(|(a, row)| row.len() == n - a));
+        // The claim is below Frobenius for this layer and above the estimate.
+        let frobenius = frobenius_claim(&layer, 6);
+        assert!(claim.lipschitz < frobenius);
+        let estimate = spectral_norm_estimate(&layer.weights_f64());
+        assert!(claim.lipschitz >= rational_from_f64(estimate).unwrap());
+        let _ = BigInt::from(0);
+    }
+}
