@@ -16,6 +16,10 @@ const SPECTRAL_DIGITS: u32 = 6;
 /// Relative margins tried, in order, between the estimated ||W||_2 and the claim.
 const MARGINS: [f64; 4] = [1e-5, 1e-4, 1e-3, 1e-2];
 
+/// Bits of the witness factor's entries below its largest one. The rounding adds about
+/// sqrt(n) 2^-FACTOR_BITS |R|^2 to each entry of D, far below the shift.
+const FACTOR_BITS: i32 = 36;
+
 /// Gram sides up to this are left to the verifier's exact elimination (no witness needed);
 /// larger ones carry a witness.
 pub const ELIMINATION_SIDE: usize = 32;
@@ -159,10 +163,16 @@ pub fn spectral_claim(layer: &Layer) -> Option<SpectralClaim> {
         let Some(r) = cholesky_upper(&m) else {
             continue;
         };
+        // Entries on one grid of 2^-FACTOR_BITS relative to the largest keep every product
+        // of the verifier's R^T R within 2^(2 FACTOR_BITS + 2): machine integers suffice.
+        let largest = r.iter().flatten().fold(0.0f64, |a, x| a.max(x.abs()));
+        let unit = 2f64.powi(largest.log2().ceil() as i32 - FACTOR_BITS);
         let factor: Option<Vec<Vec<BigRational>>> = r
             .iter()
             .enumerate()
-            .map(|(a, row)| row[a..].iter().map(|&x| rational_from_f64(x)).collect())
+            .map(|(a, row)| {
+                row[a..].iter().map(|&x| rational_from_f64((x / unit).round() * unit)).collect()
+            })
             .collect();
         return Some(SpectralClaim {
             lipschitz,
