@@ -8,7 +8,8 @@ use slth::certificate::{self, Certificate, LoadError};
 use slth::certify::{CertifyOptions, Construction, Request, certify};
 use slth::construct::DEFAULT_MAX_WIDTH;
 use slth::generate::{EntryRange, random_target};
-use slth::network::Network;
+use slth::homogenize::certify_with_biases;
+use slth::network::{BiasedNetwork, Network};
 use slth::numbers::{format_rational, parse_rational, rational_to_f64};
 use slth::sampler::Seed;
 use slth::ticket::Ticket;
@@ -52,7 +53,9 @@ enum Command {
     /// Find a ticket in the random network drawn from SEED and write its certificate.
     #[command(group(clap::ArgGroup::new("request").required(true).args(["epsilon", "tolerance"])))]
     Certify {
-        /// Target network file (JSON, spec section 2).
+        /// Target network: a JSON network file (spec section 2, optionally with per-layer
+        /// "biases") or a PyTorch MLP saved with safetensors (.safetensors). A network with
+        /// biases is certified through its homogenized form (input (x, 1)).
         target: PathBuf,
         /// Certified bound on ||g~(x) - f(x)||_2 over the domain (a rational: 0.05, 1/20).
         #[arg(long)]
@@ -90,12 +93,21 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Check a certificate with exact arithmetic.
+    /// Check a certificate. The proof: every kept weight is recomputed from the seed and
+    /// compared exactly, and the inequalities are decided in f64 with outward rounding,
+    /// falling back to exact arithmetic wherever that cannot decide.
     Verify {
         certificate: PathBuf,
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
+        /// Decide every inequality in exact rational arithmetic (same verdict, slower).
+        #[arg(long, conflicts_with = "plain_f64")]
+        exact: bool,
+        /// Estimate the inequalities in plain f64 instead: NOT a proof (kept weights are
+        /// still recomputed and compared exactly); reports how far its e_l is from the exact one.
+        #[arg(long = "f64")]
+        plain_f64: bool,
         /// Largest Gram side checked by exact elimination for a "spectral" claim without a
         /// witness (the time grows like side^3 with growing numbers).
         #[arg(long, default_value_t = verify::DEFAULT_MAX_ELIMINATION_SIDE)]
@@ -126,6 +138,13 @@ enum Command {
         /// Seed of the random points.
         #[arg(long, default_value = "0")]
         seed: String,
+        /// Instead of random points: classify the rows of this .npy array ([N, d], float or
+        /// int) with f and g~, and count the agreements the certificate guarantees.
+        #[arg(long, conflicts_with = "points")]
+        inputs: Option<PathBuf>,
+        /// Class labels of the inputs (.npy, [N] integers): report the accuracy of f and g~.
+        #[arg(long, requires = "inputs")]
+        labels: Option<PathBuf>,
     },
     /// Certify and verify a small bundled target, and explain the result.
     Demo,
@@ -240,10 +259,17 @@ fn main() -> ExitCode {
         Command::Verify {
             certificate,
             json,
+            exact,
+            plain_f64,
             max_elimination_side,
         } => run_verify(
             &certificate,
             json,
+            match (exact, plain_f64) {
+                (true, _) => VerifyPath::Exact,
+                (_, true) => VerifyPath::PlainF64,
+                _ => VerifyPath::Sound,
+            },
             &verify::Limits {
                 max_elimination_side,
             },
@@ -257,8 +283,16 @@ fn main() -> ExitCode {
         } => run_random_target(&dims, &seed, linear_output, range, output.as_deref()),
         Command::Eval {
             certificate,
+            inputs: Some(inputs),
+            labels,
+            ..
+        } => run_eval_inputs(&certificate, &inputs, labels.as_deref()),
+        Command::Eval {
+            certificate,
             points,
             seed,
+            inputs: None,
+            ..
         } => run_eval(&certificate, points, &seed),
         Command::Demo => run_demo(),
         Command::Inspect { certificate } => run_inspect(&certificate),
@@ -281,10 +315,10 @@ fn run_certify(
     options: &CertifyOptions,
     output: Option<&Path>,
 ) -> Result<(), Failure> {
-    let target = Network::load(target_path).map_err(usage)?;
+    let target = BiasedNetwork::load(target_path).map_err(usage)?;
     let started = Instant::now();
-    let certified =
-        certify(&target, options).map_err(|e| usage(format!("{}: {e}", target_path.display())))?;
+    let certified = certify_with_biases(&target, options)
+        .map_err(|e| usage(format!("{}: {e}", target_path.display())))?;
     let text = certificate::to_json_text(&certified.certificate);
     write_output(output, &text)?;
     let c = &certified.certificate;
@@ -344,32 +378,66 @@ fn load_certificate(path: &Path) -> Result<Certificate, Failure> {
     })
 }
 
-fn run_verify(path: &Path, json: bool, limits: &verify::Limits) -> Result<(), Failure> {
-    let certificate = load_certificate(path)?;
+/// How `slth verify` decides the inequalities of spec section 5.
+#[derive(Clone, Copy)]
+enum VerifyPath {
+    /// f64 with outward rounding and exact fallback (the default; a proof)
+    Sound,
+    /// exact arithmetic (`--exact`; a proof)
+    Exact,
+    /// plain f64 (`--f64`; an estimate, not a proof)
+    PlainF64,
+}
+
+fn run_verify(
+    path: &Path,
+    json: bool,
+    mode: VerifyPath,
+    limits: &verify::Limits,
+) -> Result<(), Failure> {
     let started = Instant::now();
-    match verify::verify_with(&certificate, limits) {
-        Ok(report) => {
+    let certificate = load_certificate(path)?;
+    let read = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let timing = |checked: f64| format!("read in {read:.3}s, checked in {checked:.3}s");
+    let invalid = |rejection: verify::Rejection| {
+        if json {
+            say!(
+                "{}",
+                serde_json::json!({"verdict": "invalid", "place": rejection.place, "reason": rejection.detail})
+            );
+        }
+        rejected(format!("INVALID: {}: {rejection}", path.display()))
+    };
+    let arithmetic = match mode {
+        VerifyPath::Sound => verify::Arithmetic::Sound,
+        VerifyPath::Exact => verify::Arithmetic::Exact,
+        VerifyPath::PlainF64 => {
+            let estimate = slth::fast::verify_f64(&certificate).map_err(invalid)?;
             if json {
-                say!("{}", report.to_json());
+                say!("{}", estimate.to_json());
             } else {
-                say!("{}", report.render_text().trim_end());
-                say!("checked in {:.3}s", started.elapsed().as_secs_f64());
+                say!("{}", estimate.render_text().trim_end());
+                say!("{}", timing(started.elapsed().as_secs_f64()));
             }
-            Ok(())
-        }
-        Err(rejection) => {
-            if json {
-                say!(
-                    "{}",
-                    serde_json::json!({"verdict": "invalid", "place": rejection.place, "reason": rejection.detail})
-                );
+            if estimate.holds() {
+                return Ok(());
             }
-            Err(rejected(format!(
-                "INVALID: {}: {rejection}",
-                path.display()
-            )))
+            return Err(rejected(format!(
+                "{}: f64 estimate, not a proof: {}; run without --f64 for the exact verdict",
+                path.display(),
+                estimate.failures().join("; ")
+            )));
         }
+    };
+    let report = verify::verify_using(&certificate, limits, arithmetic).map_err(invalid)?;
+    if json {
+        say!("{}", report.to_json());
+    } else {
+        say!("{}", report.render_text().trim_end());
+        say!("{}", timing(started.elapsed().as_secs_f64()));
     }
+    Ok(())
 }
 
 fn run_random_target(
@@ -436,6 +504,156 @@ fn run_eval(path: &Path, count: usize, seed: &str) -> Result<(), Failure> {
         );
     }
     say!("(eval measures; it does not check the certificate: `slth verify` does)");
+    Ok(())
+}
+
+/// `eval --inputs`: f and g~ on given inputs, exactly; agreement and its guarantee.
+fn run_eval_inputs(path: &Path, inputs: &Path, labels: Option<&Path>) -> Result<(), Failure> {
+    use slth::import::{NpyValues, load_npy};
+    let certificate = load_certificate(path)?;
+    let target = Network::from_target_json(&certificate.target).map_err(rejected)?;
+    let ticket = Ticket::from_certificate(&certificate, &target).map_err(rejected)?;
+    let radius = parse_rational(&certificate.domain.radius.0)
+        .map_err(|e| rejected(format!("domain.radius: {e}")))?;
+    let epsilon = parse_rational(&certificate.bound.epsilon.0)
+        .map_err(|e| rejected(format!("bound.epsilon: {e}")))?;
+    let homogenized = slth::homogenize::homogenized_from(certificate.meta.as_ref());
+    let d = match homogenized {
+        Some(d) if d + 1 == target.input_dim => d,
+        Some(d) => {
+            return Err(rejected(format!(
+                "{}: meta.derived_from.input_dim {d} is not the target's input dimension {} minus 1",
+                path.display(),
+                target.input_dim
+            )));
+        }
+        None => target.input_dim,
+    };
+    let array = load_npy(inputs).map_err(usage)?;
+    let [count, columns] = array.shape[..] else {
+        return Err(usage(format!(
+            "{}: expected a 2-D array [N, {d}], got shape {:?}",
+            inputs.display(),
+            array.shape
+        )));
+    };
+    if columns != d {
+        return Err(usage(format!(
+            "{}: rows have {columns} entries, the network takes {d} inputs",
+            inputs.display()
+        )));
+    }
+    let values: Vec<BigRational> = match &array.values {
+        NpyValues::Float(v) => v
+            .iter()
+            .map(|x| slth::numbers::rational_from_f64(*x))
+            .collect::<Option<_>>()
+            .ok_or_else(|| usage(format!("{}: a value is not finite", inputs.display())))?,
+        NpyValues::Int(v) => v
+            .iter()
+            .map(|&x| BigRational::from_integer(x.into()))
+            .collect(),
+    };
+    let rows: Vec<Vec<BigRational>> = values
+        .chunks(d.max(1))
+        .take(count)
+        .map(|x| match homogenized {
+            Some(_) => slth::homogenize::homogenized_input(x),
+            None => x.to_vec(),
+        })
+        .collect();
+    let labels = match labels {
+        None => None,
+        Some(file) => match load_npy(file).map_err(usage)? {
+            slth::import::NpyArray {
+                shape,
+                values: NpyValues::Int(v),
+            } if shape == [count] => Some(v),
+            other => {
+                return Err(usage(format!(
+                    "{}: expected {count} integer labels, got shape {:?}{}",
+                    file.display(),
+                    other.shape,
+                    if matches!(other.values, NpyValues::Float(_)) {
+                        " of floats"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+        },
+    };
+    let started = Instant::now();
+    let seen = slth::eval::classify(
+        &target,
+        &ticket,
+        &rows,
+        labels.as_deref(),
+        &radius,
+        certificate.domain.nonnegative,
+        &epsilon,
+    );
+    let share = |k: usize| {
+        format!(
+            "{:.2}% ({k}/{count})",
+            100.0 * k as f64 / count.max(1) as f64
+        )
+    };
+    say!("inputs: {count} from {} (d = {d})", inputs.display());
+    if homogenized.is_some() {
+        say!(
+            "homogenized target (according to meta): each input x is evaluated as (x, 1), so f is the network with biases"
+        );
+    }
+    say!(
+        "arithmetic: exact, for f and g~ (integers over a common denominator; {:.2}s)",
+        started.elapsed().as_secs_f64()
+    );
+    if let (Some(f), Some(g)) = (seen.f_correct, seen.g_correct) {
+        say!("accuracy of f:  {}", share(f));
+        say!("accuracy of g~: {}", share(g));
+    }
+    say!("f and g~ predict the same class: {}", share(seen.agree));
+    say!(
+        "guaranteed by the certificate: {} (in the domain, and f's top-two margin > sqrt(2)*epsilon, checked exactly)",
+        share(seen.guaranteed)
+    );
+    say!(
+        "  (by the cruder rule margin > 2*epsilon: {})",
+        share(seen.guaranteed_two_epsilon)
+    );
+    let ball = if homogenized.is_some() {
+        format!(
+            "||(x, 1)||_2 > R = {}, i.e. ||x||_2 > ~{:.6}",
+            certificate.domain.radius.0,
+            (rational_to_f64(&radius).powi(2) - 1.0).max(0.0).sqrt()
+        )
+    } else {
+        format!("||x||_2 > {}", certificate.domain.radius.0)
+    };
+    let orthant = if certificate.domain.nonnegative {
+        " or some x_k < 0"
+    } else {
+        ""
+    };
+    say!(
+        "outside the certified domain ({ball}{orthant}; never counted as guaranteed): {}",
+        seen.outside_domain
+    );
+    say!(
+        "max ||f(x) - g~(x)||_2 on the inputs of the domain: {:.6e}; certified epsilon {:.6e} ({})",
+        rational_to_f64(&seen.max_squared_in_domain).sqrt(),
+        rational_to_f64(&epsilon),
+        format_rational(&epsilon)
+    );
+    if let Some(k) = seen.exceeding.first() {
+        return Err(rejected(format!(
+            "{}: input {k} of {} exceeds the certified epsilon: the certificate is false",
+            path.display(),
+            inputs.display()
+        )));
+    }
+    say!("(the guarantee holds if `slth verify` accepts the certificate; eval does not check it)");
     Ok(())
 }
 
@@ -537,6 +755,9 @@ fn run_inspect(path: &Path) -> Result<(), Failure> {
     }
     if let Some(meta) = &c.meta {
         say!("meta: {meta}");
+    }
+    if let Some(line) = slth::homogenize::statement_for_user(c) {
+        say!("{line}");
     }
     Ok(())
 }

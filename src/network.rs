@@ -1,7 +1,8 @@
 //! Target networks (spec section 2): exact weights, evaluation, network files.
 //!
 //! `a_0 = x, a_i = act_i(W_i a_{i-1}), f(x) = a_l`, no biases; every layer is ReLU except
-//! that the last may be linear.
+//! that the last may be linear. Network files may also give biases ([`BiasedNetwork`]); those
+//! are certified through their homogenized form (`crate::homogenize`).
 
 use crate::certificate::{LayerJson, Rational, TargetJson};
 use crate::numbers::{format_rational, parse_rational, rational_to_f64};
@@ -204,11 +205,160 @@ impl Network {
         Ok(network)
     }
 
+    /// Parses a standalone network file without biases (see [`BiasedNetwork::from_json_text`]).
+    ///
+    /// A file whose `biases` are all zero is accepted; one with a non-zero bias is refused,
+    /// naming it: a `Network` is the bias-free target of a certificate.
+    pub fn from_json_text(text: &str) -> Result<Network, String> {
+        BiasedNetwork::from_json_text(text)?.into_unbiased()
+    }
+
+    /// Reads a bias-free network file from disk; errors name the file.
+    pub fn load(path: &std::path::Path) -> Result<Network, String> {
+        BiasedNetwork::load(path)?
+            .into_unbiased()
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The network file text (strings for weights, one row per line).
+    pub fn to_json_text(&self) -> String {
+        let mut out = String::new();
+        out.push_str("{\n");
+        out.push_str(&format!("  \"format\": \"{NETWORK_FORMAT_NAME}\",\n"));
+        out.push_str("  \"version\": 1,\n");
+        out.push_str(&format!("  \"input_dim\": {},\n", self.input_dim));
+        crate::certificate::write_layers(&mut out, &self.to_target_json().layers, "  ");
+        out.push_str("}\n");
+        out
+    }
+
+    /// The largest |W_i[m][t]| of the network.
+    pub fn max_abs_weight(&self) -> BigRational {
+        self.layers
+            .iter()
+            .flat_map(|l| l.weights.iter().flatten())
+            .map(|w| w.abs())
+            .max()
+            .unwrap_or_else(BigRational::zero)
+    }
+}
+
+/// A network as the user gave it, with biases: `a_i = act_i(W_i a_{i-1} + b_i)`.
+///
+/// The certificate's target is always bias-free ([`Network`]); a network with biases is
+/// certified through its homogenized form (`crate::homogenize`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BiasedNetwork {
+    /// W_i and act_i
+    pub network: Network,
+    /// b_i: one entry per output of layer i (zeros where the file gives none)
+    pub biases: Vec<Vec<BigRational>>,
+}
+
+impl BiasedNetwork {
+    /// The network with all biases zero.
+    pub fn unbiased(network: Network) -> BiasedNetwork {
+        let biases = network
+            .layers
+            .iter()
+            .map(|l| vec![BigRational::zero(); l.outputs()])
+            .collect();
+        BiasedNetwork { network, biases }
+    }
+
+    /// Whether some bias is non-zero.
+    pub fn has_biases(&self) -> bool {
+        self.biases.iter().flatten().any(|b| !b.is_zero())
+    }
+
+    /// The network itself if every bias is zero; otherwise an error naming the first bias.
+    pub fn into_unbiased(self) -> Result<Network, String> {
+        for (i, biases) in self.biases.iter().enumerate() {
+            if let Some(m) = biases.iter().position(|b| !b.is_zero()) {
+                return Err(format!(
+                    "layers[{i}].biases[{m}]: non-zero bias; a bias-free network is needed here (certify homogenizes networks with biases)"
+                ));
+            }
+        }
+        Ok(self.network)
+    }
+
+    /// Checks the shape of the weights and that layer i has n_i biases.
+    pub fn check(&self) -> Result<(), String> {
+        self.network.check()?;
+        if self.biases.len() != self.network.layers.len() {
+            return Err(format!(
+                "{} bias vectors for {} layers",
+                self.biases.len(),
+                self.network.layers.len()
+            ));
+        }
+        for (i, (biases, layer)) in self.biases.iter().zip(&self.network.layers).enumerate() {
+            if biases.len() != layer.outputs() {
+                return Err(format!(
+                    "layers[{i}].biases: {} entries, expected one per output ({})",
+                    biases.len(),
+                    layer.outputs()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// f(x) exactly, biases included.
+    pub fn eval_exact(&self, x: &[BigRational]) -> Vec<BigRational> {
+        let mut a = x.to_vec();
+        for (layer, biases) in self.network.layers.iter().zip(&self.biases) {
+            a = layer
+                .weights
+                .iter()
+                .zip(biases)
+                .map(|(row, b)| {
+                    let z: BigRational = row
+                        .iter()
+                        .zip(&a)
+                        .filter(|(w, y)| !w.is_zero() && !y.is_zero())
+                        .map(|(w, y)| w * y)
+                        .sum();
+                    activate(layer.activation, z + b)
+                })
+                .collect();
+        }
+        a
+    }
+
+    /// f(x) in f64 (rounded; for reporting only).
+    pub fn eval_f64(&self, x: &[f64]) -> Vec<f64> {
+        let mut a = x.to_vec();
+        for (layer, biases) in self.network.layers.iter().zip(&self.biases) {
+            a = layer
+                .weights
+                .iter()
+                .zip(biases)
+                .map(|(row, b)| {
+                    let z: f64 = row
+                        .iter()
+                        .zip(&a)
+                        .map(|(w, y)| rational_to_f64(w) * y)
+                        .sum::<f64>()
+                        + rational_to_f64(b);
+                    match layer.activation {
+                        Activation::Relu => z.max(0.0),
+                        Activation::Linear => z,
+                    }
+                })
+                .collect();
+        }
+        a
+    }
+
     /// Parses a standalone network file; JSON numbers are read as the exact value of their text.
     ///
     /// `{"format": "slth-network", "version": 1, "input_dim": d, "layers": [...]}`, where
-    /// `format` and `version` may be omitted and weights may be strings or JSON numbers.
-    pub fn from_json_text(text: &str) -> Result<Network, String> {
+    /// `format` and `version` may be omitted, weights may be strings or JSON numbers, and
+    /// each layer may carry `"biases": [b_0, ..., b_{n_i - 1}]` (same number forms; zeros
+    /// when absent).
+    pub fn from_json_text(text: &str) -> Result<BiasedNetwork, String> {
         let value: Value =
             serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
         let object = value
@@ -244,13 +394,14 @@ impl Network {
             .ok_or("layers: expected an array")?;
         let count = layers_json.len();
         let mut layers = Vec::with_capacity(count);
+        let mut all_biases = Vec::with_capacity(count);
         for (i, layer) in layers_json.iter().enumerate() {
             let place = format!("layers[{i}]");
             let layer = layer
                 .as_object()
                 .ok_or(format!("{place}: expected an object"))?;
             for key in layer.keys() {
-                if !matches!(key.as_str(), "weights" | "activation") {
+                if !matches!(key.as_str(), "weights" | "activation" | "biases") {
                     return Err(format!("{place}: unknown field {key:?}"));
                 }
             }
@@ -269,61 +420,63 @@ impl Network {
                 let row = row
                     .as_array()
                     .ok_or(format!("{place}.weights[{m}]: expected an array"))?;
-                let mut parsed = Vec::with_capacity(row.len());
-                for (t, w) in row.iter().enumerate() {
-                    let text = match w {
-                        Value::String(s) => s.clone(),
-                        Value::Number(n) => n.to_string(),
-                        other => {
-                            return Err(format!(
-                                "{place}.weights[{m}][{t}]: expected a number or a string, got {other}"
-                            ));
-                        }
-                    };
-                    parsed.push(
-                        parse_rational(&text)
-                            .map_err(|e| format!("{place}.weights[{m}][{t}]: {e}"))?,
-                    );
-                }
+                let parsed = row
+                    .iter()
+                    .enumerate()
+                    .map(|(t, w)| json_rational(w, &format!("{place}.weights[{m}][{t}]")))
+                    .collect::<Result<Vec<_>, _>>()?;
                 weights.push(parsed);
             }
+            let biases = match layer.get("biases") {
+                None => vec![BigRational::zero(); weights.len()],
+                Some(list) => list
+                    .as_array()
+                    .ok_or(format!("{place}.biases: expected an array"))?
+                    .iter()
+                    .enumerate()
+                    .map(|(m, b)| json_rational(b, &format!("{place}.biases[{m}]")))
+                    .collect::<Result<Vec<_>, _>>()?,
+            };
             layers.push(Layer {
                 weights,
                 activation,
             });
+            all_biases.push(biases);
         }
-        let network = Network { input_dim, layers };
+        let network = BiasedNetwork {
+            network: Network { input_dim, layers },
+            biases: all_biases,
+        };
         network.check()?;
         Ok(network)
     }
 
-    /// Reads a network file from disk; errors name the file.
-    pub fn load(path: &std::path::Path) -> Result<Network, String> {
+    /// Reads a target file by its extension: `.safetensors` (a PyTorch MLP, see
+    /// `crate::import`), anything else as a JSON network file. Errors name the file.
+    pub fn load(path: &std::path::Path) -> Result<BiasedNetwork, String> {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"))
+        {
+            return crate::import::load_safetensors(path);
+        }
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Network::from_json_text(&text).map_err(|e| format!("{}: {e}", path.display()))
+        BiasedNetwork::from_json_text(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
+}
 
-    /// The network file text (strings for weights, one row per line).
-    pub fn to_json_text(&self) -> String {
-        let mut out = String::new();
-        out.push_str("{\n");
-        out.push_str(&format!("  \"format\": \"{NETWORK_FORMAT_NAME}\",\n"));
-        out.push_str("  \"version\": 1,\n");
-        out.push_str(&format!("  \"input_dim\": {},\n", self.input_dim));
-        crate::certificate::write_layers(&mut out, &self.to_target_json().layers, "  ");
-        out.push_str("}\n");
-        out
-    }
-
-    /// The largest |W_i[m][t]| of the network.
-    pub fn max_abs_weight(&self) -> BigRational {
-        self.layers
-            .iter()
-            .flat_map(|l| l.weights.iter().flatten())
-            .map(|w| w.abs())
-            .max()
-            .unwrap_or_else(BigRational::zero)
-    }
+/// A rational of a network file: a string or a JSON number, read as the exact value of its text.
+fn json_rational(value: &Value, place: &str) -> Result<BigRational, String> {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        other => {
+            return Err(format!(
+                "{place}: expected a number or a string, got {other}"
+            ));
+        }
+    };
+    parse_rational(&text).map_err(|e| format!("{place}: {e}"))
 }
 
 /// act(z) for one coordinate.
@@ -371,6 +524,38 @@ mod tests {
         let f = Network::from_json_text(SPEC_EXAMPLE).unwrap();
         let again = Network::from_json_text(&f.to_json_text()).unwrap();
         assert_eq!(f, again);
+    }
+
+    #[test]
+    fn biases_are_optional_and_exact() {
+        let text = r#"{"input_dim": 2, "layers": [
+            {"weights": [[1, 0], [0, "1/2"]], "biases": ["1/3", -0.5], "activation": "relu"},
+            {"weights": [[1, 1]], "activation": "linear"}]}"#;
+        let f = BiasedNetwork::from_json_text(text).unwrap();
+        assert!(f.has_biases());
+        assert_eq!(f.biases, vec![vec![q(1, 3), q(-1, 2)], vec![q(0, 1)]]);
+        // x = (1, 3): relu(1 + 1/3, 3/2 - 1/2) = (4/3, 1); output 7/3.
+        assert_eq!(f.eval_exact(&[q(1, 1), q(3, 1)]), vec![q(7, 3)]);
+        assert!((f.eval_f64(&[1.0, 3.0])[0] - 7.0 / 3.0).abs() < 1e-12);
+        let error = Network::from_json_text(text).unwrap_err();
+        assert!(
+            error.contains("layers[0].biases[0]: non-zero bias"),
+            "{error}"
+        );
+        let zeros = text.replace(r#"["1/3", -0.5]"#, r#"[0, "0/7"]"#);
+        assert_eq!(Network::from_json_text(&zeros).unwrap(), f.network);
+        for (bad, expected) in [
+            (
+                r#"["1"]"#,
+                "layers[0].biases: 1 entries, expected one per output (2)",
+            ),
+            (r#"["1", "x"]"#, "layers[0].biases[1]: malformed rational"),
+            (r#""1""#, "layers[0].biases: expected an array"),
+        ] {
+            let error =
+                BiasedNetwork::from_json_text(&text.replace(r#"["1/3", -0.5]"#, bad)).unwrap_err();
+            assert!(error.contains(expected), "{bad}: {error}");
+        }
     }
 
     #[test]

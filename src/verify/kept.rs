@@ -1,16 +1,26 @@
 //! The kept weights of one block (spec section 4) and its deviation E_i (spec section 5).
 //!
-//! Kept hidden neurons live in a map keyed by j, so a claimed width of 2^60 costs nothing.
+//! The entries of `hidden` and `output` are judged as if checked one by one in file order:
+//! the earliest entry that breaks a rule is reported, and at one entry the rules come in
+//! the order index range, duplicate, missing input, value. The work is done in sorted
+//! order instead: sorting by index puts duplicates side by side, joins each output edge to
+//! its hidden neuron, and lets neighbouring weights share their ChaCha20 block (8 weights
+//! per block). Nothing is stored per hidden neuron of g, so a claimed width of 2^60 costs
+//! nothing.
 
-use super::scaled::Scaled;
-use super::{Rejection, RejectionKind, parse, reject};
+use super::scaled::{Scaled, SquareSum};
+use super::small;
+use super::{Rejection, RejectionKind, reject};
 use crate::certificate::{BlockTicket, Rational};
-use crate::numbers::format_rational;
+use crate::numbers::{self, NumberError, format_rational};
 use crate::sampler::{self, Seed, WEIGHT_SCALE};
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{Signed, Zero};
-use std::collections::{BTreeMap, HashMap};
+use num_traits::{One, Signed, Zero};
+use std::collections::HashMap;
+
+/// 2^106: the denominator of every product V * U and of every sum of them.
+const PRODUCT_SHIFT: u32 = 106;
 
 /// Where a block sits: index b (0-based; the paper's block i = b + 1) and its sizes.
 pub(super) struct Shape {
@@ -23,12 +33,24 @@ pub(super) struct Shape {
     pub width: u64,
 }
 
-/// The checked kept weights of one block; values are numerators over 2^53.
-pub(super) struct KeptBlock {
-    /// hidden neuron j -> (its kept input t, U_i[j][t])
-    hidden: BTreeMap<u64, (u64, i64)>,
-    /// (m, j, V_i[m][j]) in file order
-    output: Vec<(u64, u64, i64)>,
+/// One kept path of block i: input t -> hidden neuron j -> output m.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeptPath {
+    /// `m * n_{i-1} + t`: the entry of W_i (row-major) the path contributes to.
+    pub cell: usize,
+    /// `V_i[m][j]` as a numerator over 2^53.
+    pub output: i64,
+    /// `U_i[j][t]` as a numerator over 2^53 (the sign says whether it counts in P or Q).
+    pub hidden: i64,
+}
+
+/// The checked kept weights of one block, as paths.
+#[derive(Debug, Clone)]
+pub struct KeptBlock {
+    hidden_count: u64,
+    output_count: u64,
+    /// sorted by (j, m)
+    paths: Vec<KeptPath>,
 }
 
 /// `sum_{m,t} E_i[m][t]^2` and `max_{m,t} E_i[m][t]`.
@@ -37,227 +59,482 @@ pub(super) struct Deviation {
     pub max: BigRational,
 }
 
+/// The rules an entry can break, in the order a one-by-one check meets them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Rule {
+    Index,
+    Duplicate,
+    MissingInput,
+    Value,
+}
+
+/// The earliest broken rule seen so far, by (entry, rule).
+#[derive(Default)]
+struct FirstFailure {
+    at: Option<(usize, Rule)>,
+    rejection: Option<Rejection>,
+}
+
+impl FirstFailure {
+    /// Whether a failure of `rule` at entry k would be reported instead of the current one.
+    fn beats(&self, k: usize, rule: Rule) -> bool {
+        self.at.is_none_or(|at| (k, rule) < at)
+    }
+
+    fn offer(&mut self, k: usize, rule: Rule, rejection: impl FnOnce() -> Rejection) {
+        if self.beats(k, rule) {
+            self.at = Some((k, rule));
+            self.rejection = Some(rejection());
+        }
+    }
+
+    fn result<T>(self, value: T) -> Result<T, Rejection> {
+        match self.rejection {
+            Some(rejection) => Err(rejection),
+            None => Ok(value),
+        }
+    }
+}
+
 impl KeptBlock {
     /// Checks every index, duplicate and value of `ticket[b]` against g.
-    pub fn check(shape: &Shape, ticket: &BlockTicket, seed: &Seed) -> Result<KeptBlock, Rejection> {
-        let b = shape.block;
-        let i = b + 1;
-        let mut hidden = BTreeMap::new();
-        let mut first_hidden = HashMap::new();
-        for (k, (j, t, value)) in ticket.hidden.iter().enumerate() {
-            let (j, t) = (*j, *t);
-            let place = format!("ticket[{b}].hidden[{k}]");
-            check_index(
-                &place,
-                "index j",
-                j,
-                shape.width,
-                format!("hidden width {}", shape.width),
-            )?;
-            check_index(
-                &place,
-                "input t",
-                t,
-                shape.inputs,
-                format!("n_{b} = {}", shape.inputs),
-            )?;
-            if let Some(first) = first_hidden.insert(j, k) {
-                return Err(reject(
-                    RejectionKind::DuplicateHidden,
-                    place,
-                    format!(
-                        "hidden neuron j = {j} is listed twice (first at ticket[{b}].hidden[{first}]); \
-                         a hidden neuron keeps at most one input"
-                    ),
-                ));
-            }
-            let name = format!("U_{i}[{j}][{t}]");
-            let index = u128::from(j) * u128::from(shape.inputs) + u128::from(t);
-            let u = check_value(&place, &name, value, seed, sampler::hidden_stream(i), index)?;
-            hidden.insert(j, (t, u));
-        }
-
-        let mut output = Vec::with_capacity(ticket.output.len());
-        let mut first_output = HashMap::new();
-        for (k, (m, j, value)) in ticket.output.iter().enumerate() {
-            let (m, j) = (*m, *j);
-            let place = format!("ticket[{b}].output[{k}]");
-            check_index(
-                &place,
-                "output m",
-                m,
-                shape.outputs,
-                format!("n_{i} = {}", shape.outputs),
-            )?;
-            check_index(
-                &place,
-                "index j",
-                j,
-                shape.width,
-                format!("hidden width {}", shape.width),
-            )?;
-            if let Some(first) = first_output.insert((m, j), k) {
-                return Err(reject(
-                    RejectionKind::DuplicateOutput,
-                    place,
-                    format!(
-                        "edge (m = {m}, j = {j}) is listed twice (first at ticket[{b}].output[{first}])"
-                    ),
-                ));
-            }
-            if !hidden.contains_key(&j) {
-                return Err(reject(
-                    RejectionKind::OutputWithoutInput,
-                    place,
-                    format!(
-                        "hidden neuron j = {j} keeps no input (it has no ticket[{b}].hidden entry)"
-                    ),
-                ));
-            }
-            let name = format!("V_{i}[{m}][{j}]");
-            let index = u128::from(j) * u128::from(shape.outputs) + u128::from(m);
-            let v = check_value(&place, &name, value, seed, sampler::output_stream(i), index)?;
-            output.push((m, j, v));
-        }
-        Ok(KeptBlock { hidden, output })
+    pub(super) fn check(
+        shape: &Shape,
+        ticket: &BlockTicket,
+        seed: &Seed,
+    ) -> Result<KeptBlock, Rejection> {
+        let hidden = check_hidden(shape, &ticket.hidden, seed)?;
+        let paths = check_output(shape, &ticket.output, &hidden, seed)?;
+        Ok(KeptBlock {
+            hidden_count: hidden.len() as u64,
+            output_count: paths.len() as u64,
+            paths,
+        })
     }
 
     pub fn hidden_count(&self) -> u64 {
-        self.hidden.len() as u64
+        self.hidden_count
     }
 
     pub fn output_count(&self) -> u64 {
-        self.output.len() as u64
+        self.output_count
+    }
+
+    /// Every kept output edge with the hidden weight in front of it, sorted by (j, m).
+    pub fn paths(&self) -> &[KeptPath] {
+        &self.paths
     }
 
     /// E_i against `weights` = W_i:
     ///
     /// `P[m][t] = sum V[m][j] max(U[j][t], 0)`, `Q[m][t] = sum V[m][j] min(U[j][t], 0)` over
     /// kept (m, j) with j keeping t; `E = max(|P - W|, |Q - W|)` for a signed input, else
-    /// `|P - W|`. P and Q are integers over 2^106, W integers over d, so E is an integer
-    /// over `d 2^106`.
-    pub fn deviation(&self, weights: &Scaled, signed: bool) -> Deviation {
-        let mut paths: HashMap<(u64, u64), (ExactSum, ExactSum)> = HashMap::new();
-        for &(m, j, v) in &self.output {
-            if let Some(&(t, u)) = self.hidden.get(&j) {
-                let sums = paths.entry((m, t)).or_default();
-                let product = i128::from(v) * i128::from(u);
-                if u > 0 { &mut sums.0 } else { &mut sums.1 }.add(product);
+    /// `|P - W|`. P and Q are integers over 2^106 (i128 sums, spilling into BigInt), W
+    /// integers over d, so E is an integer over `C = lcm(d, 2^106) = A 2^106` with
+    /// `A = d / gcd(d, 2^106)`: `E C = |P A - W B|`, `B = 2^106 / gcd(d, 2^106)`. That stays
+    /// in i128 for dyadic targets and the squares are summed in 256 bits; anything larger
+    /// is done with BigInt. Cost: one multiply-add per path, a few per entry of W.
+    pub(super) fn deviation(&self, weights: &Scaled, signed: bool) -> Deviation {
+        let cells = weights.rows * weights.cols;
+        let mut p = PathSums::new(cells);
+        let mut q = PathSums::new(if signed { cells } else { 0 });
+        for path in &self.paths {
+            let product = i128::from(path.output) * i128::from(path.hidden);
+            if path.hidden > 0 {
+                p.add(path.cell, product);
+            } else if signed {
+                q.add(path.cell, product);
             }
         }
+
         let d = &weights.denom;
-        let mut squared_sum = BigInt::zero();
-        let mut max = BigInt::zero();
-        for m in 0..weights.rows {
-            for t in 0..weights.cols {
-                let w = weights.at(m, t);
-                let sums = paths.get(&(m as u64, t as u64));
-                if sums.is_none() && w.is_zero() {
-                    continue;
-                }
-                let w: BigInt = w << 106u32;
-                let (p, q): (BigInt, BigInt) =
-                    sums.map_or_else(Default::default, |(p, q)| (p.value(), q.value()));
-                let mut e = (p * d - &w).abs();
+        let twos = d
+            .trailing_zeros()
+            .unwrap_or(0)
+            .min(u64::from(PRODUCT_SHIFT));
+        let a: BigInt = d >> twos;
+        let b: BigInt = BigInt::one() << (u64::from(PRODUCT_SHIFT) - twos);
+        let small_scales = i128::try_from(&a).ok().zip(i128::try_from(&b).ok());
+
+        let mut squares = SquareSum::default();
+        let (mut max_small, mut max_big) = (0u128, BigInt::zero());
+        for cell in 0..cells {
+            let w = &weights.numer[cell];
+            let small = small_scales.and_then(|(a, b)| {
+                let w = i128::try_from(w).ok()?.checked_mul(b)?;
+                let e = distance_small(p.small(cell)?, a, w)?;
                 if signed {
-                    e = e.max((q * d - &w).abs());
+                    Some(e.max(distance_small(q.small(cell)?, a, w)?))
+                } else {
+                    Some(e)
                 }
-                squared_sum += &e * &e;
-                max = max.max(e);
+            });
+            match small {
+                Some(e) => {
+                    squares.add_square(e);
+                    max_small = max_small.max(e);
+                }
+                None => {
+                    let w = w * &b;
+                    let mut e = (p.value(cell) * &a - &w).abs();
+                    if signed {
+                        e = e.max((q.value(cell) * &a - &w).abs());
+                    }
+                    squares.add_big(&e * &e);
+                    max_big = max_big.max(e);
+                }
             }
         }
-        let scale: BigInt = d << 106u32;
+        let scale: BigInt = a << PRODUCT_SHIFT;
+        let max = max_big.max(BigInt::from(max_small));
         Deviation {
-            squared_sum: BigRational::new(squared_sum, &scale * &scale),
+            squared_sum: BigRational::new(squares.value(), &scale * &scale),
             max: BigRational::new(max, scale),
         }
     }
 }
 
-/// `value < limit`, or an `IndexOutOfRange` rejection.
-fn check_index(
-    place: &str,
-    name: &str,
-    value: u64,
-    limit: u64,
-    bound: String,
-) -> Result<(), Rejection> {
-    if value < limit {
-        return Ok(());
+/// `|s a - w|` when it fits.
+fn distance_small(s: i128, a: i128, w: i128) -> Option<u128> {
+    Some(s.checked_mul(a)?.checked_sub(w)?.unsigned_abs())
+}
+
+/// Checks `ticket[b].hidden`; returns (j, t, U numerator) sorted by j.
+fn check_hidden(
+    shape: &Shape,
+    entries: &[(u64, u64, Rational)],
+    seed: &Seed,
+) -> Result<Vec<(u64, u64, i64)>, Rejection> {
+    let b = shape.block;
+    let i = b + 1;
+    let place = |k: usize| format!("ticket[{b}].hidden[{k}]");
+    let mut failure = FirstFailure::default();
+
+    // Entries from the first index out of range on are never reached.
+    let end = entries
+        .iter()
+        .position(|(j, t, _)| *j >= shape.width || *t >= shape.inputs)
+        .unwrap_or(entries.len());
+    if let Some((j, t, _)) = entries.get(end) {
+        failure.offer(end, Rule::Index, || {
+            if *j >= shape.width {
+                out_of_range(
+                    place(end),
+                    "index j",
+                    *j,
+                    format!("hidden width {}", shape.width),
+                )
+            } else {
+                out_of_range(
+                    place(end),
+                    "input t",
+                    *t,
+                    format!("n_{b} = {}", shape.inputs),
+                )
+            }
+        });
     }
-    Err(reject(
+
+    let mut order: Vec<(u64, u64, usize)> = entries[..end]
+        .iter()
+        .enumerate()
+        .map(|(k, (j, t, _))| (*j, *t, k))
+        .collect();
+    order.sort_unstable();
+
+    // Within a run of one j, every entry but the earliest lists the neuron twice.
+    for run in order.chunk_by(|x, y| x.0 == y.0) {
+        if run.len() < 2 {
+            continue;
+        }
+        let mut ks: Vec<usize> = run.iter().map(|e| e.2).collect();
+        ks.sort_unstable();
+        let (first, second, j) = (ks[0], ks[1], run[0].0);
+        failure.offer(second, Rule::Duplicate, || {
+            reject(
+                RejectionKind::DuplicateHidden,
+                place(second),
+                format!(
+                    "hidden neuron j = {j} is listed twice (first at ticket[{b}].hidden[{first}]); \
+                     a hidden neuron keeps at most one input"
+                ),
+            )
+        });
+    }
+
+    let mut cache = BlockCache::new(seed, sampler::hidden_stream(i));
+    let mut hidden = Vec::with_capacity(order.len());
+    for &(j, t, k) in &order {
+        if !failure.beats(k, Rule::Value) {
+            continue;
+        }
+        let index = u128::from(j) * u128::from(shape.inputs) + u128::from(t);
+        match cache.check(index, &entries[k].2) {
+            Ok(u) => hidden.push((j, t, u)),
+            Err(value_failure) => failure.offer(k, Rule::Value, || {
+                value_failure.rejection(&place(k), &format!("U_{i}[{j}][{t}]"), index)
+            }),
+        }
+    }
+    failure.result(hidden)
+}
+
+/// Checks `ticket[b].output` against the checked `hidden` (sorted by j); returns the paths.
+fn check_output(
+    shape: &Shape,
+    entries: &[(u64, u64, Rational)],
+    hidden: &[(u64, u64, i64)],
+    seed: &Seed,
+) -> Result<Vec<KeptPath>, Rejection> {
+    let b = shape.block;
+    let i = b + 1;
+    let place = |k: usize| format!("ticket[{b}].output[{k}]");
+    let mut failure = FirstFailure::default();
+
+    let end = entries
+        .iter()
+        .position(|(m, j, _)| *m >= shape.outputs || *j >= shape.width)
+        .unwrap_or(entries.len());
+    if let Some((m, j, _)) = entries.get(end) {
+        failure.offer(end, Rule::Index, || {
+            if *m >= shape.outputs {
+                out_of_range(
+                    place(end),
+                    "output m",
+                    *m,
+                    format!("n_{i} = {}", shape.outputs),
+                )
+            } else {
+                out_of_range(
+                    place(end),
+                    "index j",
+                    *j,
+                    format!("hidden width {}", shape.width),
+                )
+            }
+        });
+    }
+
+    // Sorted by (j, m): the order of the stream index j n_i + m.
+    let mut order: Vec<(u64, u64, usize)> = entries[..end]
+        .iter()
+        .enumerate()
+        .map(|(k, (m, j, _))| (*j, *m, k))
+        .collect();
+    order.sort_unstable();
+
+    for run in order.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+        if let [(j, m, first), (_, _, second), ..] = run {
+            failure.offer(*second, Rule::Duplicate, || {
+                reject(
+                    RejectionKind::DuplicateOutput,
+                    place(*second),
+                    format!(
+                        "edge (m = {m}, j = {j}) is listed twice (first at ticket[{b}].output[{first}])"
+                    ),
+                )
+            });
+        }
+    }
+
+    let mut cache = BlockCache::new(seed, sampler::output_stream(i));
+    let mut paths = Vec::with_capacity(order.len());
+    let mut next_hidden = 0;
+    for &(j, m, k) in &order {
+        while hidden.get(next_hidden).is_some_and(|h| h.0 < j) {
+            next_hidden += 1;
+        }
+        let Some(&(_, t, u)) = hidden.get(next_hidden).filter(|h| h.0 == j) else {
+            failure.offer(k, Rule::MissingInput, || {
+                reject(
+                    RejectionKind::OutputWithoutInput,
+                    place(k),
+                    format!(
+                        "hidden neuron j = {j} keeps no input (it has no ticket[{b}].hidden entry)"
+                    ),
+                )
+            });
+            continue;
+        };
+        if !failure.beats(k, Rule::Value) {
+            continue;
+        }
+        let index = u128::from(j) * u128::from(shape.outputs) + u128::from(m);
+        let v = match cache.check(index, &entries[k].2) {
+            Ok(v) => v,
+            Err(value_failure) => {
+                failure.offer(k, Rule::Value, || {
+                    value_failure.rejection(&place(k), &format!("V_{i}[{m}][{j}]"), index)
+                });
+                continue;
+            }
+        };
+        // m < n_i rows of n_{i-1} target weights each are in memory, so the cell fits.
+        let cell = u128::from(m) * u128::from(shape.inputs) + u128::from(t);
+        match usize::try_from(cell) {
+            Ok(cell) => paths.push(KeptPath {
+                cell,
+                output: v,
+                hidden: u,
+            }),
+            Err(_) => failure.offer(k, Rule::Index, || {
+                reject(
+                    RejectionKind::Limit,
+                    place(k),
+                    format!("entry W_{i}[{m}][{t}] is beyond this machine's address space"),
+                )
+            }),
+        }
+    }
+    failure.result(paths)
+}
+
+fn out_of_range(place: String, name: &str, value: u64, bound: String) -> Rejection {
+    reject(
         RejectionKind::IndexOutOfRange,
         place,
         format!("{name} = {value} is out of range ({bound})"),
-    ))
+    )
 }
 
-/// The weight `name` of g at (stream, index), after checking that `value` equals it.
-fn check_value(
-    place: &str,
-    name: &str,
-    value: &Rational,
-    seed: &Seed,
-    stream: u64,
-    index: u128,
-) -> Result<i64, Rejection> {
-    let claimed = parse(value, format!("{place}[2]"))?;
-    let Some(numerator) = weight_numerator(seed, stream, index) else {
-        return Err(reject(
-            RejectionKind::IndexOutOfRange,
-            place,
-            format!(
-                "weight {name} has index {index}, beyond the 2^67 weights of a ChaCha20 stream \
-                 (64-bit block counter, 8 weights per block)"
+/// Why a kept value is not the weight of g.
+enum ValueFailure {
+    Number(NumberError),
+    BeyondKeystream,
+    Differs { text: String, weight: i64 },
+}
+
+impl ValueFailure {
+    fn rejection(self, place: &str, name: &str, index: u128) -> Rejection {
+        match self {
+            ValueFailure::Number(e) => {
+                reject(RejectionKind::Number, format!("{place}[2]"), e.to_string())
+            }
+            ValueFailure::BeyondKeystream => reject(
+                RejectionKind::IndexOutOfRange,
+                place,
+                format!(
+                    "weight {name} has index {index}, beyond the 2^67 weights of a ChaCha20 \
+                     stream (64-bit block counter, 8 weights per block)"
+                ),
             ),
-        ));
-    };
-    let weight = BigRational::new(numerator.into(), WEIGHT_SCALE.into());
-    if claimed != weight {
-        return Err(reject(
-            RejectionKind::ValueMismatch,
-            place,
-            format!(
-                "value {} differs from g's weight {name} = {}",
-                crate::numbers::abbreviate(&value.0),
-                format_rational(&weight)
+            ValueFailure::Differs { text, weight } => reject(
+                RejectionKind::ValueMismatch,
+                place,
+                format!(
+                    "value {} differs from g's weight {name} = {}",
+                    numbers::abbreviate(&text),
+                    format_rational(&BigRational::new(weight.into(), WEIGHT_SCALE.into()))
+                ),
             ),
-        ));
+        }
     }
-    Ok(numerator)
 }
 
-/// `sample(seed, stream, index)` of spec section 3 as a numerator over 2^53: the u64
-/// `w_{2 index} + 2^32 w_{2 index + 1}` of the keystream, in block `index / 8`. None when
-/// that block number does not fit the 64-bit counter (index >= 2^67).
-fn weight_numerator(seed: &Seed, stream: u64, index: u128) -> Option<i64> {
-    let counter = u64::try_from(index / 8).ok()?;
-    let block = sampler::chacha20_block(&seed.0, counter, stream);
-    let at = 2 * (index % 8) as usize;
-    let raw = u64::from(*block.get(at)?) | (u64::from(*block.get(at + 1)?) << 32);
-    Some(sampler::numerator_of_raw(raw))
+/// A claimed value, parsed.
+enum Claimed {
+    /// p/q, q > 0
+    Small(i64, u64),
+    Big(BigRational),
 }
 
-/// An exact integer sum: i128 while it fits, spilling into a BigInt.
-#[derive(Default)]
-struct ExactSum {
-    small: i128,
-    big: BigInt,
+/// Weights of one stream of g, computing each ChaCha20 block once for neighbouring indices.
+struct BlockCache<'a> {
+    seed: &'a Seed,
+    stream: u64,
+    number: Option<u64>,
+    words: [u32; 16],
 }
 
-impl ExactSum {
-    fn add(&mut self, x: i128) {
-        match self.small.checked_add(x) {
-            Some(sum) => self.small = sum,
+impl<'a> BlockCache<'a> {
+    fn new(seed: &'a Seed, stream: u64) -> BlockCache<'a> {
+        BlockCache {
+            seed,
+            stream,
+            number: None,
+            words: [0; 16],
+        }
+    }
+
+    /// `sample(seed, stream, index)` of spec section 3 as a numerator over 2^53: the u64
+    /// `w_{2 index} + 2^32 w_{2 index + 1}` of the keystream, in block `index / 8`. None when
+    /// that block number does not fit the 64-bit counter (index >= 2^67).
+    fn numerator(&mut self, index: u128) -> Option<i64> {
+        let number = u64::try_from(index / 8).ok()?;
+        if self.number != Some(number) {
+            self.words = sampler::chacha20_block(&self.seed.0, number, self.stream);
+            self.number = Some(number);
+        }
+        let at = 2 * (index % 8) as usize;
+        let raw = u64::from(self.words[at]) | (u64::from(self.words[at + 1]) << 32);
+        Some(sampler::numerator_of_raw(raw))
+    }
+
+    /// The weight at `index` as a numerator over 2^53, after checking that `value` equals it.
+    fn check(&mut self, index: u128, value: &Rational) -> Result<i64, ValueFailure> {
+        let claimed = match small::parse_small(&value.0) {
+            Some((p, q)) => Claimed::Small(p, q),
+            None => Claimed::Big(numbers::parse_rational(&value.0).map_err(ValueFailure::Number)?),
+        };
+        let weight = self.numerator(index).ok_or(ValueFailure::BeyondKeystream)?;
+        let equal = match claimed {
+            // p/q = n/2^53 iff p 2^53 = n q; |p| < 2^63, q < 2^64, |n| < 2^53: both < 2^117.
+            Claimed::Small(p, q) => {
+                i128::from(p) * i128::from(WEIGHT_SCALE) == i128::from(weight) * i128::from(q)
+            }
+            Claimed::Big(x) => x == BigRational::new(weight.into(), WEIGHT_SCALE.into()),
+        };
+        if equal {
+            Ok(weight)
+        } else {
+            Err(ValueFailure::Differs {
+                text: value.0.clone(),
+                weight,
+            })
+        }
+    }
+}
+
+/// Exact sums of products V * U (integers over 2^106) per entry of W: i128 while they
+/// fit, spilling into a BigInt per entry.
+struct PathSums {
+    small: Vec<i128>,
+    spilled: HashMap<usize, BigInt>,
+}
+
+impl PathSums {
+    fn new(cells: usize) -> PathSums {
+        PathSums {
+            small: vec![0; cells],
+            spilled: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, cell: usize, x: i128) {
+        let sum = &mut self.small[cell];
+        match sum.checked_add(x) {
+            Some(s) => *sum = s,
             None => {
-                self.big += self.small;
-                self.small = x;
+                *self.spilled.entry(cell).or_default() += *sum;
+                *sum = x;
             }
         }
     }
 
-    fn value(&self) -> BigInt {
-        &self.big + self.small
+    /// The sum when it never spilled (0 for an entry without paths).
+    fn small(&self, cell: usize) -> Option<i128> {
+        if self.spilled.contains_key(&cell) {
+            return None;
+        }
+        Some(self.small.get(cell).copied().unwrap_or(0))
+    }
+
+    fn value(&self, cell: usize) -> BigInt {
+        let small = BigInt::from(self.small.get(cell).copied().unwrap_or(0));
+        match self.spilled.get(&cell) {
+            Some(big) => big + small,
+            None => small,
+        }
     }
 }
 
@@ -268,6 +545,7 @@ mod tests {
     #[test]
     fn weights_match_the_sampler_and_reach_past_2_to_the_64() {
         let seed = Seed::from_u64(42);
+        let numerator = |stream: u64, index: u128| BlockCache::new(&seed, stream).numerator(index);
         for (stream, index) in [
             (0u64, 0u64),
             (1, 0),
@@ -276,7 +554,7 @@ mod tests {
             (2, u64::MAX),
         ] {
             assert_eq!(
-                weight_numerator(&seed, stream, u128::from(index)),
+                numerator(stream, u128::from(index)),
                 Some(sampler::sample_numerator(&seed, stream, index))
             );
         }
@@ -284,23 +562,125 @@ mod tests {
         let block = sampler::chacha20_block(&seed.0, (1 << 61) + 1, 4);
         let raw = u64::from(block[2]) | (u64::from(block[3]) << 32);
         let index = (1u128 << 64) + 9;
-        assert_eq!(
-            weight_numerator(&seed, 4, index),
-            Some(sampler::numerator_of_raw(raw))
-        );
+        assert_eq!(numerator(4, index), Some(sampler::numerator_of_raw(raw)));
         let last = (1u128 << 67) - 1;
-        assert!(weight_numerator(&seed, 0, last).is_some());
-        assert_eq!(weight_numerator(&seed, 0, last + 1), None);
-        assert_eq!(weight_numerator(&seed, 0, u128::MAX), None);
+        assert!(numerator(0, last).is_some());
+        assert_eq!(numerator(0, last + 1), None);
+        assert_eq!(numerator(0, u128::MAX), None);
     }
 
     #[test]
-    fn exact_sum_spills_without_overflow() {
-        let mut sum = ExactSum::default();
-        for _ in 0..4 {
-            sum.add(i128::MAX);
+    fn the_block_cache_gives_every_index_its_own_weight() {
+        let seed = Seed::from_u64(9);
+        let mut cache = BlockCache::new(&seed, 3);
+        for index in [0u64, 1, 7, 8, 9, 100, 5, 5, 1 << 30, 2] {
+            assert_eq!(
+                cache.numerator(u128::from(index)),
+                Some(sampler::sample_numerator(&seed, 3, index))
+            );
         }
-        sum.add(-1);
-        assert_eq!(sum.value(), BigInt::from(i128::MAX) * 4 - 1);
+    }
+
+    #[test]
+    fn path_sums_spill_without_overflow() {
+        let mut sums = PathSums::new(2);
+        for _ in 0..4 {
+            sums.add(1, i128::MAX);
+        }
+        sums.add(1, -1);
+        assert_eq!(sums.value(1), BigInt::from(i128::MAX) * 4 - 1);
+        assert_eq!(sums.small(1), None);
+        assert_eq!(sums.small(0), Some(0));
+    }
+
+    /// E_i by the formulas of spec section 5 in BigRational, to compare against.
+    fn naive_deviation(
+        paths: &[KeptPath],
+        weights: &[Vec<BigRational>],
+        signed: bool,
+    ) -> (BigRational, BigRational) {
+        let cols = weights[0].len();
+        let scale = BigRational::from_integer(BigInt::from(WEIGHT_SCALE));
+        let mut p = vec![BigRational::zero(); weights.len() * cols];
+        let mut q = p.clone();
+        for path in paths {
+            let product = BigRational::from_integer(path.output.into()) / &scale
+                * (BigRational::from_integer(path.hidden.into()) / &scale);
+            if path.hidden > 0 {
+                p[path.cell] += product;
+            } else {
+                q[path.cell] += product;
+            }
+        }
+        let (mut sum, mut max) = (BigRational::zero(), BigRational::zero());
+        for (cell, w) in weights.iter().flatten().enumerate() {
+            let mut e = (&p[cell] - w).abs();
+            if signed {
+                e = e.max((&q[cell] - w).abs());
+            }
+            sum += &e * &e;
+            max = max.max(e);
+        }
+        (sum, max)
+    }
+
+    #[test]
+    fn deviation_agrees_with_the_formulas() {
+        let mut state: u64 = 4242;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 11
+        };
+        let weight = |x: u64| (2 * (x >> 1) as i64 + 1) - WEIGHT_SCALE;
+        // Dyadic (2^-3, 2^-120, 2^-200), decimal and mixed denominators, and huge numbers.
+        let denominators: [BigInt; 6] = [
+            BigInt::from(8),
+            BigInt::one() << 120u32,
+            BigInt::one() << 200u32,
+            BigInt::from(1000),
+            BigInt::from(3 * 1024),
+            BigInt::from(7),
+        ];
+        for (case, denominator) in denominators.iter().enumerate() {
+            for signed in [false, true] {
+                let (rows, cols) = (3, 4);
+                let weights: Vec<Vec<BigRational>> = (0..rows)
+                    .map(|_| {
+                        (0..cols)
+                            .map(|_| {
+                                let n = BigInt::from(next() as i64 - (1 << 52));
+                                let n = if case == 2 { n << 150u32 } else { n };
+                                BigRational::new(n, denominator.clone())
+                                    / BigRational::from_integer((1i64 << 50).into())
+                            })
+                            .collect()
+                    })
+                    .collect();
+                let mut paths: Vec<KeptPath> = (0..30)
+                    .map(|_| KeptPath {
+                        cell: (next() % (rows * cols) as u64) as usize,
+                        output: weight(next()),
+                        hidden: weight(next()),
+                    })
+                    .collect();
+                paths.push(KeptPath {
+                    cell: 0,
+                    output: WEIGHT_SCALE - 1,
+                    hidden: WEIGHT_SCALE - 1,
+                });
+                let kept = KeptBlock {
+                    hidden_count: 0,
+                    output_count: paths.len() as u64,
+                    paths: paths.clone(),
+                };
+                let scaled = Scaled::from_rows(&weights, cols);
+                let deviation = kept.deviation(&scaled, signed);
+                let (sum, max) = naive_deviation(&paths, &weights, signed);
+                assert_eq!(deviation.squared_sum, sum, "case {case} signed {signed}");
+                assert_eq!(deviation.max, max, "case {case} signed {signed}");
+            }
+        }
     }
 }

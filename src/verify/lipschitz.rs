@@ -2,15 +2,16 @@
 //! or spectral with a witness.
 
 use super::psd::check_psd;
-use super::scaled::{Scaled, common_denominator};
+use super::scaled::{Scaled, SquareSum, common_denominator};
 use super::{Limits, Rejection, RejectionKind, reject, show};
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_rational::BigRational;
-use num_traits::{Signed, Zero};
+use num_traits::Signed;
 
 /// How a block justifies `L_i >= ||W_i||_2`.
-pub(super) enum Method {
+#[derive(Debug, Clone, PartialEq)]
+pub enum Method {
     /// `L_i^2 >= sum W^2`.
     Frobenius,
     /// `L_i^2 I - G` PSD, by elimination.
@@ -187,10 +188,50 @@ fn check_witness(
     let (g_scale, s_scale) = (&common / &d_w2, &common / &d_r2);
 
     let gram = weights.gram(on_rows);
+    // Column a of R (R[k][a] for k <= a) and the scales as machine integers where they fit:
+    // then an entry of D is a few i128 operations, and the BigInt path is taken only for an
+    // entry where one of them overflows.
+    let small_columns: Option<Vec<Vec<i64>>> = (0..n)
+        .map(|a| {
+            (0..=a)
+                .map(|k| r_at(k, a).and_then(|x| i64::try_from(x).ok()))
+                .collect()
+        })
+        .collect();
+    let small_scales = i128::try_from(&g_scale)
+        .ok()
+        .zip(i128::try_from(&s_scale).ok())
+        .zip(i128::try_from(&diagonal).ok());
+    let small_entry = |a: usize, c: usize| -> Option<u128> {
+        let columns = small_columns.as_ref()?;
+        let ((g_scale, s_scale), diagonal) = small_scales?;
+        let s = columns[a]
+            .iter()
+            .zip(&columns[c])
+            .try_fold(0i128, |sum, (x, y)| {
+                sum.checked_add(i128::from(*x) * i128::from(*y))
+            })?;
+        let g = i128::try_from(&gram[a * n + c]).ok()?;
+        let mut d = g
+            .checked_mul(g_scale)?
+            .checked_neg()?
+            .checked_sub(s.checked_mul(s_scale)?)?;
+        if a == c {
+            d = d.checked_add(diagonal)?;
+        }
+        Some(d.unsigned_abs())
+    };
     // D is symmetric: each off-diagonal square counts twice.
-    let mut sum = BigInt::zero();
+    let mut sum = SquareSum::default();
     for a in 0..n {
         for c in a..n {
+            if let Some(d) = small_entry(a, c) {
+                sum.add_square(d);
+                if a != c {
+                    sum.add_square(d);
+                }
+                continue;
+            }
             // (R^T R)[a][c] = sum_{k <= a} R[k][a] R[k][c]  (a <= c)
             let s: BigInt = (0..=a)
                 .filter_map(|k| Some(r_at(k, a)? * r_at(k, c)?))
@@ -198,13 +239,13 @@ fn check_witness(
             let mut d = -(&gram[a * n + c] * &g_scale) - s * &s_scale;
             if a == c {
                 d += &diagonal;
-                sum += &d * &d;
+                sum.add_big(&d * &d);
             } else {
-                sum += (&d * &d) << 1;
+                sum.add_big((&d * &d) << 1);
             }
         }
     }
-    let d_squared = BigRational::new(sum, &common * &common);
+    let d_squared = BigRational::new(sum.value(), &common * &common);
     let shift_squared = shift * shift;
     if d_squared > shift_squared {
         return Err(reject(

@@ -1,27 +1,37 @@
 //! The trusted checker: does a certificate prove its statement? (spec sections 4-6)
 //!
-//! It recomputes every kept weight of g~ from the seed, every `E_i[m][t]` and every
-//! inequality of spec section 5 in exact arithmetic, and uses only `numbers`, `sampler` and
+//! It recomputes every kept weight of g~ from the seed and compares it exactly, then
+//! decides every inequality of spec section 5, and uses only `numbers`, `sampler` and
 //! `certificate` (a test enforces this). It never panics: every failure is a [`Rejection`]
 //! that names the place in the certificate, with 0-based JSON paths (`ticket[0]`) and
 //! 1-based block numbers in formulas (`c_1`).
 //!
+//! Two ways to decide the inequalities, with the same verdicts and the same rejections:
+//! exact arithmetic ([`verify_with`], `slth verify --exact`; integers over a shared
+//! denominator, see `kept` and `scaled`), or a sound f64 filter with outward rounding that
+//! falls back to the exact check wherever it cannot decide ([`verify_sound`], the default
+//! of `slth verify`; see `sound`).
+//!
 //! Order: header, domain and random network; target dimensions and activations; the counts
-//! of widths, ticket blocks and bound blocks; every kept weight; every claimed number; then
-//! the inequalities block by block and finally epsilon.
+//! of widths, ticket blocks and bound blocks; every kept weight; every claimed number (all
+//! of this is [`check_structure`]); then the inequalities block by block and finally
+//! epsilon.
 
 mod kept;
 mod lipschitz;
 mod psd;
 mod report;
 mod scaled;
+mod small;
+mod sound;
 
-pub use report::{BlockReport, Report};
+pub use kept::{KeptBlock, KeptPath};
+pub use lipschitz::Method as LipschitzMethod;
+pub use report::{Arithmetic, BlockReport, Decider, Report};
 
 use crate::certificate::{self, Certificate, Rational};
 use crate::numbers;
 use crate::sampler::Seed;
-use kept::KeptBlock;
 use lipschitz::Method;
 use num_rational::BigRational;
 use num_traits::{Signed, Zero};
@@ -111,8 +121,16 @@ fn reject(kind: RejectionKind, place: impl Into<String>, detail: impl Into<Strin
 
 /// A rational of the certificate, or a `Number` rejection naming its place.
 fn parse(text: &Rational, place: impl Into<String>) -> Result<BigRational, Rejection> {
+    parse_at(text, || place.into())
+}
+
+/// [`parse`] with the place written only for a rejection.
+fn parse_at(text: &Rational, place: impl FnOnce() -> String) -> Result<BigRational, Rejection> {
+    if let Some((p, q)) = small::parse_small(&text.0) {
+        return Ok(small::to_rational(p, q));
+    }
     numbers::parse_rational(&text.0)
-        .map_err(|e| reject(RejectionKind::Number, place, e.to_string()))
+        .map_err(|e| reject(RejectionKind::Number, place(), e.to_string()))
 }
 
 /// The claims of one bound block, parsed.
@@ -122,13 +140,80 @@ struct Claim {
     method: Method,
 }
 
-/// Checks a certificate with the default [`Limits`].
+/// The weight matrix W_i of a target layer: `rows * cols` rationals, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetLayer {
+    /// n_i
+    pub rows: usize,
+    /// n_{i-1}
+    pub cols: usize,
+    pub weights: Vec<BigRational>,
+}
+
+/// One block of a certificate whose structure passed every check: W_i, the kept paths
+/// (every value recomputed from the seed and equal), and the parsed claims.
+#[derive(Debug, Clone)]
+pub struct CheckedBlock {
+    pub target: TargetLayer,
+    pub kept: KeptBlock,
+    /// c_i (not yet compared with anything)
+    pub error: BigRational,
+    /// L_i (not yet compared with anything)
+    pub lipschitz: BigRational,
+    pub method: LipschitzMethod,
+    /// Whether the block's input may be negative (block 1 on a signed domain).
+    pub signed_input: bool,
+}
+
+/// A certificate that passed every check of spec sections 4 and 6 (format, dimensions,
+/// indices, duplicates, every kept value against g, every number parsed); only the
+/// inequalities of section 5 remain.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub radius: BigRational,
+    pub nonnegative: bool,
+    /// n_0 .. n_l
+    pub target_dims: Vec<u64>,
+    /// k_1 .. k_l
+    pub hidden_widths: Vec<u64>,
+    pub blocks: Vec<CheckedBlock>,
+    /// The claimed epsilon (not yet compared with anything).
+    pub epsilon: BigRational,
+}
+
+/// Checks a certificate exactly, with the default [`Limits`].
 pub fn verify(certificate: &Certificate) -> Result<Report, Rejection> {
     verify_with(certificate, &Limits::default())
 }
 
-/// Checks a certificate; `Ok` carries the proven statement and the numbers behind it.
+/// Checks a certificate exactly; `Ok` carries the proven statement and the exact numbers
+/// behind it. This is `slth verify --exact`.
 pub fn verify_with(certificate: &Certificate, limits: &Limits) -> Result<Report, Rejection> {
+    verify_using(certificate, limits, Arithmetic::Exact)
+}
+
+/// Checks a certificate with the sound f64 filter and exact fallback (`slth verify`): the
+/// same verdict and the same rejection as [`verify_with`], faster; where the filter decided,
+/// the report carries proven f64 upper bounds instead of exact values.
+pub fn verify_sound(certificate: &Certificate, limits: &Limits) -> Result<Report, Rejection> {
+    verify_using(certificate, limits, Arithmetic::Sound)
+}
+
+/// Checks a certificate; `arithmetic` chooses how the inequalities of spec section 5 are
+/// decided. Everything else ([`check_structure`]) is exact in every mode.
+pub fn verify_using(
+    certificate: &Certificate,
+    limits: &Limits,
+    arithmetic: Arithmetic,
+) -> Result<Report, Rejection> {
+    let checked = check_structure(certificate)?;
+    check_inequalities(checked, limits, arithmetic)
+}
+
+/// Every check of spec sections 4 and 6: header, domain and random network; target
+/// dimensions and activations; the counts of widths, ticket blocks and bound blocks; every
+/// kept weight (recomputed from the seed and compared exactly); every claimed number.
+pub fn check_structure(certificate: &Certificate) -> Result<Checked, Rejection> {
     let c = certificate;
     check_header(c)?;
     let radius = check_domain(&c.domain)?;
@@ -162,41 +247,154 @@ pub fn verify_with(certificate: &Certificate, limits: &Limits) -> Result<Report,
     }
     let epsilon = parse(&c.bound.epsilon, "bound.epsilon")?;
 
-    let mut blocks = Vec::with_capacity(depth);
-    let (mut a, mut e) = (radius.clone(), BigRational::zero());
-    for (b, ((weights, kept), claim)) in layers.iter().zip(&kept).zip(claims).enumerate() {
-        let signed_input = b == 0 && !c.domain.nonnegative;
-        let deviation = kept.deviation(weights, signed_input);
-        check_error(b, &claim.error, &deviation.squared_sum)?;
-        lipschitz::check(b, &claim.lipschitz, &claim.method, weights, limits)?;
-        // e_i = c_i (a_{i-1} + e_{i-1}) + L_i e_{i-1},  a_i = L_i a_{i-1}
-        e = &claim.error * (&a + &e) + &claim.lipschitz * &e;
-        a = &claim.lipschitz * &a;
-        blocks.push(BlockReport {
+    let blocks = layers
+        .into_iter()
+        .zip(kept)
+        .zip(claims)
+        .enumerate()
+        .map(|(b, ((target, kept), claim))| CheckedBlock {
+            target,
+            kept,
             error: claim.error,
             lipschitz: claim.lipschitz,
-            lipschitz_method: claim.method.name().to_string(),
-            propagated: e.clone(),
-            max_deviation: deviation.max,
-            error_squared: deviation.squared_sum,
-            kept_hidden: kept.hidden_count(),
-            kept_output: kept.output_count(),
-            signed_input,
+            method: claim.method,
+            signed_input: b == 0 && !c.domain.nonnegative,
+        })
+        .collect();
+    Ok(Checked {
+        radius,
+        nonnegative: c.domain.nonnegative,
+        target_dims: dims,
+        hidden_widths: widths.clone(),
+        blocks,
+        epsilon,
+    })
+}
+
+/// The inequalities of spec section 5, block by block and then epsilon.
+///
+/// Exact: E_i, the Frobenius sums and the chain in exact arithmetic. Sound: the f64 filter
+/// of `sound` first; a block check it cannot decide is done exactly (and a false claim is
+/// rejected with the exact numbers), likewise the final comparison with epsilon. Either
+/// way the first failed inequality is the one the exact path reports.
+fn check_inequalities(
+    checked: Checked,
+    limits: &Limits,
+    arithmetic: Arithmetic,
+) -> Result<Report, Rejection> {
+    let depth = checked.blocks.len();
+    let mut blocks = Vec::with_capacity(depth);
+    for (b, block) in checked.blocks.iter().enumerate() {
+        let mut scaled = None;
+        let exact_target =
+            || Scaled::new(block.target.rows, block.target.cols, &block.target.weights);
+        let filter = match arithmetic {
+            Arithmetic::Sound => Some(sound::block_bounds(
+                &block.kept,
+                &block.target,
+                block.signed_input,
+            )),
+            Arithmetic::Exact => None,
+        };
+
+        let (error_squared, max_deviation, error_decided_by) = match &filter {
+            Some(bounds) if sound::square_covers(&block.error, bounds.squared_sum) => (
+                f64_bound(bounds.squared_sum),
+                f64_bound(bounds.max),
+                Decider::SoundF64,
+            ),
+            _ => {
+                let weights = scaled.get_or_insert_with(exact_target);
+                let deviation = block.kept.deviation(weights, block.signed_input);
+                check_error(b, &block.error, &deviation.squared_sum)?;
+                let decider = match filter {
+                    Some(_) => Decider::ExactFallback,
+                    None => Decider::Exact,
+                };
+                (deviation.squared_sum, deviation.max, decider)
+            }
+        };
+
+        // A spectral claim without witness has no filter: its elimination is exact.
+        let lipschitz_filtered = match (&filter, &block.method) {
+            (Some(bounds), Method::Frobenius) => Some(sound::square_covers(
+                &block.lipschitz,
+                bounds.frobenius_squared,
+            )),
+            (Some(_), Method::Witness { shift, factor }) => Some(sound::witness_holds(
+                &block.lipschitz,
+                shift,
+                factor,
+                &block.target,
+            )),
+            (Some(_), Method::Spectral) | (None, _) => None,
+        };
+        let lipschitz_decided_by = match lipschitz_filtered {
+            Some(true) => Decider::SoundF64,
+            undecided => {
+                let weights = scaled.get_or_insert_with(exact_target);
+                lipschitz::check(b, &block.lipschitz, &block.method, weights, limits)?;
+                match undecided {
+                    Some(_) => Decider::ExactFallback,
+                    None => Decider::Exact,
+                }
+            }
+        };
+
+        blocks.push(BlockReport {
+            error: block.error.clone(),
+            lipschitz: block.lipschitz.clone(),
+            lipschitz_method: block.method.name().to_string(),
+            propagated: BigRational::zero(),
+            max_deviation,
+            error_squared,
+            kept_hidden: block.kept.hidden_count(),
+            kept_output: block.kept.output_count(),
+            signed_input: block.signed_input,
+            error_decided_by,
+            lipschitz_decided_by,
         });
     }
-    if epsilon < e {
-        return Err(reject(
-            RejectionKind::EpsilonTooSmall,
-            "bound.epsilon",
-            format!(
-                "claimed epsilon = {} is below e_{depth} = {}, the bound the blocks prove, by {}",
-                show(&epsilon),
-                show(&e),
-                show(&(&e - &epsilon))
-            ),
-        ));
+
+    let epsilon = &checked.epsilon;
+    let claims = || checked.blocks.iter().map(|b| (&b.error, &b.lipschitz));
+    let sound_chain = match arithmetic {
+        Arithmetic::Sound => Some(sound::chain_upper(&checked.radius, claims())),
+        Arithmetic::Exact => None,
+    };
+    let (propagated, epsilon_decided_by) = match sound_chain {
+        Some(bounds) if bounds.last().is_some_and(|&e| sound::at_least(epsilon, e)) => (
+            bounds.into_iter().map(f64_bound).collect(),
+            Decider::SoundF64,
+        ),
+        filter => {
+            let chain = exact_chain(&checked.radius, claims());
+            let e = chain.last().cloned().unwrap_or_default();
+            if epsilon < &e {
+                return Err(reject(
+                    RejectionKind::EpsilonTooSmall,
+                    "bound.epsilon",
+                    format!(
+                        "claimed epsilon = {} is below e_{depth} = {}, the bound the blocks prove, by {}",
+                        show(epsilon),
+                        show(&e),
+                        show(&(&e - epsilon))
+                    ),
+                ));
+            }
+            let decider = match filter {
+                Some(_) => Decider::ExactFallback,
+                None => Decider::Exact,
+            };
+            (chain, decider)
+        }
+    };
+    for (block, e) in blocks.iter_mut().zip(&propagated) {
+        block.propagated = e.clone();
     }
 
+    let dims = checked.target_dims;
+    let widths = checked.hidden_widths;
     let parameters = widths
         .iter()
         .zip(dims.windows(2))
@@ -207,17 +405,42 @@ pub fn verify_with(certificate: &Certificate, limits: &Limits) -> Result<Report,
         .map(|b| b.kept_hidden.saturating_add(b.kept_output))
         .fold(0u64, u64::saturating_add);
     Ok(Report {
-        epsilon,
-        bound_value: e,
-        radius,
-        nonnegative: c.domain.nonnegative,
-        input_dim: c.target.input_dim,
+        epsilon: checked.epsilon.clone(),
+        bound_value: propagated.last().cloned().unwrap_or_default(),
+        radius: checked.radius,
+        nonnegative: checked.nonnegative,
+        input_dim: dims[0],
         target_dims: dims,
-        hidden_widths: widths.clone(),
+        hidden_widths: widths,
         parameters,
         kept_weights,
         blocks,
+        arithmetic,
+        epsilon_decided_by,
     })
+}
+
+/// A proven f64 bound as an exact rational (a NaN or infinity never gets here: it fails
+/// every comparison of the filter).
+fn f64_bound(x: f64) -> BigRational {
+    BigRational::from_float(x).unwrap_or_default()
+}
+
+/// e_1..e_l exactly: `a_0 = r, e_0 = 0, e_i = c_i (a_{i-1} + e_{i-1}) + L_i e_{i-1},
+/// a_i = L_i a_{i-1}`.
+pub fn exact_chain<'a>(
+    radius: &BigRational,
+    claims: impl IntoIterator<Item = (&'a BigRational, &'a BigRational)>,
+) -> Vec<BigRational> {
+    let (mut a, mut e) = (radius.clone(), BigRational::zero());
+    claims
+        .into_iter()
+        .map(|(error, lipschitz)| {
+            e = error * (&a + &e) + lipschitz * &e;
+            a = lipschitz * &a;
+            e.clone()
+        })
+        .collect()
 }
 
 fn check_header(c: &Certificate) -> Result<(), Rejection> {
@@ -305,7 +528,9 @@ fn check_random_network(rn: &certificate::RandomNetwork) -> Result<Seed, Rejecti
 ///
 /// The activations only need checking: ReLU and identity are both 1-Lipschitz, which is
 /// all the bound of spec section 5 uses.
-fn read_target(target: &certificate::TargetJson) -> Result<(Vec<u64>, Vec<Scaled>), Rejection> {
+fn read_target(
+    target: &certificate::TargetJson,
+) -> Result<(Vec<u64>, Vec<TargetLayer>), Rejection> {
     if target.layers.is_empty() {
         return Err(reject(
             RejectionKind::Dimension,
@@ -337,7 +562,7 @@ fn read_target(target: &certificate::TargetJson) -> Result<(Vec<u64>, Vec<Scaled
             ));
         }
         let columns = dims[i];
-        let mut rows = Vec::with_capacity(layer.weights.len());
+        let mut weights = Vec::new();
         for (m, row) in layer.weights.iter().enumerate() {
             if row.len() as u64 != columns {
                 return Err(reject(
@@ -346,12 +571,9 @@ fn read_target(target: &certificate::TargetJson) -> Result<(Vec<u64>, Vec<Scaled
                     format!("row has {} entries, expected {columns} (n_{i})", row.len()),
                 ));
             }
-            let parsed = row
-                .iter()
-                .enumerate()
-                .map(|(t, x)| parse(x, format!("{place}.weights[{m}][{t}]")))
-                .collect::<Result<Vec<_>, _>>()?;
-            rows.push(parsed);
+            for (t, x) in row.iter().enumerate() {
+                weights.push(parse_at(x, || format!("{place}.weights[{m}][{t}]"))?);
+            }
         }
         let columns = usize::try_from(columns).map_err(|_| {
             reject(
@@ -360,8 +582,13 @@ fn read_target(target: &certificate::TargetJson) -> Result<(Vec<u64>, Vec<Scaled
                 format!("input dimension {columns} does not fit this machine's memory"),
             )
         })?;
-        dims.push(rows.len() as u64);
-        layers.push(Scaled::from_rows(&rows, columns));
+        let rows = layer.weights.len();
+        dims.push(rows as u64);
+        layers.push(TargetLayer {
+            rows,
+            cols: columns,
+            weights,
+        });
     }
     Ok((dims, layers))
 }

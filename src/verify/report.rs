@@ -5,13 +5,54 @@ use num_rational::BigRational;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
+/// How the inequalities of spec section 5 are decided (every other check is exact).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Arithmetic {
+    /// f64 with outward rounding, exact wherever that cannot decide (`slth verify`).
+    #[default]
+    Sound,
+    /// Exact arithmetic throughout (`slth verify --exact`).
+    Exact,
+}
+
+impl Arithmetic {
+    pub fn name(self) -> &'static str {
+        match self {
+            Arithmetic::Sound => "sound-f64",
+            Arithmetic::Exact => "exact",
+        }
+    }
+}
+
+/// What decided one inequality, and so what the numbers reported for it are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decider {
+    /// Exact arithmetic: the `--exact` path, or a spectral claim; numbers are exact.
+    Exact,
+    /// The outward-rounded f64 filter: numbers are proven f64 upper bounds.
+    SoundF64,
+    /// The filter could not decide and the exact check did: numbers are exact.
+    ExactFallback,
+}
+
+impl Decider {
+    pub fn name(self) -> &'static str {
+        match self {
+            Decider::Exact => "exact",
+            Decider::SoundF64 => "sound-f64",
+            Decider::ExactFallback => "exact-fallback",
+        }
+    }
+}
+
 /// The statement a certificate proved: for every x with `||x||_2 <= radius` (and x >= 0
 /// when `nonnegative`), `||g~(x) - f(x)||_2 <= epsilon`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     /// The claimed epsilon, now proven.
     pub epsilon: BigRational,
-    /// e_l, computed from the claims: `e_i = c_i (a_{i-1} + e_{i-1}) + L_i e_{i-1}`.
+    /// e_l, computed from the claims: `e_i = c_i (a_{i-1} + e_{i-1}) + L_i e_{i-1}`; a proven
+    /// f64 upper bound of it when `epsilon_decided_by` is `SoundF64`.
     pub bound_value: BigRational,
     pub radius: BigRational,
     pub nonnegative: bool,
@@ -25,6 +66,10 @@ pub struct Report {
     /// Kept weights of g~: every hidden and output entry.
     pub kept_weights: u64,
     pub blocks: Vec<BlockReport>,
+    /// How the inequalities were decided.
+    pub arithmetic: Arithmetic,
+    /// What decided `epsilon >= e_l`.
+    pub epsilon_decided_by: Decider,
 }
 
 /// One block's claims and the exact quantities they were checked against.
@@ -36,16 +81,29 @@ pub struct BlockReport {
     pub lipschitz: BigRational,
     /// "frobenius", "spectral" or "spectral (witness)".
     pub lipschitz_method: String,
-    /// e_i.
+    /// e_i (an f64 upper bound when the report's `epsilon_decided_by` is `SoundF64`).
     pub propagated: BigRational,
-    /// `max_{m,t} E_i[m][t]` (the paper's |A*W - w|).
+    /// `max_{m,t} E_i[m][t]` (the paper's |A*W - w|; an f64 upper bound when
+    /// `error_decided_by` is `SoundF64`).
     pub max_deviation: BigRational,
-    /// `sum_{m,t} E_i[m][t]^2`.
+    /// `sum_{m,t} E_i[m][t]^2` (an f64 upper bound when `error_decided_by` is `SoundF64`).
     pub error_squared: BigRational,
     pub kept_hidden: u64,
     pub kept_output: u64,
     /// Whether the block's input may be negative (block 1 on a signed domain).
     pub signed_input: bool,
+    /// What decided `c_i^2 >= sum E_i^2`.
+    pub error_decided_by: Decider,
+    /// What decided the claim on L_i.
+    pub lipschitz_decided_by: Decider,
+}
+
+/// `= x` for an exact value, `<= x` for a proven f64 upper bound.
+fn show_as(x: &BigRational, decider: Decider) -> String {
+    match decider {
+        Decider::SoundF64 => format!("<= {:?} (f64 upper bound)", rational_to_f64(x)),
+        Decider::Exact | Decider::ExactFallback => format!("= {}", show(x)),
+    }
 }
 
 /// `1/20 (~0.05)`; a rational of more than 128 bits as `~0.0255 (exact: 70-bit / 76-bit
@@ -77,7 +135,12 @@ impl Report {
             rational_to_f64(&self.epsilon)
         );
         let l = self.blocks.len();
-        let _ = writeln!(out, "  bound e_{l} = {}", show(&self.bound_value));
+        let _ = writeln!(
+            out,
+            "  bound e_{l} {}",
+            show_as(&self.bound_value, self.epsilon_decided_by)
+        );
+        let _ = writeln!(out, "  checked by: {}", self.checked_by());
         for (b, block) in self.blocks.iter().enumerate() {
             let i = b + 1;
             let input = if block.signed_input {
@@ -94,9 +157,9 @@ impl Report {
             );
             let _ = writeln!(
                 out,
-                "    e_{i} = {}, max E_{i} = {}, kept {} hidden + {} output weights",
-                show(&block.propagated),
-                show(&block.max_deviation),
+                "    e_{i} {}, max E_{i} {}, kept {} hidden + {} output weights",
+                show_as(&block.propagated, self.epsilon_decided_by),
+                show_as(&block.max_deviation, block.error_decided_by),
                 block.kept_hidden,
                 block.kept_output
             );
@@ -120,8 +183,51 @@ impl Report {
         out
     }
 
+    /// Blocks whose error or Frobenius check the f64 filter left to the exact check.
+    pub fn exact_fallback_blocks(&self) -> usize {
+        self.blocks
+            .iter()
+            .filter(|b| {
+                b.error_decided_by == Decider::ExactFallback
+                    || b.lipschitz_decided_by == Decider::ExactFallback
+            })
+            .count()
+    }
+
+    /// Which path decided: `exact rational arithmetic`, or `sound f64 (exact fallback in 0 of
+    /// 2 blocks; e_2 <= epsilon in f64)`.
+    pub fn checked_by(&self) -> String {
+        let l = self.blocks.len();
+        match self.arithmetic {
+            Arithmetic::Exact => "exact rational arithmetic".to_string(),
+            Arithmetic::Sound => {
+                let spectral = self
+                    .blocks
+                    .iter()
+                    .filter(|b| b.lipschitz_decided_by == Decider::Exact)
+                    .count();
+                let spectral = if spectral > 0 {
+                    format!("; {spectral} spectral claim(s) checked exactly")
+                } else {
+                    String::new()
+                };
+                let epsilon = match self.epsilon_decided_by {
+                    Decider::SoundF64 => "in f64",
+                    Decider::Exact | Decider::ExactFallback => "by the exact fallback",
+                };
+                format!(
+                    "sound f64 with outward rounding (exact fallback in {} of {l} blocks{spectral}; \
+                     e_{l} <= epsilon {epsilon})",
+                    self.exact_fallback_blocks()
+                )
+            }
+        }
+    }
+
     /// The same fields as one JSON object with `"verdict": "valid"`; rationals as canonical
-    /// strings with `_approx` f64 companions.
+    /// strings with `_approx` f64 companions. Where a `*_decided_by` field says `sound-f64`,
+    /// the computed quantities it covers (`error_squared`, `max_deviation`; for epsilon
+    /// `propagated` and `bound_value`) are proven f64 upper bounds, written exactly.
     pub fn to_json(&self) -> Value {
         let blocks: Vec<Value> = self
             .blocks
@@ -141,6 +247,8 @@ impl Report {
                     "kept_hidden": b.kept_hidden,
                     "kept_output": b.kept_output,
                     "signed_input": b.signed_input,
+                    "error_decided_by": b.error_decided_by.name(),
+                    "lipschitz_decided_by": b.lipschitz_decided_by.name(),
                 })
             })
             .collect();
@@ -158,6 +266,13 @@ impl Report {
             "parameters": self.parameters,
             "kept_weights": self.kept_weights,
             "blocks": blocks,
+            "checked_by": {
+                "arithmetic": self.arithmetic.name(),
+                "exact_fallback_blocks": self.exact_fallback_blocks(),
+                "blocks": self.blocks.len(),
+                "epsilon_decided_by": self.epsilon_decided_by.name(),
+                "text": self.checked_by(),
+            },
         })
     }
 }

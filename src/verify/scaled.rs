@@ -17,20 +17,32 @@ pub(super) struct Scaled {
 }
 
 impl Scaled {
-    /// From rows of exactly `cols` rationals each (checked by the caller).
-    pub fn from_rows(rows: &[Vec<BigRational>], cols: usize) -> Scaled {
-        let denom = common_denominator(rows.iter().flatten());
-        let numer = rows
+    /// From `rows * cols` rationals in row-major order (checked by the caller).
+    pub fn new(rows: usize, cols: usize, values: &[BigRational]) -> Scaled {
+        let denom = common_denominator(values.iter());
+        let numer = values
             .iter()
-            .flatten()
-            .map(|x| x.numer() * (&denom / x.denom()))
+            .map(|x| {
+                if x.denom() == &denom {
+                    x.numer().clone()
+                } else {
+                    x.numer() * (&denom / x.denom())
+                }
+            })
             .collect();
         Scaled {
-            rows: rows.len(),
+            rows,
             cols,
             numer,
             denom,
         }
+    }
+
+    /// From rows of exactly `cols` rationals each.
+    #[cfg(test)]
+    pub fn from_rows(rows: &[Vec<BigRational>], cols: usize) -> Scaled {
+        let values: Vec<BigRational> = rows.iter().flatten().cloned().collect();
+        Scaled::new(rows.len(), cols, &values)
     }
 
     /// The numerator of entry (r, c), for r < rows and c < cols.
@@ -59,10 +71,27 @@ impl Scaled {
                 self.at(k, a)
             }
         };
+        // i64 numerators make i128 products; a sum that overflows is redone in BigInt.
+        let small: Option<Vec<i64>> = self.numer.iter().map(|x| i64::try_from(x).ok()).collect();
+        let small_entry = |small: &[i64], a: usize, k: usize| {
+            i128::from(if on_rows {
+                small[a * self.cols + k]
+            } else {
+                small[k * self.cols + a]
+            })
+        };
         let mut gram = vec![BigInt::zero(); side * side];
         for a in 0..side {
             for b in a..side {
-                let dot: BigInt = (0..inner).map(|k| entry(a, k) * entry(b, k)).sum();
+                let fast = small.as_deref().and_then(|small| {
+                    (0..inner).try_fold(0i128, |sum, k| {
+                        sum.checked_add(small_entry(small, a, k) * small_entry(small, b, k))
+                    })
+                });
+                let dot: BigInt = match fast {
+                    Some(dot) => dot.into(),
+                    None => (0..inner).map(|k| entry(a, k) * entry(b, k)).sum(),
+                };
                 gram[b * side + a] = dot.clone();
                 gram[a * side + b] = dot;
             }
@@ -82,12 +111,83 @@ pub(super) fn common_denominator<'a>(values: impl Iterator<Item = &'a BigRationa
     denom
 }
 
+/// An exact sum of squares: 256 bits (`high 2^128 + low`) while it fits, then a BigInt.
+#[derive(Default)]
+pub(super) struct SquareSum {
+    low: u128,
+    high: u128,
+    spilled: BigInt,
+}
+
+impl SquareSum {
+    pub fn add_square(&mut self, x: u128) {
+        // x = x1 2^64 + x0: x^2 = x1^2 2^128 + x1 x0 2^65 + x0^2, each product < 2^128.
+        let (x1, x0) = (x >> 64, x & u128::from(u64::MAX));
+        let middle = x1 * x0;
+        let (low, carry) = (x0 * x0).overflowing_add(middle << 65);
+        // x^2 < 2^256, so its high half fits.
+        let high = x1 * x1 + (middle >> 63) + u128::from(carry);
+        let (sum_low, carry) = self.low.overflowing_add(low);
+        match self
+            .high
+            .checked_add(high)
+            .and_then(|h| h.checked_add(u128::from(carry)))
+        {
+            Some(sum_high) => (self.low, self.high) = (sum_low, sum_high),
+            None => {
+                self.spilled += self.wide();
+                (self.low, self.high) = (low, high);
+            }
+        }
+    }
+
+    pub fn add_big(&mut self, x: BigInt) {
+        self.spilled += x;
+    }
+
+    fn wide(&self) -> BigInt {
+        (BigInt::from(self.high) << 128u32) + self.low
+    }
+
+    pub fn value(&self) -> BigInt {
+        &self.spilled + self.wide()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn q(n: i64, d: i64) -> BigRational {
         BigRational::new(n.into(), d.into())
+    }
+
+    #[test]
+    fn square_sums_are_exact_past_256_bits() {
+        let mut state: u64 = 99;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state
+        };
+        let mut sum = SquareSum::default();
+        let mut expected = BigInt::zero();
+        let mut values = vec![0, 1, u128::MAX, u128::MAX, 1 << 64, (1 << 64) - 1];
+        for _ in 0..200 {
+            let x = (u128::from(next()) << 64 | u128::from(next())) >> (next() % 128);
+            values.push(x);
+        }
+        for _ in 0..8 {
+            values.push(u128::MAX);
+        }
+        for x in values {
+            sum.add_square(x);
+            expected += BigInt::from(x) * BigInt::from(x);
+            assert_eq!(sum.value(), expected);
+        }
+        sum.add_big(BigInt::from(5));
+        assert_eq!(sum.value(), expected + 5);
     }
 
     #[test]

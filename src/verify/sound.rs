@@ -1,0 +1,527 @@
+//! The sound f64 filter for the inequalities of spec section 5 (the default of `slth verify`).
+//!
+//! Every quantity is computed in f64 and rounded outward after every operation. If the
+//! exact result of an operation on f64 operands is x and the f64 result (rounded to
+//! nearest) is r, then `next_down(r) <= x <= next_up(r)`: rounding to nearest moves by less
+//! than one ulp, and a result that overflows to +-inf lies beyond +-f64::MAX. So a lower
+//! bound is carried as `next_down` of the operation on lower bounds, an upper bound as
+//! `next_up` of the operation on upper bounds, and a rational of the certificate enters as
+//! the closest f64 on each side ([`enclose`]).
+//!
+//! Each check compares an upper bound of the computed side with a lower bound of the claim,
+//! so "holds in f64" implies "holds exactly". A NaN (inf - inf, 0 * inf) fails every
+//! comparison and can only leave the filter undecided, never make it accept. Where the
+//! filter is undecided (a false claim, or a true one within rounding of the truth) the
+//! caller runs the exact check, as CGAL's filtered predicates do.
+
+use super::TargetLayer;
+use super::kept::KeptBlock;
+use crate::numbers::rational_to_f64;
+use crate::sampler::WEIGHT_SCALE;
+use num_bigint::BigInt;
+use num_rational::BigRational;
+
+#[inline]
+fn up(x: f64) -> f64 {
+    x.next_up()
+}
+
+#[inline]
+fn down(x: f64) -> f64 {
+    x.next_down()
+}
+
+/// The larger of two bounds; NaN if either is NaN (`f64::max` would drop a NaN).
+#[inline]
+fn larger(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
+}
+
+/// `(lo, hi)`: the largest f64 <= q and the smallest f64 >= q (+-inf beyond the finite
+/// range). Machine arithmetic when numerator and denominator are at most 2^53 (then
+/// `n / d` is the correctly rounded quotient, exact for a power-of-two d); otherwise a
+/// walk from an approximation, each step decided by an exact comparison.
+pub(super) fn enclose(q: &BigRational) -> (f64, f64) {
+    if let (Some(n), Some(d)) = (small_f64(q.numer()), small_f64(q.denom())) {
+        let x = n / d;
+        return if is_power_of_two(q.denom()) {
+            (x, x)
+        } else {
+            (down(x), up(x))
+        };
+    }
+    enclose_exactly(q)
+}
+
+/// x as an f64 when |x| <= 2^53 (every such integer is exact).
+fn small_f64(x: &BigInt) -> Option<f64> {
+    i64::try_from(x)
+        .ok()
+        .filter(|v| v.unsigned_abs() <= 1 << 53)
+        .map(|v| v as f64)
+}
+
+fn is_power_of_two(x: &BigInt) -> bool {
+    x.trailing_zeros()
+        .is_some_and(|zeros| zeros + 1 == x.bits())
+}
+
+fn enclose_exactly(q: &BigRational) -> (f64, f64) {
+    // Only finite values reach `value`.
+    let value = |x: f64| BigRational::from_float(x).unwrap_or_default();
+    let mut x = rational_to_f64(q);
+    if x.is_nan() {
+        x = 0.0;
+    }
+    x = x.clamp(-f64::MAX, f64::MAX);
+    while &value(x) > q {
+        if x == -f64::MAX {
+            return (f64::NEG_INFINITY, -f64::MAX);
+        }
+        x = down(x);
+    }
+    while x < f64::MAX && &value(up(x)) <= q {
+        x = up(x);
+    }
+    let hi = if &value(x) == q {
+        x
+    } else if x == f64::MAX {
+        f64::INFINITY
+    } else {
+        up(x)
+    };
+    (x, hi)
+}
+
+/// Upper bounds of what block i's checks compare with its claims.
+pub(super) struct BlockBounds {
+    /// `>= sum_{m,t} E_i[m][t]^2`
+    pub squared_sum: f64,
+    /// `>= max_{m,t} E_i[m][t]`
+    pub max: f64,
+    /// `>= sum_{m,t} W_i[m][t]^2`
+    pub frobenius_squared: f64,
+}
+
+/// An upper bound of |S - W| for S in [s.0, s.1] and W in [w.0, w.1].
+#[inline]
+fn distance_upper(s: (f64, f64), w: (f64, f64)) -> f64 {
+    larger(up(s.1 - w.0), up(w.1 - s.0))
+}
+
+/// Outward-rounded P, Q, E and Frobenius sums of one block (spec section 5).
+///
+/// P and Q are intervals per entry of W: every weight of g is an odd multiple of 2^-53,
+/// exact in f64, and a product V * U has magnitude >= 2^-106, far from underflow. Cost:
+/// one product and four roundings per path, one enclosure of W per entry.
+pub(super) fn block_bounds(kept: &KeptBlock, target: &TargetLayer, signed: bool) -> BlockBounds {
+    let cells = target.rows * target.cols;
+    let mut p = vec![(0.0f64, 0.0f64); cells];
+    let mut q = vec![(0.0f64, 0.0f64); if signed { cells } else { 0 }];
+    let scale = WEIGHT_SCALE as f64;
+    for path in kept.paths() {
+        let sums = if path.hidden > 0 {
+            &mut p[path.cell]
+        } else if signed {
+            &mut q[path.cell]
+        } else {
+            continue;
+        };
+        let product = (path.output as f64 / scale) * (path.hidden as f64 / scale);
+        sums.0 = down(sums.0 + down(product));
+        sums.1 = up(sums.1 + up(product));
+    }
+
+    let mut bounds = BlockBounds {
+        squared_sum: 0.0,
+        max: 0.0,
+        frobenius_squared: 0.0,
+    };
+    for (cell, weight) in target.weights.iter().enumerate() {
+        let w = enclose(weight);
+        let mut e = distance_upper(p[cell], w);
+        if signed {
+            e = larger(e, distance_upper(q[cell], w));
+        }
+        bounds.squared_sum = up(bounds.squared_sum + up(e * e));
+        bounds.max = larger(bounds.max, e);
+        let w_abs = larger(w.1, -w.0);
+        bounds.frobenius_squared = up(bounds.frobenius_squared + up(w_abs * w_abs));
+    }
+    bounds
+}
+
+/// An enclosure `(lo, hi)` of a product of enclosures.
+#[inline]
+fn times(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+    if a.0 == a.1 && b.0 == b.1 {
+        let p = a.0 * b.0;
+        return (down(p), up(p));
+    }
+    let products = [a.0 * b.0, a.0 * b.1, a.1 * b.0, a.1 * b.1];
+    if products.iter().any(|p| p.is_nan()) {
+        return (f64::NAN, f64::NAN);
+    }
+    let lo = products.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = products.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (down(lo), up(hi))
+}
+
+/// An enclosure of `sum_k x_k y_k`.
+fn dot(x: &[(f64, f64)], y: &[(f64, f64)]) -> (f64, f64) {
+    let (mut lo, mut hi) = (0.0f64, 0.0f64);
+    for (&a, &b) in x.iter().zip(y) {
+        let p = times(a, b);
+        lo = down(lo + p.0);
+        hi = up(hi + p.1);
+    }
+    (lo, hi)
+}
+
+/// Largest magnitude of an entry for [`dot_exact`]: with |x|, |y| <= 2^100 every product is
+/// at most 2^200 and every sum of fewer than 2^64 of them at most 2^264, so nothing in the
+/// loop is infinite or NaN.
+const DOT_EXACT_LIMIT: f64 = 1.2676506002282294e30; // 2^100
+
+/// `next_up` for a finite x, without branches: after `x + 0.0` (which turns -0 into +0) the
+/// bit pattern of a value >= +0 steps up by one and that of a negative value down by one,
+/// which moves it one ulp toward +inf. (`f64::next_up` branches on the sign, and the signs
+/// of products in a dot product are unpredictable.)
+#[inline]
+fn up_finite(x: f64) -> f64 {
+    let y = x + 0.0;
+    let step: i64 = if y < 0.0 { -1 } else { 1 };
+    f64::from_bits((y.to_bits() as i64).wrapping_add(step) as u64)
+}
+
+/// `next_down` for a finite x: `-next_up(-x)`.
+#[inline]
+fn down_finite(x: f64) -> f64 {
+    -up_finite(-x)
+}
+
+/// An enclosure of `sum_k x_k y_k` for exact f64 vectors with entries of magnitude at most
+/// [`DOT_EXACT_LIMIT`], in four independent partial sums (the rounding chain of a single
+/// sum would serialize the loop).
+fn dot_exact(x: &[f64], y: &[f64]) -> (f64, f64) {
+    let (mut lo, mut hi) = ([0.0f64; 4], [0.0f64; 4]);
+    let (xs, ys) = (x.chunks_exact(4), y.chunks_exact(4));
+    let tail = xs.remainder().iter().zip(ys.remainder());
+    for (a, b) in xs.zip(ys) {
+        for lane in 0..4 {
+            let p = a[lane] * b[lane];
+            lo[lane] = down_finite(lo[lane] + down_finite(p));
+            hi[lane] = up_finite(hi[lane] + up_finite(p));
+        }
+    }
+    for (a, b) in tail {
+        let p = a * b;
+        lo[0] = down_finite(lo[0] + down_finite(p));
+        hi[0] = up_finite(hi[0] + up_finite(p));
+    }
+    (
+        down(down(lo[0] + lo[1]) + down(lo[2] + lo[3])),
+        up(up(hi[0] + hi[1]) + up(hi[2] + hi[3])),
+    )
+}
+
+/// Vectors of enclosures, and the same as exact f64 values when every enclosure is a point
+/// of magnitude at most [`DOT_EXACT_LIMIT`].
+struct Vectors {
+    enclosures: Vec<(f64, f64)>,
+    points: Option<Vec<f64>>,
+}
+
+impl Vectors {
+    fn new(enclosures: Vec<(f64, f64)>) -> Vectors {
+        let points = enclosures
+            .iter()
+            .all(|e| e.0 == e.1 && e.0.abs() <= DOT_EXACT_LIMIT)
+            .then(|| enclosures.iter().map(|e| e.0).collect());
+        Vectors { enclosures, points }
+    }
+
+    /// An enclosure of the dot product of the slices `a` and `b`.
+    fn dot(&self, a: std::ops::Range<usize>, b: std::ops::Range<usize>) -> (f64, f64) {
+        match &self.points {
+            Some(points) => dot_exact(&points[a], &points[b]),
+            None => dot(&self.enclosures[a], &self.enclosures[b]),
+        }
+    }
+}
+
+/// Whether a spectral witness (spec section 5) holds in f64 with outward rounding:
+/// `shift >= 0`, `L >= 0` and `sum_{a,b} D[a][b]^2 <= shift^2` for
+/// `D = L^2 I - G - shift I - R^T R`, G the Gram matrix on the side of R. False also for a
+/// witness of the wrong shape (the exact check names the problem).
+///
+/// Cost: `n^2 m / 2 + n^3 / 6` enclosed products for side n and inner dimension m.
+pub(super) fn witness_holds(
+    lipschitz: &BigRational,
+    shift: &BigRational,
+    factor: &[Vec<BigRational>],
+    target: &TargetLayer,
+) -> bool {
+    let n = factor.len();
+    let on_rows = if n == target.rows {
+        true
+    } else if n == target.cols {
+        false
+    } else {
+        return false;
+    };
+    if factor.iter().enumerate().any(|(a, row)| row.len() != n - a) {
+        return false;
+    }
+    let (l, delta) = (enclose(lipschitz), enclose(shift));
+    if !(l.0 >= 0.0 && delta.0 >= 0.0) {
+        return false;
+    }
+    // L^2 - shift, the diagonal of D before G and R^T R.
+    let diagonal = (down(down(l.0 * l.0) - delta.1), up(up(l.1 * l.1) - delta.0));
+
+    // Row a of `vectors` is row a of W (G = W W^T) or column a of W (G = W^T W).
+    let inner = if on_rows { target.cols } else { target.rows };
+    let mut vectors = vec![(0.0, 0.0); n * inner];
+    for (cell, weight) in target.weights.iter().enumerate() {
+        let (m, t) = (cell / target.cols, cell % target.cols);
+        let at = if on_rows {
+            m * inner + t
+        } else {
+            t * inner + m
+        };
+        vectors[at] = enclose(weight);
+    }
+    let vectors = Vectors::new(vectors);
+    // Column a of R, R[k][a] for k <= a (stored at factor[k][a - k]), from offset a(a+1)/2.
+    let start = |a: usize| a * (a + 1) / 2;
+    let columns = Vectors::new(
+        (0..n)
+            .flat_map(|a| (0..=a).map(move |k| (k, a)))
+            .map(|(k, a)| enclose(&factor[k][a - k]))
+            .collect(),
+    );
+
+    let mut sum = 0.0f64;
+    for a in 0..n {
+        for c in a..n {
+            let g = vectors.dot(a * inner..(a + 1) * inner, c * inner..(c + 1) * inner);
+            // (R^T R)[a][c] = sum_{k <= a} R[k][a] R[k][c]
+            let s = columns.dot(start(a)..start(a + 1), start(c)..start(c) + a + 1);
+            let base = if a == c { diagonal } else { (0.0, 0.0) };
+            let d = (down(down(base.0 - g.1) - s.1), up(up(base.1 - g.0) - s.0));
+            let magnitude = larger(d.1, -d.0);
+            let square = up(magnitude * magnitude);
+            // D is symmetric: an off-diagonal square counts twice.
+            sum = up(sum + if a == c { square } else { up(2.0 * square) });
+        }
+    }
+    sum <= down(delta.0 * delta.0)
+}
+
+/// Whether `x >= 0` and `x^2 >= bound` follow from the f64 enclosure of x.
+pub(super) fn square_covers(x: &BigRational, bound: f64) -> bool {
+    let (lo, _) = enclose(x);
+    lo >= 0.0 && bound <= down(lo * lo)
+}
+
+/// Whether `x >= bound` follows from the f64 enclosure of x.
+pub(super) fn at_least(x: &BigRational, bound: f64) -> bool {
+    bound <= enclose(x).0
+}
+
+/// Upper bounds of e_1..e_l for the claims (c_i, L_i), all >= 0, and radius r >= 0:
+/// `a_0 = r, e_0 = 0, e_i = c_i (a_{i-1} + e_{i-1}) + L_i e_{i-1}, a_i = L_i a_{i-1}`.
+/// Every term is non-negative, so upper bounds in give upper bounds out.
+pub(super) fn chain_upper<'a>(
+    radius: &BigRational,
+    claims: impl IntoIterator<Item = (&'a BigRational, &'a BigRational)>,
+) -> Vec<f64> {
+    let (mut a, mut e) = (enclose(radius).1, 0.0f64);
+    claims
+        .into_iter()
+        .map(|(error, lipschitz)| {
+            let (c, l) = (enclose(error).1, enclose(lipschitz).1);
+            e = up(up(c * up(a + e)) + up(l * e));
+            a = up(l * a);
+            e
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_traits::{One, Zero};
+
+    fn q(n: i64, d: i64) -> BigRational {
+        BigRational::new(n.into(), d.into())
+    }
+
+    fn exact(x: f64) -> BigRational {
+        BigRational::from_float(x).unwrap()
+    }
+
+    /// The exact enclosure is tight (lo <= x <= hi, adjacent or equal); the fast one
+    /// contains it and is at most one ulp wider on each side.
+    fn assert_tight(x: &BigRational) {
+        let (lo, hi) = enclose_exactly(x);
+        if lo.is_finite() {
+            assert!(&exact(lo) <= x, "{x}: lo {lo:e}");
+        }
+        if hi.is_finite() {
+            assert!(&exact(hi) >= x, "{x}: hi {hi:e}");
+        }
+        assert!(
+            lo == hi || up(lo) == hi,
+            "{x}: {lo:e} .. {hi:e} not adjacent"
+        );
+        if lo == hi {
+            assert_eq!(&exact(lo), x);
+        }
+        let (fast_lo, fast_hi) = enclose(x);
+        assert!(fast_lo <= lo && (fast_lo == lo || up(fast_lo) == lo), "{x}");
+        assert!(
+            fast_hi >= hi && (fast_hi == hi || down(fast_hi) == hi),
+            "{x}"
+        );
+    }
+
+    #[test]
+    fn enclosures_are_tight_and_contain_the_value() {
+        let mut cases = vec![
+            q(0, 1),
+            q(1, 3),
+            q(-1, 3),
+            q(1, 10),
+            q(-7, 1 << 40),
+            q(1 << 53, 3),
+            q((1 << 53) + 1, 1),
+            q(-((1 << 53) + 1), 7),
+            q(i64::MAX, 1 << 62),
+            q(1, i64::MAX),
+        ];
+        let big = BigInt::one() << 1100u32;
+        cases.push(BigRational::new(big.clone(), BigInt::from(3)));
+        cases.push(BigRational::new(-big.clone(), BigInt::from(3)));
+        cases.push(BigRational::new(BigInt::from(1), big.clone()));
+        cases.push(BigRational::new(BigInt::from(-1), big.clone()));
+        cases.push(exact(f64::MAX));
+        cases.push(exact(f64::MAX) + q(1, 1));
+        cases.push(exact(f64::MIN_POSITIVE) / q(3, 1));
+        let mut state: u64 = 17;
+        for _ in 0..300 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let n = (state >> 1) as i64 >> (state % 60);
+            let d = ((state >> 20) % (1 << 40)) as i64 + 1;
+            cases.push(q(n, d));
+            cases.push(q(-n, d) * q(10, 1).pow((state % 40) as i32 - 20));
+        }
+        for x in &cases {
+            assert_tight(x);
+        }
+        assert_eq!(enclose(&(exact(f64::MAX) + q(1, 1))).1, f64::INFINITY);
+    }
+
+    #[test]
+    fn branch_free_steps_match_next_up_and_next_down() {
+        let values = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+            5e-324,
+            -5e-324,
+            1e300,
+            -1e300,
+            0.1,
+            -2.5e-200,
+        ];
+        for x in values {
+            assert_eq!(up_finite(x).to_bits(), up(x).to_bits(), "{x:e}");
+            assert_eq!(down_finite(x).to_bits(), down(x).to_bits(), "{x:e}");
+        }
+        assert_eq!(up_finite(-5e-324), 0.0);
+        assert_eq!(DOT_EXACT_LIMIT, 2.0f64.powi(100));
+    }
+
+    #[test]
+    fn dot_products_enclose_the_exact_sum() {
+        let mut state: u64 = 5;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
+                * 2.0f64.powi((state % 40) as i32 - 20)
+        };
+        for len in [0usize, 1, 3, 4, 5, 17, 64] {
+            let x: Vec<f64> = (0..len).map(|_| next()).collect();
+            let y: Vec<f64> = (0..len).map(|_| next()).collect();
+            let sum: BigRational = x.iter().zip(&y).map(|(a, b)| exact(*a) * exact(*b)).sum();
+            let (lo, hi) = dot_exact(&x, &y);
+            assert!(exact(lo) <= sum && sum <= exact(hi), "len {len}");
+            let points: Vec<(f64, f64)> = x.iter().map(|&a| (a, a)).collect();
+            let others: Vec<(f64, f64)> = y.iter().map(|&b| (down(b), up(b))).collect();
+            let (lo, hi) = dot(&points, &others);
+            assert!(exact(lo) <= sum && sum <= exact(hi), "len {len}");
+        }
+    }
+
+    #[test]
+    fn rounded_operations_bound_the_exact_ones() {
+        let xs = [0.1, 1.0 / 3.0, 2.0f64.powi(-106), 1e150, -7.25, 3.0e-10];
+        for &a in &xs {
+            for &b in &xs {
+                let (ea, eb) = (exact(a), exact(b));
+                let sum = &ea + &eb;
+                assert!(exact(down(a + b)) <= sum && sum <= exact(up(a + b)));
+                let product = &ea * &eb;
+                assert!(exact(down(a * b)) <= product && product <= exact(up(a * b)));
+            }
+        }
+    }
+
+    #[test]
+    fn square_and_epsilon_checks_never_accept_a_false_claim() {
+        let third = q(1, 3);
+        let square = &third * &third;
+        let (_, square_hi) = enclose(&square);
+        assert!(square_covers(&q(1, 2), square_hi));
+        // c = 1/3 exactly meets c^2 = 1/9, but its rounded square cannot prove it.
+        assert!(!square_covers(&third, square_hi));
+        assert!(!square_covers(&q(-1, 2), 0.0));
+        assert!(!square_covers(&q(1, 2), f64::NAN));
+        assert!(at_least(&q(1, 2), 0.5));
+        assert!(!at_least(&q(1, 2), 0.5f64.next_up()));
+        assert!(!at_least(&q(1, 2), f64::NAN));
+    }
+
+    #[test]
+    fn the_chain_bounds_the_exact_chain() {
+        let claims = [(q(1, 100), q(3, 2)), (q(1, 7), q(5, 4)), (q(0, 1), q(1, 1))];
+        let radius = q(10, 3);
+        let bounds = chain_upper(&radius, claims.iter().map(|(c, l)| (c, l)));
+        let (mut a, mut e) = (radius.clone(), BigRational::zero());
+        for ((c, l), bound) in claims.iter().zip(bounds) {
+            e = c * (&a + &e) + l * &e;
+            a = l * &a;
+            assert!(e <= exact(bound), "{e} vs {bound:e}");
+            assert!(exact(bound) <= &e * q(1_000_001, 1_000_000));
+        }
+        // a_i overflows and 0 * inf is NaN: no epsilon can be proven in f64 then.
+        let (zero, huge, one) = (q(0, 1), exact(f64::MAX), q(1, 1));
+        let overflow = chain_upper(&one, [(&zero, &huge), (&zero, &huge), (&one, &one)]);
+        let last = *overflow.last().unwrap();
+        assert!(last.is_nan() || last == f64::INFINITY, "{last}");
+        assert!(!at_least(&(exact(f64::MAX) * exact(f64::MAX)), last));
+    }
+}
