@@ -171,7 +171,10 @@ pub fn spectral_claim(layer: &Layer) -> Option<SpectralClaim> {
             .iter()
             .enumerate()
             .map(|(a, row)| {
-                row[a..].iter().map(|&x| rational_from_f64((x / unit).round() * unit)).collect()
+                row[a..]
+                    .iter()
+                    .map(|&x| rational_from_f64((x / unit).round() * unit))
+                    .collect()
             })
             .collect();
         return Some(SpectralClaim {

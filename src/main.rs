@@ -431,10 +431,18 @@ fn run_verify(
         }
     };
     let report = verify::verify_using(&certificate, limits, arithmetic).map_err(invalid)?;
+    let for_user = slth::homogenize::statement_for_user(&certificate);
     if json {
-        say!("{}", report.to_json());
+        let mut value = report.to_json();
+        if let Some(line) = &for_user {
+            value["statement_for_user"] = serde_json::json!(line);
+        }
+        say!("{value}");
     } else {
         say!("{}", report.render_text().trim_end());
+        if let Some(line) = &for_user {
+            say!("{line}");
+        }
         say!("{}", timing(started.elapsed().as_secs_f64()));
     }
     Ok(())

@@ -6,11 +6,13 @@
 //!
 //! `cargo test --release --test mutations -- --nocapture` prints the table. The default
 //! run mutates a deterministic sample of the kept entries and target weights of each
-//! certificate (every claim, header, width, seed and layer mutation is always made); the
-//! full campaign mutates every entry and weight and runs the CLI on every mutant:
+//! certificate (8 per list, 2 for the 800 KB digits certificate; every claim, header,
+//! width, seed and layer mutation is always made) and runs the CLI (`slth verify` and
+//! `slth verify --exact`) on every 40th mutant; the full campaign mutates every entry and
+//! weight (40 per list of the digits certificate) and runs the CLI on every 10th mutant:
 //!
 //! ```text
-//! cargo test --release --test mutations -- --ignored --nocapture
+//! cargo test --release --test mutations mutation_campaign_full -- --ignored --nocapture
 //! ```
 
 mod common;
@@ -61,6 +63,17 @@ fn pow10(k: u32) -> BigRational {
     BigRational::from_integer(num_traits::pow(BigInt::from(10), k as usize))
 }
 
+/// (1 - 2^-k, 1 + 2^-k) for k around the 53 bits of an f64.
+fn f64_scale_nudges() -> Vec<(BigRational, BigRational)> {
+    [30u32, 45, 50, 52, 53, 54, 56, 60]
+        .iter()
+        .map(|&k| {
+            let unit = BigRational::new(BigInt::one(), BigInt::one() << k);
+            (BigRational::one() - &unit, BigRational::one() + unit)
+        })
+        .collect()
+}
+
 /// 1 - 10^-40 and 1 + 10^-40.
 fn nudges() -> (BigRational, BigRational) {
     let tiny = pow10(40).recip();
@@ -90,25 +103,59 @@ fn generated() -> Vec<(String, String)> {
             {"weights": [["0.7", "-0.35"]], "activation": "relu"}]}"#,
     );
     let cases: [(&str, &Network, Construction, bool, bool, i64, u64); 4] = [
-        ("pairs-signed", &two_layer, Construction::Pairs, false, true, 10, 11),
-        ("subset-sum-nonneg", &two_layer, Construction::SubsetSum, true, true, 20, 12),
-        ("subset-sum-frobenius", &three_layer, Construction::SubsetSum, false, false, 12, 13),
-        ("pairs-nonneg-3", &three_layer, Construction::Pairs, true, true, 8, 14),
+        (
+            "pairs-signed",
+            &two_layer,
+            Construction::Pairs,
+            false,
+            true,
+            10,
+            11,
+        ),
+        (
+            "subset-sum-nonneg",
+            &two_layer,
+            Construction::SubsetSum,
+            true,
+            true,
+            20,
+            12,
+        ),
+        (
+            "subset-sum-frobenius",
+            &three_layer,
+            Construction::SubsetSum,
+            false,
+            false,
+            12,
+            13,
+        ),
+        (
+            "pairs-nonneg-3",
+            &three_layer,
+            Construction::Pairs,
+            true,
+            true,
+            8,
+            14,
+        ),
     ];
     cases
         .iter()
-        .map(|(name, net, construction, nonneg, spectral, inv_eps, seed)| {
-            let mut options =
-                CertifyOptions::new(Request::Epsilon(rat(1, *inv_eps)), Seed::from_u64(*seed));
-            options.construction = *construction;
-            options.nonnegative = *nonneg;
-            options.spectral = *spectral;
-            let certified = certify(net, &options).unwrap_or_else(|e| panic!("{name}: {e}"));
-            (
-                format!("generated/{name}"),
-                slth::certificate::to_json_text(&certified.certificate),
-            )
-        })
+        .map(
+            |(name, net, construction, nonneg, spectral, inv_eps, seed)| {
+                let mut options =
+                    CertifyOptions::new(Request::Epsilon(rat(1, *inv_eps)), Seed::from_u64(*seed));
+                options.construction = *construction;
+                options.nonnegative = *nonneg;
+                options.spectral = *spectral;
+                let certified = certify(net, &options).unwrap_or_else(|e| panic!("{name}: {e}"));
+                (
+                    format!("generated/{name}"),
+                    slth::certificate::to_json_text(&certified.certificate),
+                )
+            },
+        )
         .collect()
 }
 
@@ -144,6 +191,8 @@ struct Maker<'a> {
     source: &'a str,
     base: &'a Json,
     out: Vec<Mutant>,
+    campaign: &'a Campaign,
+    made: usize,
 }
 
 impl Maker<'_> {
@@ -156,6 +205,17 @@ impl Maker<'_> {
             expect,
             text: j.write(),
         });
+        // Judged in batches, so that memory holds a few thousand mutants, not all of them.
+        let bytes: usize = self.out.iter().map(|m| m.text.len()).sum();
+        if self.out.len() >= 2048 || bytes > 64 << 20 {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let batch = std::mem::take(&mut self.out);
+        self.made += batch.len();
+        self.campaign.judge_all(&batch);
     }
 
     /// Replaces the value at `path`.
@@ -176,8 +236,8 @@ fn claim_path(b: usize, name: &str) -> Vec<Step> {
 
 /// Which of `n` items to mutate: all in the full campaign, else first, last and evenly
 /// spaced ones, `cap` in all.
-fn pick(n: usize, cap: usize, full: bool) -> Vec<usize> {
-    if full || n <= cap {
+fn pick(n: usize, cap: usize, _full: bool) -> Vec<usize> {
+    if n <= cap {
         return (0..n).collect();
     }
     let mut v: Vec<usize> = (0..cap).map(|k| k * (n - 1) / (cap - 1)).collect();
@@ -211,6 +271,7 @@ struct WitnessForm {
 }
 
 impl WitnessForm {
+    #[allow(clippy::needless_range_loop)]
     fn new(block: &fp::BlockFacts) -> Option<WitnessForm> {
         let (shift, factor) = block.witness.clone()?;
         let n = factor.len();
@@ -257,7 +318,12 @@ fn claim_mutants(mk: &mut Maker, facts: &Facts, full: bool) {
         let (below, above, exact) = below_above(&block.error_squared);
         if exact {
             let (x, _) = fp::sqrt_neighbours(&block.error_squared, 40);
-            mk.set("error = sqrt(sum E^2) exactly", Expect::Valid, claim_path(b, "error"), text_of(&x));
+            mk.set(
+                "error = sqrt(sum E^2) exactly",
+                Expect::Valid,
+                claim_path(b, "error"),
+                text_of(&x),
+            );
         }
         mk.set(
             "error just below sqrt(sum E^2)",
@@ -265,7 +331,29 @@ fn claim_mutants(mk: &mut Maker, facts: &Facts, full: bool) {
             claim_path(b, "error"),
             text_of(&below),
         );
-        mk.set("error just above sqrt(sum E^2)", Expect::Decide, claim_path(b, "error"), text_of(&above));
+        mk.set(
+            "error just above sqrt(sum E^2)",
+            Expect::Decide,
+            claim_path(b, "error"),
+            text_of(&above),
+        );
+        // Near f64 precision, where an outward-rounded filter must not decide wrongly.
+        for (lower, upper) in f64_scale_nudges() {
+            if block.error_squared.is_positive() {
+                mk.set(
+                    "error = sqrt(sum E^2)(1 - 2^-k), k = 30..60",
+                    Expect::Invalid(Kind::ErrorTooSmall),
+                    claim_path(b, "error"),
+                    text_of(&(&below * &lower)),
+                );
+            }
+            mk.set(
+                "error = sqrt(sum E^2)(1 + 2^-k), k = 30..60",
+                Expect::Decide,
+                claim_path(b, "error"),
+                text_of(&(&above * &upper)),
+            );
+        }
         if block.error.is_positive() {
             mk.set(
                 "error negated",
@@ -285,6 +373,20 @@ fn claim_mutants(mk: &mut Maker, facts: &Facts, full: bool) {
                     claim_path(b, "lipschitz"),
                     text_of(&below),
                 );
+                for (lower, upper) in f64_scale_nudges() {
+                    mk.set(
+                        "lipschitz = sqrt(sum W^2)(1 - 2^-k), k = 30..60",
+                        Expect::Invalid(Kind::LipschitzTooSmall),
+                        claim_path(b, "lipschitz"),
+                        text_of(&(&below * &lower)),
+                    );
+                    mk.set(
+                        "lipschitz = sqrt(sum W^2)(1 + 2^-k), k = 30..60",
+                        Expect::Decide,
+                        claim_path(b, "lipschitz"),
+                        text_of(&(&above * &upper)),
+                    );
+                }
                 mk.set(
                     "lipschitz just above sqrt(sum W^2) (frobenius)",
                     Expect::Decide,
@@ -303,8 +405,9 @@ fn claim_mutants(mk: &mut Maker, facts: &Facts, full: bool) {
                     let (g, den) = fp::gram_int(&block.weights, block.cols);
                     let (_, top) = fp::sqrt_neighbours(&block.frobenius_squared, 2);
                     if block.frobenius_squared.is_positive() {
-                        let (below, above) =
-                            fp::bisect(&BigRational::zero(), &top, 40, |x| fp::fast_psd(&g, &den, x));
+                        let (below, above) = fp::bisect(&BigRational::zero(), &top, 40, |x| {
+                            fp::fast_psd(&g, &den, x)
+                        });
                         mk.set(
                             "lipschitz just below ||W||_2 (spectral)",
                             if method == "spectral" {
@@ -326,15 +429,23 @@ fn claim_mutants(mk: &mut Maker, facts: &Facts, full: bool) {
                     SKIPPED.fetch_add(2, Ordering::Relaxed);
                 }
                 mk.push("method spectral -> frobenius", Expect::Decide, |j| {
-                    let blk = j.at_mut(&path(&[key("bound"), key("blocks"), idx(b)])).unwrap();
+                    let blk = j
+                        .at_mut(&path(&[key("bound"), key("blocks"), idx(b)]))
+                        .unwrap();
                     blk.set("lipschitz_method", Json::str("frobenius"));
                     blk.remove("lipschitz_witness");
                 });
-                mk.push("method removed (frobenius by default)", Expect::Decide, |j| {
-                    let blk = j.at_mut(&path(&[key("bound"), key("blocks"), idx(b)])).unwrap();
-                    blk.remove("lipschitz_method");
-                    blk.remove("lipschitz_witness");
-                });
+                mk.push(
+                    "method removed (frobenius by default)",
+                    Expect::Decide,
+                    |j| {
+                        let blk = j
+                            .at_mut(&path(&[key("bound"), key("blocks"), idx(b)]))
+                            .unwrap();
+                        blk.remove("lipschitz_method");
+                        blk.remove("lipschitz_witness");
+                    },
+                );
                 mk.set(
                     "method misspelled",
                     Expect::Invalid(Kind::Header),
@@ -355,7 +466,11 @@ fn claim_mutants(mk: &mut Maker, facts: &Facts, full: bool) {
         // The witness: its own boundaries in L, its shift and factor.
         if let Some(form) = WitnessForm::new(block) {
             let l = &block.lipschitz;
-            assert!(form.holds(l), "{}: witness of block {b} does not hold", mk.source);
+            assert!(
+                form.holds(l),
+                "{}: witness of block {b} does not hold",
+                mk.source
+            );
             if !form.holds(&BigRational::zero()) {
                 let (below, above) = fp::bisect(&BigRational::zero(), l, 40, |x| form.holds(x));
                 mk.set(
@@ -364,14 +479,24 @@ fn claim_mutants(mk: &mut Maker, facts: &Facts, full: bool) {
                     claim_path(b, "lipschitz"),
                     text_of(&below),
                 );
-                mk.set("lipschitz at the witness's lower end", Expect::Decide, claim_path(b, "lipschitz"), text_of(&above));
+                mk.set(
+                    "lipschitz at the witness's lower end",
+                    Expect::Decide,
+                    claim_path(b, "lipschitz"),
+                    text_of(&above),
+                );
             }
             let mut top = l * rat(2, 1) + BigRational::one();
             while form.holds(&top) {
                 top = &top * rat(2, 1);
             }
             let (inside, outside) = fp::bisect(l, &top, 40, |x| !form.holds(x));
-            mk.set("lipschitz at the witness's upper end", Expect::Decide, claim_path(b, "lipschitz"), text_of(&inside));
+            mk.set(
+                "lipschitz at the witness's upper end",
+                Expect::Decide,
+                claim_path(b, "lipschitz"),
+                text_of(&inside),
+            );
             mk.set(
                 "lipschitz just above the witness's range",
                 Expect::Invalid(Kind::WitnessInvalid),
@@ -379,11 +504,32 @@ fn claim_mutants(mk: &mut Maker, facts: &Facts, full: bool) {
                 text_of(&outside),
             );
             let wpath = |k: &str| {
-                path(&[key("bound"), key("blocks"), idx(b), key("lipschitz_witness"), key(k)])
+                path(&[
+                    key("bound"),
+                    key("blocks"),
+                    idx(b),
+                    key("lipschitz_witness"),
+                    key(k),
+                ])
             };
-            mk.set("witness shift x (1 - 1e-40)", Expect::Decide, wpath("shift"), text_of(&(&form.shift * &down)));
-            mk.set("witness shift x (1 + 1e-40)", Expect::Decide, wpath("shift"), text_of(&(&form.shift * &up)));
-            mk.set("witness shift 0", Expect::Decide, wpath("shift"), Json::str("0"));
+            mk.set(
+                "witness shift x (1 - 1e-40)",
+                Expect::Decide,
+                wpath("shift"),
+                text_of(&(&form.shift * &down)),
+            );
+            mk.set(
+                "witness shift x (1 + 1e-40)",
+                Expect::Decide,
+                wpath("shift"),
+                text_of(&(&form.shift * &up)),
+            );
+            mk.set(
+                "witness shift 0",
+                Expect::Decide,
+                wpath("shift"),
+                Json::str("0"),
+            );
             if form.shift.is_positive() {
                 mk.set(
                     "witness shift negated",
@@ -397,34 +543,69 @@ fn claim_mutants(mk: &mut Maker, facts: &Facts, full: bool) {
                 let x = &factor[a][c];
                 let mut p = wpath("factor");
                 p.extend([idx(a), idx(c)]);
-                mk.set("witness factor entry x (1 + 1e-40)", Expect::Decide, p.clone(), text_of(&(x * &up)));
-                mk.set("witness factor entry + 1/1000", Expect::Decide, p, text_of(&(x + rat(1, 1000))));
+                mk.set(
+                    "witness factor entry x (1 + 1e-40)",
+                    Expect::Decide,
+                    p.clone(),
+                    text_of(&(x * &up)),
+                );
+                mk.set(
+                    "witness factor entry + 1/1000",
+                    Expect::Decide,
+                    p,
+                    text_of(&(x + rat(1, 1000))),
+                );
             }
-            mk.push("witness factor row dropped", Expect::Invalid(Kind::WitnessInvalid), |j| {
-                j.at_mut(&wpath("factor")).unwrap().as_array_mut().unwrap().pop();
-            });
-            mk.push("witness factor row shortened", Expect::Invalid(Kind::WitnessInvalid), |j| {
-                let mut p = wpath("factor");
-                p.push(idx(0));
-                j.at_mut(&p).unwrap().as_array_mut().unwrap().pop();
-            });
-            mk.push("witness removed (elimination decides)", Expect::Decide, |j| {
-                j.at_mut(&path(&[key("bound"), key("blocks"), idx(b)]))
-                    .unwrap()
-                    .remove("lipschitz_witness");
-            });
-            mk.push("witness on a frobenius block", Expect::Invalid(Kind::WitnessInvalid), |j| {
-                j.at_mut(&path(&[key("bound"), key("blocks"), idx(b)]))
-                    .unwrap()
-                    .remove("lipschitz_method");
-            });
+            mk.push(
+                "witness factor row dropped",
+                Expect::Invalid(Kind::WitnessInvalid),
+                |j| {
+                    j.at_mut(&wpath("factor"))
+                        .unwrap()
+                        .as_array_mut()
+                        .unwrap()
+                        .pop();
+                },
+            );
+            mk.push(
+                "witness factor row shortened",
+                Expect::Invalid(Kind::WitnessInvalid),
+                |j| {
+                    let mut p = wpath("factor");
+                    p.push(idx(0));
+                    j.at_mut(&p).unwrap().as_array_mut().unwrap().pop();
+                },
+            );
+            mk.push(
+                "witness removed (elimination decides)",
+                Expect::Decide,
+                |j| {
+                    j.at_mut(&path(&[key("bound"), key("blocks"), idx(b)]))
+                        .unwrap()
+                        .remove("lipschitz_witness");
+                },
+            );
+            mk.push(
+                "witness on a frobenius block",
+                Expect::Invalid(Kind::WitnessInvalid),
+                |j| {
+                    j.at_mut(&path(&[key("bound"), key("blocks"), idx(b)]))
+                        .unwrap()
+                        .remove("lipschitz_method");
+                },
+            );
         }
     }
 
     // epsilon against e_l, exactly.
     let eps = path(&[key("bound"), key("epsilon")]);
     let e_l = &facts.e_l;
-    mk.set("epsilon = e_l exactly", Expect::Valid, eps.clone(), text_of(e_l));
+    mk.set(
+        "epsilon = e_l exactly",
+        Expect::Valid,
+        eps.clone(),
+        text_of(e_l),
+    );
     if e_l.is_positive() {
         mk.set(
             "epsilon = e_l (1 - 1e-40)",
@@ -439,14 +620,59 @@ fn claim_mutants(mk: &mut Maker, facts: &Facts, full: bool) {
             text_of(&-&facts.epsilon),
         );
     }
-    mk.set("epsilon = e_l (1 + 1e-40)", Expect::Valid, eps.clone(), text_of(&(e_l * &up)));
+    for (lower, upper) in f64_scale_nudges() {
+        if e_l.is_positive() {
+            mk.set(
+                "epsilon = e_l (1 - 2^-k), k = 30..60",
+                Expect::Invalid(Kind::EpsilonTooSmall),
+                eps.clone(),
+                text_of(&(e_l * &lower)),
+            );
+        }
+        mk.set(
+            "epsilon = e_l (1 + 2^-k), k = 30..60",
+            Expect::Valid,
+            eps.clone(),
+            text_of(&(e_l * &upper)),
+        );
+    }
+    mk.set(
+        "epsilon = e_l (1 + 1e-40)",
+        Expect::Valid,
+        eps.clone(),
+        text_of(&(e_l * &up)),
+    );
 
     // radius: e_l is linear in r, so the largest radius is epsilon / (e_l / r).
     let radius = path(&[key("domain"), key("radius")]);
     if facts.radius.is_positive() && e_l.is_positive() {
         let r_max = &facts.epsilon * &facts.radius / e_l;
-        mk.set("radius = largest certified radius", Expect::Valid, radius.clone(), text_of(&r_max));
-        mk.set("radius just below the largest", Expect::Valid, radius.clone(), text_of(&(&r_max * &down)));
+        mk.set(
+            "radius = largest certified radius",
+            Expect::Valid,
+            radius.clone(),
+            text_of(&r_max),
+        );
+        for (lower, upper) in f64_scale_nudges() {
+            mk.set(
+                "radius = largest (1 + 2^-k), k = 30..60",
+                Expect::Invalid(Kind::EpsilonTooSmall),
+                radius.clone(),
+                text_of(&(&r_max * &upper)),
+            );
+            mk.set(
+                "radius = largest (1 - 2^-k), k = 30..60",
+                Expect::Valid,
+                radius.clone(),
+                text_of(&(&r_max * &lower)),
+            );
+        }
+        mk.set(
+            "radius just below the largest",
+            Expect::Valid,
+            radius.clone(),
+            text_of(&(&r_max * &down)),
+        );
         mk.set(
             "radius just above the largest",
             Expect::Invalid(Kind::EpsilonTooSmall),
@@ -466,10 +692,22 @@ fn claim_mutants(mk: &mut Maker, facts: &Facts, full: bool) {
     let eps_value = &facts.epsilon;
     let (p, q) = (eps_value.numer(), eps_value.denom());
     let spell_valid: Vec<(&'static str, String)> = vec![
-        ("epsilon respelled unreduced", format!("{}/{}", p * 3, q * 3)),
+        (
+            "epsilon respelled unreduced",
+            format!("{}/{}", p * 3, q * 3),
+        ),
         ("epsilon respelled with +", format!("+{p}/{q}")),
-        ("epsilon respelled as 0.1-style decimal x 10^k", decimal_of(eps_value).unwrap_or(format!("{p}/{q}"))),
-        ("epsilon respelled with exponent", format!("{}e-3", decimal_of(&(eps_value * pow10(3))).unwrap_or(format!("{}", p)))),
+        (
+            "epsilon respelled as 0.1-style decimal x 10^k",
+            decimal_of(eps_value).unwrap_or(format!("{p}/{q}")),
+        ),
+        (
+            "epsilon respelled with exponent",
+            format!(
+                "{}e-3",
+                decimal_of(&(eps_value * pow10(3))).unwrap_or(format!("{}", p))
+            ),
+        ),
     ];
     for (class, text) in spell_valid {
         if class.contains("exponent") && decimal_of(&(eps_value * pow10(3))).is_none() {
@@ -490,7 +728,12 @@ fn claim_mutants(mk: &mut Maker, facts: &Facts, full: bool) {
         ("epsilon fraction of decimals", format!("{p}.0/{q}")),
     ];
     for (class, text) in spell_invalid {
-        mk.set(class, Expect::Invalid(Kind::Number), eps.clone(), Json::str(text));
+        mk.set(
+            class,
+            Expect::Invalid(Kind::Number),
+            eps.clone(),
+            Json::str(text),
+        );
     }
     mk.set(
         "epsilon text beyond 10,000 characters",
@@ -498,10 +741,30 @@ fn claim_mutants(mk: &mut Maker, facts: &Facts, full: bool) {
         eps.clone(),
         Json::str(format!("{}{p}/{q}", "0".repeat(10_001))),
     );
-    mk.set("epsilon as a JSON float", Expect::Invalid(Kind::Schema), eps.clone(), Json::num("0.05"));
-    mk.set("epsilon as a JSON integer", Expect::Invalid(Kind::Schema), eps.clone(), Json::num("1"));
-    mk.set("error as a JSON float", Expect::Invalid(Kind::Schema), claim_path(0, "error"), Json::num("0.5"));
-    mk.set("radius as a JSON float", Expect::Invalid(Kind::Schema), radius, Json::num("1.0"));
+    mk.set(
+        "epsilon as a JSON float",
+        Expect::Invalid(Kind::Schema),
+        eps.clone(),
+        Json::num("0.05"),
+    );
+    mk.set(
+        "epsilon as a JSON integer",
+        Expect::Invalid(Kind::Schema),
+        eps.clone(),
+        Json::num("1"),
+    );
+    mk.set(
+        "error as a JSON float",
+        Expect::Invalid(Kind::Schema),
+        claim_path(0, "error"),
+        Json::num("0.5"),
+    );
+    mk.set(
+        "radius as a JSON float",
+        Expect::Invalid(Kind::Schema),
+        radius,
+        Json::num("1.0"),
+    );
 }
 
 /// The exact decimal of x when its denominator is 2^a 5^b.
@@ -524,7 +787,10 @@ fn decimal_of(x: &BigRational) -> Option<String> {
     let scaled = x * pow10(k as u32);
     let n = scaled.to_integer();
     let digits = n.abs().to_string();
-    let digits = format!("{}{digits}", "0".repeat((k + 1).saturating_sub(digits.len())));
+    let digits = format!(
+        "{}{digits}",
+        "0".repeat((k + 1).saturating_sub(digits.len()))
+    );
     let (int, frac) = digits.split_at(digits.len() - k);
     let sign = if n.is_negative() { "-" } else { "" };
     Some(if k == 0 {
@@ -538,18 +804,33 @@ fn entry_path(b: usize, list: &str, k: usize) -> Vec<Step> {
     path(&[key("ticket"), idx(b), key(list), idx(k)])
 }
 
-fn ticket_mutants(mk: &mut Maker, base: &Json, dims: &[u64], widths: &[u64], full: bool, cap: usize) {
+fn ticket_mutants(
+    mk: &mut Maker,
+    base: &Json,
+    dims: &[u64],
+    widths: &[u64],
+    full: bool,
+    cap: usize,
+) {
     let depth = widths.len();
     let ticket = base.get("ticket").unwrap().as_array().unwrap();
     for b in 0..depth {
-        let other = if b + 1 < depth { b + 1 } else { b.saturating_sub(1) };
+        let other = if b + 1 < depth {
+            b + 1
+        } else {
+            b.saturating_sub(1)
+        };
         let (n_in, n_out, width) = (dims[b], dims[b + 1], widths[b]);
         let mut max_j = None::<u64>;
         for list in ["hidden", "output"] {
             let entries = ticket[b].get(list).unwrap().as_array().unwrap();
             for e in entries {
                 let a = e.as_array().unwrap();
-                let j = if list == "hidden" { num_of(&a[0]) } else { num_of(&a[1]) };
+                let j = if list == "hidden" {
+                    num_of(&a[0])
+                } else {
+                    num_of(&a[1])
+                };
                 max_j = Some(max_j.map_or(j, |m: u64| m.max(j)));
             }
             for k in pick(entries.len(), cap, full) {
@@ -567,7 +848,12 @@ fn ticket_mutants(mk: &mut Maker, base: &Json, dims: &[u64], widths: &[u64], ful
                 let mismatch = Expect::Invalid(Kind::ValueMismatch);
                 mk.set("value +2/2^53", mismatch, at(2), over(&numer + 2));
                 mk.set("value -2/2^53", mismatch, at(2), over(&numer - 2));
-                mk.set("value +1/2^53 (even numerator)", mismatch, at(2), over(&numer + 1));
+                mk.set(
+                    "value +1/2^53 (even numerator)",
+                    mismatch,
+                    at(2),
+                    over(&numer + 1),
+                );
                 mk.set("value negated", mismatch, at(2), over(-&numer));
                 mk.set(
                     "value respelled unreduced",
@@ -581,11 +867,25 @@ fn ticket_mutants(mk: &mut Maker, base: &Json, dims: &[u64], widths: &[u64], ful
                     at(2),
                     Json::str(decimal_of(&value).unwrap()),
                 );
-                mk.set("value as a JSON float", Expect::Invalid(Kind::Schema), at(2), Json::num("0.5"));
-                mk.set("value malformed", Expect::Invalid(Kind::Number), at(2), Json::str("1/2/3"));
+                mk.set(
+                    "value as a JSON float",
+                    Expect::Invalid(Kind::Schema),
+                    at(2),
+                    Json::num("0.5"),
+                );
+                mk.set(
+                    "value malformed",
+                    Expect::Invalid(Kind::Number),
+                    at(2),
+                    Json::str("1/2/3"),
+                );
 
                 // Indices: neighbours, the first out of range, the largest u64, beyond u64.
-                let (first_bound, second_bound) = if list == "hidden" { (width, n_in) } else { (n_out, width) };
+                let (first_bound, second_bound) = if list == "hidden" {
+                    (width, n_in)
+                } else {
+                    (n_out, width)
+                };
                 let range = Expect::Invalid(Kind::IndexOutOfRange);
                 mk.set("index +1 (first)", Expect::Decide, at(0), Json::num(x + 1));
                 if x > 0 {
@@ -595,29 +895,78 @@ fn ticket_mutants(mk: &mut Maker, base: &Json, dims: &[u64], widths: &[u64], ful
                 if y > 0 {
                     mk.set("index -1 (second)", Expect::Decide, at(1), Json::num(y - 1));
                 }
-                mk.set("index = bound (first)", range, at(0), Json::num(first_bound));
-                mk.set("index = bound (second)", range, at(1), Json::num(second_bound));
+                mk.set(
+                    "index = bound (first)",
+                    range,
+                    at(0),
+                    Json::num(first_bound),
+                );
+                mk.set(
+                    "index = bound (second)",
+                    range,
+                    at(1),
+                    Json::num(second_bound),
+                );
                 mk.set("index = 2^64 - 1", range, at(0), Json::num(u64::MAX));
-                mk.set("index = 2^64", Expect::Invalid(Kind::Schema), at(0), Json::num("18446744073709551616"));
-                mk.set("index = -1", Expect::Invalid(Kind::Schema), at(1), Json::num("-1"));
-                mk.set("index as a JSON float", Expect::Invalid(Kind::Schema), at(1), Json::num(format!("{y}.0")));
+                mk.set(
+                    "index = 2^64",
+                    Expect::Invalid(Kind::Schema),
+                    at(0),
+                    Json::num("18446744073709551616"),
+                );
+                mk.set(
+                    "index = -1",
+                    Expect::Invalid(Kind::Schema),
+                    at(1),
+                    Json::num("-1"),
+                );
+                mk.set(
+                    "index as a JSON float",
+                    Expect::Invalid(Kind::Schema),
+                    at(1),
+                    Json::num(format!("{y}.0")),
+                );
 
                 // Entries dropped, duplicated, moved and swapped between blocks.
                 let list_path = path(&[key("ticket"), idx(b), key(list)]);
                 let entry = entries[k].clone();
-                mk.push(if list == "hidden" { "hidden entry dropped" } else { "output entry dropped" }, Expect::Decide, |j| {
-                    j.at_mut(&list_path).unwrap().as_array_mut().unwrap().remove(k);
-                });
-                let dup_kind = if list == "hidden" { Kind::DuplicateHidden } else { Kind::DuplicateOutput };
+                mk.push(
+                    if list == "hidden" {
+                        "hidden entry dropped"
+                    } else {
+                        "output entry dropped"
+                    },
+                    Expect::Decide,
+                    |j| {
+                        j.at_mut(&list_path)
+                            .unwrap()
+                            .as_array_mut()
+                            .unwrap()
+                            .remove(k);
+                    },
+                );
+                let dup_kind = if list == "hidden" {
+                    Kind::DuplicateHidden
+                } else {
+                    Kind::DuplicateOutput
+                };
                 let e2 = entry.clone();
                 mk.push("entry duplicated", Expect::Invalid(dup_kind), |j| {
-                    j.at_mut(&list_path).unwrap().as_array_mut().unwrap().push(e2);
+                    j.at_mut(&list_path)
+                        .unwrap()
+                        .as_array_mut()
+                        .unwrap()
+                        .push(e2);
                 });
                 if other != b {
                     let to = path(&[key("ticket"), idx(other), key(list)]);
                     let e2 = entry.clone();
                     mk.push("entry moved to the other block", Expect::Decide, |j| {
-                        j.at_mut(&list_path).unwrap().as_array_mut().unwrap().remove(k);
+                        j.at_mut(&list_path)
+                            .unwrap()
+                            .as_array_mut()
+                            .unwrap()
+                            .remove(k);
                         j.at_mut(&to).unwrap().as_array_mut().unwrap().push(e2);
                     });
                     let others = ticket[other].get(list).unwrap().as_array().unwrap();
@@ -632,33 +981,150 @@ fn ticket_mutants(mk: &mut Maker, base: &Json, dims: &[u64], widths: &[u64], ful
                 }
             }
         }
+        // A kept neuron moved to the far end of a width-2^64 - 1 layer of g, with the true
+        // weights there (u128 index arithmetic; beyond 2^67 the keystream ends).
+        let hidden = ticket[b].get("hidden").unwrap().as_array().unwrap();
+        let output = ticket[b].get("output").unwrap().as_array().unwrap();
+        let seed_text = base
+            .get("random_network")
+            .unwrap()
+            .get("seed")
+            .unwrap()
+            .as_str()
+            .unwrap();
+        let key_bytes: [u8; 32] =
+            std::array::from_fn(|i| u8::from_str_radix(&seed_text[2 * i..2 * i + 2], 16).unwrap());
+        for k in pick(hidden.len(), 2, false) {
+            let e = hidden[k].as_array().unwrap();
+            let (j, t) = (num_of(&e[0]), num_of(&e[1]));
+            let far = u64::MAX - 1;
+            let value = |stream: u64, index: u128, old: &Json| match fp::weight(
+                &key_bytes, stream, index,
+            ) {
+                Some(n) => Json::str(format!("{n}/9007199254740992")),
+                None => old.clone(),
+            };
+            let beyond = u128::from(far) * u128::from(n_in) + u128::from(t) >= 1 << 67
+                || output.iter().any(|o| {
+                    let o = o.as_array().unwrap();
+                    num_of(&o[1]) == j
+                        && u128::from(far) * u128::from(n_out) + u128::from(num_of(&o[0]))
+                            >= 1 << 67
+                });
+            let expect = if beyond {
+                Expect::Invalid(Kind::IndexOutOfRange)
+            } else {
+                Expect::Decide
+            };
+            mk.push(
+                "neuron moved to j = 2^64 - 2 with g's weights there",
+                expect,
+                |root| {
+                    *root
+                        .at_mut(&path(&[
+                            key("random_network"),
+                            key("hidden_widths"),
+                            idx(b),
+                        ]))
+                        .unwrap() = Json::num(u64::MAX);
+                    let block = root.at_mut(&path(&[key("ticket"), idx(b)])).unwrap();
+                    let h = &mut block.get_mut("hidden").unwrap().as_array_mut().unwrap()[k];
+                    let h = h.as_array_mut().unwrap();
+                    h[2] = value(
+                        2 * b as u64,
+                        u128::from(far) * u128::from(n_in) + u128::from(t),
+                        &h[2],
+                    );
+                    h[0] = Json::num(far);
+                    for o in block.get_mut("output").unwrap().as_array_mut().unwrap() {
+                        let o = o.as_array_mut().unwrap();
+                        if num_of(&o[1]) == j {
+                            let m = num_of(&o[0]);
+                            o[2] = value(
+                                2 * b as u64 + 1,
+                                u128::from(far) * u128::from(n_out) + u128::from(m),
+                                &o[2],
+                            );
+                            o[1] = Json::num(far);
+                        }
+                    }
+                },
+            );
+        }
         let block_path = path(&[key("ticket"), idx(b)]);
         mk.push("entries listed in reverse order", Expect::Valid, |j| {
             for list in ["hidden", "output"] {
-                j.at_mut(&block_path).unwrap().get_mut(list).unwrap().as_array_mut().unwrap().reverse();
+                j.at_mut(&block_path)
+                    .unwrap()
+                    .get_mut(list)
+                    .unwrap()
+                    .as_array_mut()
+                    .unwrap()
+                    .reverse();
             }
         });
         // Widths: the prefix property makes any width above the largest index valid.
         let wpath = path(&[key("random_network"), key("hidden_widths"), idx(b)]);
         if let Some(max_j) = max_j {
-            mk.set("width = largest index + 1", Expect::Valid, wpath.clone(), Json::num(max_j + 1));
+            mk.set(
+                "width = largest index + 1",
+                Expect::Valid,
+                wpath.clone(),
+                Json::num(max_j + 1),
+            );
             mk.set(
                 "width = largest index (shrunk below it)",
                 Expect::Invalid(Kind::IndexOutOfRange),
                 wpath.clone(),
                 Json::num(max_j),
             );
-            mk.set("width 0", Expect::Invalid(Kind::IndexOutOfRange), wpath.clone(), Json::num(0));
+            mk.set(
+                "width 0",
+                Expect::Invalid(Kind::IndexOutOfRange),
+                wpath.clone(),
+                Json::num(0),
+            );
         }
-        mk.set("width 2^60", Expect::Valid, wpath.clone(), Json::num(1u64 << 60));
-        mk.set("width 2^64 - 1", Expect::Valid, wpath.clone(), Json::num(u64::MAX));
-        mk.set("width 2^64", Expect::Invalid(Kind::Schema), wpath.clone(), Json::num("18446744073709551616"));
-        mk.push("ticket block dropped", Expect::Invalid(Kind::Dimension), |j| {
-            j.get_mut("ticket").unwrap().as_array_mut().unwrap().remove(b);
-        });
-        mk.push("bound block dropped", Expect::Invalid(Kind::Dimension), |j| {
-            j.at_mut(&path(&[key("bound"), key("blocks")])).unwrap().as_array_mut().unwrap().remove(b);
-        });
+        mk.set(
+            "width 2^60",
+            Expect::Valid,
+            wpath.clone(),
+            Json::num(1u64 << 60),
+        );
+        mk.set(
+            "width 2^64 - 1",
+            Expect::Valid,
+            wpath.clone(),
+            Json::num(u64::MAX),
+        );
+        mk.set(
+            "width 2^64",
+            Expect::Invalid(Kind::Schema),
+            wpath.clone(),
+            Json::num("18446744073709551616"),
+        );
+        mk.push(
+            "ticket block dropped",
+            Expect::Invalid(Kind::Dimension),
+            |j| {
+                j.get_mut("ticket")
+                    .unwrap()
+                    .as_array_mut()
+                    .unwrap()
+                    .remove(b);
+            },
+        );
+        mk.push(
+            "bound block dropped",
+            Expect::Invalid(Kind::Dimension),
+            |j| {
+                j.at_mut(&path(&[key("bound"), key("blocks")]))
+                    .unwrap()
+                    .as_array_mut()
+                    .unwrap()
+                    .remove(b);
+            },
+        );
         mk.push("width dropped", Expect::Invalid(Kind::Dimension), |j| {
             j.at_mut(&path(&[key("random_network"), key("hidden_widths")]))
                 .unwrap()
@@ -670,7 +1136,13 @@ fn ticket_mutants(mk: &mut Maker, base: &Json, dims: &[u64], widths: &[u64], ful
 }
 
 fn target_mutants(mk: &mut Maker, base: &Json, full: bool, cap: usize) {
-    let layers = base.get("target").unwrap().get("layers").unwrap().as_array().unwrap();
+    let layers = base
+        .get("target")
+        .unwrap()
+        .get("layers")
+        .unwrap()
+        .as_array()
+        .unwrap();
     let depth = layers.len();
     for (i, layer) in layers.iter().enumerate() {
         let rows = layer.get("weights").unwrap().as_array().unwrap();
@@ -679,117 +1151,325 @@ fn target_mutants(mk: &mut Maker, base: &Json, full: bool, cap: usize) {
         for cell in pick(cells, cap, full) {
             let (m, t) = (cell / cols, cell % cols);
             let w = fp::parse_rational(rows[m].as_array().unwrap()[t].as_str().unwrap()).unwrap();
-            let p = path(&[key("target"), key("layers"), idx(i), key("weights"), idx(m), idx(t)]);
-            mk.set("target weight + 2^-60", Expect::Decide, p.clone(), text_of(&(&w + rat(1, 1 << 60))));
-            mk.set("target weight + 1/100", Expect::Decide, p.clone(), text_of(&(&w + rat(1, 100))));
-            mk.set("target weight - 1/100", Expect::Decide, p.clone(), text_of(&(&w - rat(1, 100))));
-            mk.set("target weight + 1", Expect::Decide, p.clone(), text_of(&(&w + rat(1, 1))));
+            let p = path(&[
+                key("target"),
+                key("layers"),
+                idx(i),
+                key("weights"),
+                idx(m),
+                idx(t),
+            ]);
+            mk.set(
+                "target weight + 2^-60",
+                Expect::Decide,
+                p.clone(),
+                text_of(&(&w + rat(1, 1 << 60))),
+            );
+            mk.set(
+                "target weight + 1/100",
+                Expect::Decide,
+                p.clone(),
+                text_of(&(&w + rat(1, 100))),
+            );
+            mk.set(
+                "target weight - 1/100",
+                Expect::Decide,
+                p.clone(),
+                text_of(&(&w - rat(1, 100))),
+            );
+            mk.set(
+                "target weight + 1",
+                Expect::Decide,
+                p.clone(),
+                text_of(&(&w + rat(1, 1))),
+            );
             mk.set(
                 "target weight respelled unreduced",
                 Expect::Valid,
                 p.clone(),
                 Json::str(format!("{}/{}", w.numer() * 7, w.denom() * 7)),
             );
-            mk.set("target weight 1/0", Expect::Invalid(Kind::Number), p.clone(), Json::str("1/0"));
-            mk.set("target weight as a JSON float", Expect::Invalid(Kind::Schema), p, Json::num("0.25"));
+            mk.set(
+                "target weight 1/0",
+                Expect::Invalid(Kind::Number),
+                p.clone(),
+                Json::str("1/0"),
+            );
+            mk.set(
+                "target weight as a JSON float",
+                Expect::Invalid(Kind::Schema),
+                p,
+                Json::num("0.25"),
+            );
         }
         let lpath = path(&[key("target"), key("layers"), idx(i)]);
         let act = |j: &mut Json, a: &str| {
             j.at_mut(&lpath).unwrap().set("activation", Json::str(a));
         };
         if i + 1 == depth {
-            let flipped = if layer.get("activation").unwrap().as_str() == Some("relu") { "linear" } else { "relu" };
-            mk.push("last activation relu <-> linear", Expect::Valid, |j| act(j, flipped));
+            let flipped = if layer.get("activation").unwrap().as_str() == Some("relu") {
+                "linear"
+            } else {
+                "relu"
+            };
+            mk.push("last activation relu <-> linear", Expect::Valid, |j| {
+                act(j, flipped)
+            });
         } else {
-            mk.push("hidden layer made linear", Expect::Invalid(Kind::Activation), |j| act(j, "linear"));
+            mk.push(
+                "hidden layer made linear",
+                Expect::Invalid(Kind::Activation),
+                |j| act(j, "linear"),
+            );
         }
-        mk.push("activation tanh", Expect::Invalid(Kind::Activation), |j| act(j, "tanh"));
-        mk.push("activation ReLU (case)", Expect::Invalid(Kind::Activation), |j| act(j, "ReLU"));
+        mk.push("activation tanh", Expect::Invalid(Kind::Activation), |j| {
+            act(j, "tanh")
+        });
+        mk.push(
+            "activation ReLU (case)",
+            Expect::Invalid(Kind::Activation),
+            |j| act(j, "ReLU"),
+        );
         let wpath = path(&[key("target"), key("layers"), idx(i), key("weights")]);
         mk.push("target row dropped", Expect::Decide, |j| {
             j.at_mut(&wpath).unwrap().as_array_mut().unwrap().pop();
         });
-        mk.push("target column dropped in one row", Expect::Invalid(Kind::Dimension), |j| {
-            let mut p = wpath.clone();
-            p.push(idx(0));
-            j.at_mut(&p).unwrap().as_array_mut().unwrap().pop();
-        });
-        mk.push("layer removed from the target only", Expect::Invalid(Kind::Dimension), |j| {
-            j.at_mut(&path(&[key("target"), key("layers")])).unwrap().as_array_mut().unwrap().remove(i);
-        });
-        mk.push("layer removed with its block, claims and width", Expect::Decide, |j| {
-            j.at_mut(&path(&[key("target"), key("layers")])).unwrap().as_array_mut().unwrap().remove(i);
-            j.get_mut("ticket").unwrap().as_array_mut().unwrap().remove(i);
-            j.at_mut(&path(&[key("bound"), key("blocks")])).unwrap().as_array_mut().unwrap().remove(i);
-            j.at_mut(&path(&[key("random_network"), key("hidden_widths")]))
-                .unwrap()
-                .as_array_mut()
-                .unwrap()
-                .remove(i);
-            if i == 0 {
-                let n1 = rows.len();
-                j.at_mut(&path(&[key("target")])).unwrap().set("input_dim", Json::num(n1));
-            }
-        });
+        mk.push(
+            "target column dropped in one row",
+            Expect::Invalid(Kind::Dimension),
+            |j| {
+                let mut p = wpath.clone();
+                p.push(idx(0));
+                j.at_mut(&p).unwrap().as_array_mut().unwrap().pop();
+            },
+        );
+        mk.push(
+            "layer removed from the target only",
+            Expect::Invalid(Kind::Dimension),
+            |j| {
+                j.at_mut(&path(&[key("target"), key("layers")]))
+                    .unwrap()
+                    .as_array_mut()
+                    .unwrap()
+                    .remove(i);
+            },
+        );
+        mk.push(
+            "layer removed with its block, claims and width",
+            Expect::Decide,
+            |j| {
+                j.at_mut(&path(&[key("target"), key("layers")]))
+                    .unwrap()
+                    .as_array_mut()
+                    .unwrap()
+                    .remove(i);
+                j.get_mut("ticket")
+                    .unwrap()
+                    .as_array_mut()
+                    .unwrap()
+                    .remove(i);
+                j.at_mut(&path(&[key("bound"), key("blocks")]))
+                    .unwrap()
+                    .as_array_mut()
+                    .unwrap()
+                    .remove(i);
+                j.at_mut(&path(&[key("random_network"), key("hidden_widths")]))
+                    .unwrap()
+                    .as_array_mut()
+                    .unwrap()
+                    .remove(i);
+                if i == 0 {
+                    let n1 = rows.len();
+                    j.at_mut(&path(&[key("target")]))
+                        .unwrap()
+                        .set("input_dim", Json::num(n1));
+                }
+            },
+        );
     }
     let input_dim = num_of(base.get("target").unwrap().get("input_dim").unwrap());
     let p = path(&[key("target"), key("input_dim")]);
-    mk.set("input_dim + 1", Expect::Invalid(Kind::Dimension), p.clone(), Json::num(input_dim + 1));
-    mk.set("input_dim - 1", Expect::Invalid(Kind::Dimension), p, Json::num(input_dim - 1));
+    mk.set(
+        "input_dim + 1",
+        Expect::Invalid(Kind::Dimension),
+        p.clone(),
+        Json::num(input_dim + 1),
+    );
+    mk.set(
+        "input_dim - 1",
+        Expect::Invalid(Kind::Dimension),
+        p,
+        Json::num(input_dim - 1),
+    );
 }
 
 fn header_mutants(mk: &mut Maker, base: &Json, seed_bytes: usize) {
-    let seed = base.get("random_network").unwrap().get("seed").unwrap().as_str().unwrap().to_string();
+    let seed = base
+        .get("random_network")
+        .unwrap()
+        .get("seed")
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
     let sp = path(&[key("random_network"), key("seed")]);
-    let bytes: Vec<usize> = if seed_bytes >= 32 { (0..32).collect() } else { vec![0, 1, 13, 31] };
+    let bytes: Vec<usize> = if seed_bytes >= 32 {
+        (0..32).collect()
+    } else {
+        vec![0, 1, 13, 31]
+    };
     for byte in bytes {
-        let mut key_bytes: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&seed[2 * i..2 * i + 2], 16).unwrap()).collect();
+        let mut key_bytes: Vec<u8> = (0..32)
+            .map(|i| u8::from_str_radix(&seed[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
         key_bytes[byte] ^= 1 << (byte % 8);
         let flipped: String = key_bytes.iter().map(|b| format!("{b:02x}")).collect();
-        mk.set("seed byte flipped", Expect::Invalid(Kind::ValueMismatch), sp.clone(), Json::str(flipped));
+        mk.set(
+            "seed byte flipped",
+            Expect::Invalid(Kind::ValueMismatch),
+            sp.clone(),
+            Json::str(flipped),
+        );
     }
-    mk.set("seed in upper case", Expect::Valid, sp.clone(), Json::str(seed.to_uppercase()));
-    mk.set("seed 63 digits", Expect::Invalid(Kind::Header), sp.clone(), Json::str(&seed[1..]));
-    mk.set("seed 65 digits", Expect::Invalid(Kind::Header), sp.clone(), Json::str(format!("{seed}0")));
-    mk.set("seed not hex", Expect::Invalid(Kind::Header), sp.clone(), Json::str(format!("g{}", &seed[1..])));
-    mk.set("seed with 0x", Expect::Invalid(Kind::Header), sp, Json::str(format!("0x{}", &seed[2..])));
+    mk.set(
+        "seed in upper case",
+        Expect::Valid,
+        sp.clone(),
+        Json::str(seed.to_uppercase()),
+    );
+    mk.set(
+        "seed 63 digits",
+        Expect::Invalid(Kind::Header),
+        sp.clone(),
+        Json::str(&seed[1..]),
+    );
+    mk.set(
+        "seed 65 digits",
+        Expect::Invalid(Kind::Header),
+        sp.clone(),
+        Json::str(format!("{seed}0")),
+    );
+    mk.set(
+        "seed not hex",
+        Expect::Invalid(Kind::Header),
+        sp.clone(),
+        Json::str(format!("g{}", &seed[1..])),
+    );
+    mk.set(
+        "seed with 0x",
+        Expect::Invalid(Kind::Header),
+        sp,
+        Json::str(format!("0x{}", &seed[2..])),
+    );
 
-    mk.set("format wrong", Expect::Invalid(Kind::Header), path(&[key("format")]), Json::str("slth-network"));
-    mk.set("version 2", Expect::Invalid(Kind::Header), path(&[key("version")]), Json::num(2));
-    mk.set("version 0", Expect::Invalid(Kind::Header), path(&[key("version")]), Json::num(0));
-    mk.set("version as a string", Expect::Invalid(Kind::Schema), path(&[key("version")]), Json::str("1"));
-    mk.set("version 1.0", Expect::Invalid(Kind::Schema), path(&[key("version")]), Json::num("1.0"));
-    mk.set("rng wrong", Expect::Invalid(Kind::Header), path(&[key("random_network"), key("rng")]), Json::str("chacha8"));
+    mk.set(
+        "format wrong",
+        Expect::Invalid(Kind::Header),
+        path(&[key("format")]),
+        Json::str("slth-network"),
+    );
+    mk.set(
+        "version 2",
+        Expect::Invalid(Kind::Header),
+        path(&[key("version")]),
+        Json::num(2),
+    );
+    mk.set(
+        "version 0",
+        Expect::Invalid(Kind::Header),
+        path(&[key("version")]),
+        Json::num(0),
+    );
+    mk.set(
+        "version as a string",
+        Expect::Invalid(Kind::Schema),
+        path(&[key("version")]),
+        Json::str("1"),
+    );
+    mk.set(
+        "version 1.0",
+        Expect::Invalid(Kind::Schema),
+        path(&[key("version")]),
+        Json::num("1.0"),
+    );
+    mk.set(
+        "rng wrong",
+        Expect::Invalid(Kind::Header),
+        path(&[key("random_network"), key("rng")]),
+        Json::str("chacha8"),
+    );
     mk.set(
         "distribution wrong",
         Expect::Invalid(Kind::Header),
         path(&[key("random_network"), key("distribution")]),
         Json::str("uniform-dyadic-52"),
     );
-    mk.set("norm l1", Expect::Invalid(Kind::Domain), path(&[key("domain"), key("norm")]), Json::str("l1"));
-    mk.set("norm L2", Expect::Invalid(Kind::Domain), path(&[key("domain"), key("norm")]), Json::str("L2"));
-    mk.push("unknown top-level field", Expect::Invalid(Kind::Schema), |j| j.set("extra", Json::Null));
-    mk.push("unknown field in a bound block", Expect::Invalid(Kind::Schema), |j| {
-        j.at_mut(&path(&[key("bound"), key("blocks"), idx(0)])).unwrap().set("note", Json::str("x"));
-    });
-    mk.push("unknown field in the domain", Expect::Invalid(Kind::Schema), |j| {
-        j.get_mut("domain").unwrap().set("center", Json::str("0"));
-    });
-    mk.push("duplicate key (version twice, same value)", Expect::Invalid(Kind::Schema), |j| {
-        if let Json::Obj(m) = j {
-            m.push(("version".into(), Json::num(1)));
-        }
-    });
-    mk.push("duplicate key (epsilon twice)", Expect::Invalid(Kind::Schema), |j| {
-        if let Some(Json::Obj(m)) = j.get_mut("bound") {
-            m.push(("epsilon".into(), Json::str("1000")));
-        }
-    });
-    mk.push("missing field (domain.norm)", Expect::Invalid(Kind::Schema), |j| {
-        j.get_mut("domain").unwrap().remove("norm");
-    });
+    mk.set(
+        "norm l1",
+        Expect::Invalid(Kind::Domain),
+        path(&[key("domain"), key("norm")]),
+        Json::str("l1"),
+    );
+    mk.set(
+        "norm L2",
+        Expect::Invalid(Kind::Domain),
+        path(&[key("domain"), key("norm")]),
+        Json::str("L2"),
+    );
+    mk.push(
+        "unknown top-level field",
+        Expect::Invalid(Kind::Schema),
+        |j| j.set("extra", Json::Null),
+    );
+    mk.push(
+        "unknown field in a bound block",
+        Expect::Invalid(Kind::Schema),
+        |j| {
+            j.at_mut(&path(&[key("bound"), key("blocks"), idx(0)]))
+                .unwrap()
+                .set("note", Json::str("x"));
+        },
+    );
+    mk.push(
+        "unknown field in the domain",
+        Expect::Invalid(Kind::Schema),
+        |j| {
+            j.get_mut("domain").unwrap().set("center", Json::str("0"));
+        },
+    );
+    mk.push(
+        "duplicate key (version twice, same value)",
+        Expect::Invalid(Kind::Schema),
+        |j| {
+            if let Json::Obj(m) = j {
+                m.push(("version".into(), Json::num(1)));
+            }
+        },
+    );
+    mk.push(
+        "duplicate key (epsilon twice)",
+        Expect::Invalid(Kind::Schema),
+        |j| {
+            if let Some(Json::Obj(m)) = j.get_mut("bound") {
+                m.push(("epsilon".into(), Json::str("1000")));
+            }
+        },
+    );
+    mk.push(
+        "missing field (domain.norm)",
+        Expect::Invalid(Kind::Schema),
+        |j| {
+            j.get_mut("domain").unwrap().remove("norm");
+        },
+    );
     mk.push("meta replaced", Expect::Valid, |j| {
-        j.set("meta", Json::Obj(vec![("producer".into(), Json::str("someone else")), ("n".into(), Json::num("1e999"))]));
+        j.set(
+            "meta",
+            Json::Obj(vec![
+                ("producer".into(), Json::str("someone else")),
+                ("n".into(), Json::num("1e999")),
+            ]),
+        );
     });
     mk.push("meta removed", Expect::Valid, |j| j.remove("meta"));
     mk.push("meta deeply nested (100 levels)", Expect::Valid, |j| {
@@ -800,26 +1480,58 @@ fn header_mutants(mk: &mut Maker, base: &Json, seed_bytes: usize) {
         j.set("meta", v);
     });
     mk.push("meta with duplicate keys", Expect::Valid, |j| {
-        j.set("meta", Json::Obj(vec![("a".into(), Json::num(1)), ("a".into(), Json::num(2))]));
+        j.set(
+            "meta",
+            Json::Obj(vec![("a".into(), Json::num(1)), ("a".into(), Json::num(2))]),
+        );
     });
     let nonneg = base.get("domain").unwrap().get("nonnegative") == Some(&Json::Bool(true));
     let np = path(&[key("domain"), key("nonnegative")]);
     mk.push("domain nonnegative flipped", Expect::Decide, |j| {
-        j.get_mut("domain").unwrap().set("nonnegative", Json::Bool(!nonneg));
+        j.get_mut("domain")
+            .unwrap()
+            .set("nonnegative", Json::Bool(!nonneg));
     });
-    mk.push("domain nonnegative removed", Expect::Decide, |j| j.get_mut("domain").unwrap().remove("nonnegative"));
-    mk.set("domain nonnegative as a string", Expect::Invalid(Kind::Schema), np.clone(), Json::str("true"));
-    mk.set("domain nonnegative as 1", Expect::Invalid(Kind::Schema), np, Json::num(1));
+    mk.push("domain nonnegative removed", Expect::Decide, |j| {
+        j.get_mut("domain").unwrap().remove("nonnegative")
+    });
+    mk.set(
+        "domain nonnegative as a string",
+        Expect::Invalid(Kind::Schema),
+        np.clone(),
+        Json::str("true"),
+    );
+    mk.set(
+        "domain nonnegative as 1",
+        Expect::Invalid(Kind::Schema),
+        np,
+        Json::num(1),
+    );
 }
 
-fn all_mutants(source: &str, text: &str, checker: &Checker, full: bool) -> Vec<Mutant> {
+/// Makes and judges every mutant of one source; returns how many.
+fn all_mutants(source: &str, text: &str, campaign: &Campaign, full: bool) -> usize {
     let base = json::parse(text, 128).unwrap();
-    let (verdict, facts) = checker.check_with_facts(&base);
-    assert!(verdict.is_valid(), "{source}: the independent checker rejects the original: {verdict:?}");
+    let (verdict, facts) = campaign.checker.check_with_facts(&base);
+    assert!(
+        verdict.is_valid(),
+        "{source}: the independent checker rejects the original: {verdict:?}"
+    );
     let facts = facts.unwrap();
-    let mut mk = Maker { source, base: &base, out: Vec::new() };
+    let mut mk = Maker {
+        source,
+        base: &base,
+        out: Vec::new(),
+        campaign,
+        made: 0,
+    };
     let big = text.len() > 200_000;
-    let cap = if big { 2 } else { 8 };
+    let cap = match (big, full) {
+        (false, false) => 8,
+        (true, false) => 2,
+        (false, true) => usize::MAX,
+        (true, true) => 40,
+    };
     claim_mutants(&mut mk, &facts, full);
     let target = base.get("target").unwrap();
     let mut dims = vec![num_of(target.get("input_dim").unwrap())];
@@ -839,7 +1551,8 @@ fn all_mutants(source: &str, text: &str, checker: &Checker, full: bool) -> Vec<M
     ticket_mutants(&mut mk, &base, &dims, &widths, full, cap);
     target_mutants(&mut mk, &base, full, cap);
     header_mutants(&mut mk, &base, if big && !full { 4 } else { 32 });
-    mk.out
+    mk.flush();
+    mk.made
 }
 
 static SKIPPED: AtomicUsize = AtomicUsize::new(0);
@@ -854,173 +1567,265 @@ struct Row {
     mutants: usize,
     accepted: usize,
     rejected: usize,
+    /// rejected with the kind the class names (classes that name one)
     as_expected: usize,
     undecided: usize,
+    /// rejection kinds seen
+    kinds: BTreeMap<String, usize>,
     /// checker + slth seconds, summed over threads
     seconds: f64,
 }
 
+/// The shared state of a campaign: the independent checker, the tallies, the failures.
+struct Campaign {
+    checker: Checker,
+    binary: PathBuf,
+    scratch: PathBuf,
+    cli_every: usize,
+    threads: usize,
+    count: AtomicUsize,
+    cli_runs: AtomicUsize,
+    table: Mutex<BTreeMap<&'static str, Row>>,
+    per_source: Mutex<BTreeMap<String, Row>>,
+    failures: Mutex<Vec<String>>,
+}
+
+impl Campaign {
+    /// Judges a batch on every thread.
+    fn judge_all(&self, batch: &[Mutant]) {
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..self.threads {
+                s.spawn(|| {
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(m) = batch.get(k) else { break };
+                        let n = self.count.fetch_add(1, Ordering::Relaxed);
+                        self.judge(n, m);
+                    }
+                });
+            }
+        });
+    }
+
+    /// Judges one mutant: the independent verdict, slth in every mode, the CLI on a sample.
+    fn judge(&self, n: usize, m: &Mutant) {
+        let t0 = Instant::now();
+        let verdict = self.checker.check_text(&m.text);
+        let t1 = Instant::now();
+        let outcomes = modes::library(&m.text);
+        CHECKER_NS.fetch_add((t1 - t0).as_nanos() as usize, Ordering::Relaxed);
+        SLTH_NS.fetch_add(t1.elapsed().as_nanos() as usize, Ordering::Relaxed);
+        let mut row = Row {
+            mutants: 1,
+            seconds: t0.elapsed().as_secs_f64(),
+            ..Row::default()
+        };
+        let fail = |why: String| {
+            self.failures
+                .lock()
+                .unwrap()
+                .push(format!("[{}] {}: {why}", m.source, m.class));
+        };
+        // Every mode gives the same verdict, kind and place.
+        if outcomes.iter().any(|o| o != &outcomes[0]) {
+            fail(format!("modes disagree: {outcomes:?}"));
+        }
+        let o = &outcomes[0];
+        if o.accepted {
+            row.accepted = 1;
+        } else {
+            row.rejected = 1;
+        }
+        match (&verdict, m.expect) {
+            (Verdict::Valid, Expect::Invalid(k)) => fail(format!(
+                "class expects {k:?} but the checker finds it valid"
+            )),
+            (Verdict::Invalid(v), Expect::Valid) => {
+                fail(format!("class expects valid but the checker finds {v:?}"))
+            }
+            (Verdict::Invalid(_), Expect::Invalid(k)) if !verdict.kinds().contains(&k) => {
+                fail(format!(
+                    "class expects {k:?}, the checker finds {:?}",
+                    verdict.kinds()
+                ))
+            }
+            _ => {}
+        }
+        match &verdict {
+            Verdict::Undecided(_) => row.undecided = 1,
+            Verdict::Valid => {
+                if !o.accepted {
+                    fail(format!("TRUE certificate rejected: {o:?}"));
+                }
+            }
+            Verdict::Invalid(violations) => {
+                if o.accepted {
+                    fail(format!(
+                        "FALSE certificate accepted; violations {violations:?}"
+                    ));
+                } else if !verdict.kinds().iter().any(|k| k.name() == o.kind) {
+                    fail(format!(
+                        "rejected as {} at {} but the violations are {:?}",
+                        o.kind, o.place, violations
+                    ));
+                }
+                if matches!(m.expect, Expect::Invalid(k) if k.name() == o.kind) {
+                    row.as_expected = 1;
+                }
+            }
+        }
+        if !o.accepted {
+            row.kinds.insert(o.kind.clone(), 1);
+        }
+        // The command line in its modes, on a sample (every mutant when full).
+        if n.is_multiple_of(self.cli_every) {
+            let file = self.scratch.join(format!("m{n}.json"));
+            std::fs::write(&file, &m.text).unwrap();
+            for (accepted, place) in modes::cli(&self.binary, &file) {
+                if accepted != o.accepted
+                    || (!o.accepted && o.kind != "Schema" && o.kind != "Json" && place != o.place)
+                {
+                    fail(format!(
+                        "CLI says accepted={accepted} at {place:?}, library {o:?}"
+                    ));
+                }
+            }
+            self.cli_runs.fetch_add(1, Ordering::Relaxed);
+            let _ = std::fs::remove_file(&file);
+        }
+        let mut t = self.table.lock().unwrap();
+        add(t.entry(m.class).or_default(), &row);
+        drop(t);
+        add(
+            self.per_source
+                .lock()
+                .unwrap()
+                .entry(m.source.clone())
+                .or_default(),
+            &row,
+        );
+    }
+}
+
 fn run(full: bool) {
     let started = Instant::now();
-    let checker = Checker::default();
+    let scratch = std::env::temp_dir().join(format!("slth-mutations-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let campaign = Campaign {
+        checker: Checker::default(),
+        binary: PathBuf::from(env!("CARGO_BIN_EXE_slth")),
+        scratch: scratch.clone(),
+        cli_every: if full { 10 } else { 40 },
+        threads: std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(8),
+        count: AtomicUsize::new(0),
+        cli_runs: AtomicUsize::new(0),
+        table: Mutex::new(BTreeMap::new()),
+        per_source: Mutex::new(BTreeMap::new()),
+        failures: Mutex::new(Vec::new()),
+    };
     let sources = sources();
-    let mut mutants = Vec::new();
+    let mut made = 0;
     for (name, text) in &sources {
         // The original itself: valid for slth in every mode too.
         for (mode, outcome) in modes::LIBRARY_MODES.iter().zip(modes::library(text)) {
-            assert!(outcome.accepted, "{name} rejected by mode {mode}: {outcome:?}");
+            assert!(
+                outcome.accepted,
+                "{name} rejected by mode {mode}: {outcome:?}"
+            );
         }
-        mutants.extend(all_mutants(name, text, &checker, full));
+        made += all_mutants(name, text, &campaign, full);
     }
-    let made = started.elapsed().as_secs_f64();
-
-    let binary = PathBuf::from(env!("CARGO_BIN_EXE_slth"));
-    let scratch = std::env::temp_dir().join(format!("slth-mutations-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).unwrap();
-    let cli_every = if full { 1 } else { 40 };
-
-    let table: Mutex<BTreeMap<&'static str, Row>> = Mutex::new(BTreeMap::new());
-    let per_source: Mutex<BTreeMap<String, Row>> = Mutex::new(BTreeMap::new());
-    let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let next = AtomicUsize::new(0);
-    let cli_runs = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
-    std::thread::scope(|s| {
-        for worker in 0..threads {
-            let (mutants, checker, table, per_source, failures, next) =
-                (&mutants, &checker, &table, &per_source, &failures, &next);
-            let (binary, scratch, cli_runs) = (&binary, &scratch, &cli_runs);
-            s.spawn(move || {
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(m) = mutants.get(n) else { break };
-                    let t0 = Instant::now();
-                    let verdict = checker.check_text(&m.text);
-                    let t1 = Instant::now();
-                    let outcomes = modes::library(&m.text);
-                    CHECKER_NS.fetch_add((t1 - t0).as_nanos() as usize, Ordering::Relaxed);
-                    SLTH_NS.fetch_add(t1.elapsed().as_nanos() as usize, Ordering::Relaxed);
-                    let mut row = Row {
-                        mutants: 1,
-                        seconds: t0.elapsed().as_secs_f64(),
-                        ..Row::default()
-                    };
-                    let fail = |why: String| {
-                        failures.lock().unwrap().push(format!("[{}] {}: {why}", m.source, m.class));
-                    };
-                    // Every mode gives the same verdict, kind and place.
-                    if outcomes.iter().any(|o| o != &outcomes[0]) {
-                        fail(format!("modes disagree: {outcomes:?}"));
-                    }
-                    let o = &outcomes[0];
-                    if o.accepted {
-                        row.accepted = 1;
-                    } else {
-                        row.rejected = 1;
-                    }
-                    match (&verdict, m.expect) {
-                        (Verdict::Valid, Expect::Invalid(k)) => {
-                            fail(format!("class expects {k:?} but the checker finds it valid"))
-                        }
-                        (Verdict::Invalid(v), Expect::Valid) => {
-                            fail(format!("class expects valid but the checker finds {v:?}"))
-                        }
-                        (Verdict::Invalid(_), Expect::Invalid(k)) if !verdict.kinds().contains(&k) => {
-                            fail(format!("class expects {k:?}, the checker finds {:?}", verdict.kinds()))
-                        }
-                        _ => {}
-                    }
-                    match &verdict {
-                        Verdict::Undecided(_) => row.undecided = 1,
-                        Verdict::Valid => {
-                            if !o.accepted {
-                                fail(format!("TRUE certificate rejected: {o:?}"));
-                            }
-                        }
-                        Verdict::Invalid(violations) => {
-                            if o.accepted {
-                                fail(format!("FALSE certificate accepted; violations {violations:?}"));
-                            } else if !verdict.kinds().iter().any(|k| k.name() == o.kind) {
-                                fail(format!(
-                                    "rejected as {} at {} but the violations are {:?}",
-                                    o.kind,
-                                    o.place,
-                                    violations
-                                ));
-                            }
-                            match m.expect {
-                                Expect::Invalid(k) if k.name() == o.kind => row.as_expected = 1,
-                                Expect::Decide => row.as_expected = 1,
-                                _ => {}
-                            }
-                        }
-                    }
-                    if matches!(verdict, Verdict::Valid) && o.accepted {
-                        row.as_expected = 1;
-                    }
-                    // The command line in its modes, on a sample (every mutant when full).
-                    if n % cli_every == worker % cli_every {
-                        let file = scratch.join(format!("m{n}.json"));
-                        std::fs::write(&file, &m.text).unwrap();
-                        for (accepted, place) in modes::cli(binary, &file) {
-                            if accepted != o.accepted || (!o.accepted && o.kind != "Schema" && o.kind != "Json" && place != o.place) {
-                                fail(format!("CLI says accepted={accepted} at {place:?}, library {o:?}"));
-                            }
-                        }
-                        cli_runs.fetch_add(1, Ordering::Relaxed);
-                        let _ = std::fs::remove_file(&file);
-                    }
-                    let mut t = table.lock().unwrap();
-                    add(t.entry(m.class).or_default(), &row);
-                    drop(t);
-                    add(per_source.lock().unwrap().entry(m.source.clone()).or_default(), &row);
-                }
-            });
-        }
-    });
+    let Campaign {
+        table,
+        per_source,
+        failures,
+        cli_runs,
+        ..
+    } = campaign;
     let _ = std::fs::remove_dir_all(&scratch);
 
     let table = table.into_inner().unwrap();
     let mut total = Row::default();
-    println!("\nmutation campaign ({}): {} sources, {} mutants, {} CLI cross-checks ({} modes each), {} threshold mutants skipped (spectral side > 12 without --ignored), made in {made:.1}s, run in {:.1}s",
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "\nmutation campaign ({}): {} sources, {made} mutants, {} CLI cross-checks ({} modes each), {} threshold mutants skipped (spectral side > 12 without --ignored), {seconds:.1}s",
         if full { "full" } else { "default sample" },
         sources.len(),
-        mutants.len(),
         cli_runs.load(Ordering::Relaxed),
         modes::CLI_MODES.len(),
         SKIPPED.load(Ordering::Relaxed),
-        started.elapsed().as_secs_f64() - made);
+    );
     println!(
         "time: independent checker {:.1}s, slth (3 library modes) {:.1}s, summed over threads",
         CHECKER_NS.load(Ordering::Relaxed) as f64 * 1e-9,
         SLTH_NS.load(Ordering::Relaxed) as f64 * 1e-9
     );
-    println!("{:<52} {:>7} {:>8} {:>8} {:>9} {:>9}", "class", "mutants", "accepted", "rejected", "expected", "undecided");
+    let kinds = |row: &Row| {
+        row.kinds
+            .iter()
+            .map(|(k, n)| format!("{k}:{n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!(
+        "{:<50} {:>7} {:>8} {:>8} {:>8} {:>9}  rejection kinds",
+        "class", "mutants", "accepted", "rejected", "as class", "undecided"
+    );
     for (class, row) in &table {
         println!(
-            "{:<52} {:>7} {:>8} {:>8} {:>9} {:>9}",
-            class, row.mutants, row.accepted, row.rejected, row.as_expected, row.undecided
+            "{:<50} {:>7} {:>8} {:>8} {:>8} {:>9}  {}",
+            class,
+            row.mutants,
+            row.accepted,
+            row.rejected,
+            row.as_expected,
+            row.undecided,
+            kinds(row)
         );
         add(&mut total, row);
     }
     println!(
-        "{:<52} {:>7} {:>8} {:>8} {:>9} {:>9}",
+        "{:<50} {:>7} {:>8} {:>8} {:>8} {:>9}",
         "TOTAL", total.mutants, total.accepted, total.rejected, total.as_expected, total.undecided
     );
-    println!("\nper source:");
+    println!("\nper source (seconds: checker + slth, summed over threads):");
     for (source, row) in per_source.into_inner().unwrap() {
-        println!("{:<52} {:>7} {:>8} {:>8} {:>9} {:>9} {:>7.1}s", source, row.mutants, row.accepted, row.rejected, row.as_expected, row.undecided, row.seconds);
+        println!(
+            "{:<50} {:>7} {:>8} {:>8} {:>8} {:>9} {:>7.1}s",
+            source,
+            row.mutants,
+            row.accepted,
+            row.rejected,
+            row.as_expected,
+            row.undecided,
+            row.seconds
+        );
     }
-    println!("(expected: accepted when true, or rejected with the class's kind; a rejection with another true violation counts as rejected, not expected)");
+    println!(
+        "(accepted = the independent checker finds the mutant true, rejected = it finds it false; \
+         'as class' = rejected with the kind the class names; every rejection names a violation \
+         the independent checker also finds)"
+    );
     let failures = failures.into_inner().unwrap();
     assert!(
         failures.is_empty(),
         "{} of {} mutants wrong:\n{}",
         failures.len(),
         total.mutants,
-        failures.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
+        failures
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
-    assert!(total.accepted > 100 && total.rejected > 1000, "the campaign must exercise both verdicts");
+    assert!(
+        total.accepted > 100 && total.rejected > 1000,
+        "the campaign must exercise both verdicts"
+    );
 }
 
 fn add(into: &mut Row, row: &Row) {
@@ -1030,6 +1835,9 @@ fn add(into: &mut Row, row: &Row) {
     into.as_expected += row.as_expected;
     into.undecided += row.undecided;
     into.seconds += row.seconds;
+    for (k, n) in &row.kinds {
+        *into.kinds.entry(k.clone()).or_default() += n;
+    }
 }
 
 #[test]
@@ -1037,8 +1845,10 @@ fn mutation_campaign() {
     run(false);
 }
 
-/// Every entry and weight of every certificate, the CLI on every mutant (tens of minutes):
-/// `cargo test --release --test mutations -- --ignored --nocapture`
+/// Every kept entry and target weight of every certificate (40 of each list of the
+/// 800 KB digits certificate), spectral thresholds up to Gram side 40, and the CLI on every
+/// 10th mutant; about 15 minutes on 2 cores:
+/// `cargo test --release --test mutations mutation_campaign_full -- --ignored --nocapture`
 #[test]
 #[ignore]
 fn mutation_campaign_full() {
@@ -1069,11 +1879,15 @@ fn first_principles_sampler_matches_the_spec_and_slth() {
         for index in [0u64, 1, 7, 8, 1000, 1 << 33, u64::MAX / 2] {
             assert_eq!(
                 fp::weight(&key, stream, u128::from(index)),
-                Some(slth::sampler::sample_numerator(&slth::sampler::Seed(key), stream, index))
+                Some(slth::sampler::sample_numerator(
+                    &slth::sampler::Seed(key),
+                    stream,
+                    index
+                ))
             );
         }
     }
-    assert_eq!(fp::weight(&key, 0, (1u128 << 67) - 1).is_some(), true);
+    assert!(fp::weight(&key, 0, (1u128 << 67) - 1).is_some());
     assert_eq!(fp::weight(&key, 0, 1u128 << 67), None);
 }
 
@@ -1093,7 +1907,10 @@ fn first_principles_checker_agrees_on_the_committed_files() {
             let text = std::fs::read_to_string(&p).unwrap();
             let verdict = checker.check_text(&text);
             let outcome = &modes::library(&text)[0];
-            assert!(matches!(verdict, Verdict::Invalid(_)), "{name}: {verdict:?}");
+            assert!(
+                matches!(verdict, Verdict::Invalid(_)),
+                "{name}: {verdict:?}"
+            );
             assert!(
                 verdict.kinds().iter().any(|k| k.name() == outcome.kind),
                 "{name}: slth says {outcome:?}, checker {verdict:?}"
@@ -1116,4 +1933,35 @@ fn timing_probe() {
         let _ = checker.check_text(&text);
     }
     println!("checker {:.4}s", t.elapsed().as_secs_f64() / 20.0);
+}
+
+/// Spec section 6 defines the certificate as JSON objects with named fields; serde's derived
+/// readers also take every struct as the JSON array of its field values, so slth accepts
+/// `["slth-certificate", 1, [3, [...]], ["l2", "1", false], ...]` and mixed forms such as
+/// `"domain": ["l2", "1"]`. Not unsound (the numbers mean the same), but a file that is not a
+/// certificate of the format is called VALID, and another conforming reader disagrees.
+/// Un-ignore once `certificate::parse` refuses arrays where the format has objects.
+#[test]
+#[ignore = "known deviation: slth accepts structs written as arrays (issue 6 report)"]
+fn objects_written_as_arrays_are_rejected() {
+    let checker = Checker::default();
+    let text = std::fs::read_to_string(
+        root().join("tests/fuzz_corpus/regressions/certificate-as-arrays-known-deviation.json"),
+    )
+    .unwrap();
+    assert!(matches!(checker.check_text(&text), Verdict::Invalid(_)));
+    let tiny = std::fs::read_to_string(root().join("certificates/tiny-3-2-1.json")).unwrap();
+    let mixed = tiny.replace(
+        "\"domain\": {\n    \"norm\": \"l2\",\n    \"radius\": \"1\",\n    \"nonnegative\": false\n  }",
+        "\"domain\": [\"l2\", \"1\"]",
+    );
+    assert_ne!(mixed, tiny);
+    for text in [&text, &mixed] {
+        for outcome in modes::library(text) {
+            assert!(
+                !outcome.accepted,
+                "accepted an array for an object: {outcome:?}"
+            );
+        }
+    }
 }

@@ -514,3 +514,40 @@ fn the_plain_f64_path_reports_its_distance_from_the_exact_e_l() {
         assert!((f.error_squared - exact_sum).abs() <= 1e-12 * exact_sum.max(1e-300));
     }
 }
+
+#[test]
+fn spectral_claims_at_the_norm_of_a_rank_one_target() {
+    // W_1 = r u v^T with unit vectors u = (2, 3, 6) / 7 and v = (1, 2, 2, 4) / 5:
+    // ||W_1||_2 = r exactly and L_1^2 I - W_1 W_1^T is singular at L_1 = r.
+    let path = root().join("tests/conformance/valid-nonnegative-domain.json");
+    let mut c = certificate::load(&path, certificate::DEFAULT_MAX_FILE_BYTES).unwrap();
+    let (u, v) = ([2, 3, 6], [1, 2, 2, 4]);
+    let r = q(5, 3);
+    for (m, row) in c.target.layers[0].weights.iter_mut().enumerate() {
+        for (t, w) in row.iter_mut().enumerate() {
+            *w = text(&(&r * q(u[m] * v[t], 35)));
+        }
+    }
+    c.bound.blocks[0].error = Rational("1000".into());
+    c.bound.blocks[0].lipschitz_method = Some("spectral".into());
+    c.bound.blocks[0].lipschitz_witness = None;
+    c.bound.epsilon = Rational("1000000000".into());
+    let (below, above) = just_below_and_above();
+    for (factor, valid, decider) in [
+        (BigRational::one(), true, Decider::ExactFallback),
+        (below, false, Decider::ExactFallback),
+        (above, true, Decider::ExactFallback),
+        (q(1001, 1000), true, Decider::SoundF64),
+    ] {
+        c.bound.blocks[0].lipschitz = text(&(&r * &factor));
+        let verdict = assert_agree("rank one", &c);
+        assert_eq!(verdict.is_ok(), valid, "x {factor}");
+        match verdict {
+            Ok(_) => assert_eq!(sound(&c).unwrap().blocks[0].lipschitz_decided_by, decider),
+            Err(rejection) => {
+                assert_eq!(rejection.kind, RejectionKind::LipschitzTooSmall);
+                assert!(rejection.detail.contains("not positive semidefinite"));
+            }
+        }
+    }
+}

@@ -315,7 +315,9 @@ fn check_inequalities(
             }
         };
 
-        // A spectral claim without witness has no filter: its elimination is exact.
+        // A spectral claim beyond the elimination limit is refused exactly as on the exact
+        // path, so it is not filtered.
+        let side = block.target.rows.min(block.target.cols);
         let lipschitz_filtered = match (&filter, &block.method) {
             (Some(bounds), Method::Frobenius) => Some(sound::square_covers(
                 &block.lipschitz,
@@ -327,6 +329,9 @@ fn check_inequalities(
                 factor,
                 &block.target,
             )),
+            (Some(_), Method::Spectral) if side <= limits.max_elimination_side => {
+                Some(sound::spectral_holds(&block.lipschitz, &block.target))
+            }
             (Some(_), Method::Spectral) | (None, _) => None,
         };
         let lipschitz_decided_by = match lipschitz_filtered {

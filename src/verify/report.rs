@@ -27,7 +27,7 @@ impl Arithmetic {
 /// What decided one inequality, and so what the numbers reported for it are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decider {
-    /// Exact arithmetic: the `--exact` path, or a spectral claim; numbers are exact.
+    /// Exact arithmetic (the `--exact` path): numbers are exact.
     Exact,
     /// The outward-rounded f64 filter: numbers are proven f64 upper bounds.
     SoundF64,
@@ -183,7 +183,7 @@ impl Report {
         out
     }
 
-    /// Blocks whose error or Frobenius check the f64 filter left to the exact check.
+    /// Blocks whose error or Lipschitz check the f64 filter left to the exact check.
     pub fn exact_fallback_blocks(&self) -> usize {
         self.blocks
             .iter()
@@ -201,22 +201,12 @@ impl Report {
         match self.arithmetic {
             Arithmetic::Exact => "exact rational arithmetic".to_string(),
             Arithmetic::Sound => {
-                let spectral = self
-                    .blocks
-                    .iter()
-                    .filter(|b| b.lipschitz_decided_by == Decider::Exact)
-                    .count();
-                let spectral = if spectral > 0 {
-                    format!("; {spectral} spectral claim(s) checked exactly")
-                } else {
-                    String::new()
-                };
                 let epsilon = match self.epsilon_decided_by {
                     Decider::SoundF64 => "in f64",
                     Decider::Exact | Decider::ExactFallback => "by the exact fallback",
                 };
                 format!(
-                    "sound f64 with outward rounding (exact fallback in {} of {l} blocks{spectral}; \
+                    "sound f64 with outward rounding (exact fallback in {} of {l} blocks; \
                      e_{l} <= epsilon {epsilon})",
                     self.exact_fallback_blocks()
                 )

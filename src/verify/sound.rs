@@ -41,10 +41,11 @@ fn larger(a: f64, b: f64) -> f64 {
     }
 }
 
-/// `(lo, hi)`: the largest f64 <= q and the smallest f64 >= q (+-inf beyond the finite
-/// range). Machine arithmetic when numerator and denominator are at most 2^53 (then
-/// `n / d` is the correctly rounded quotient, exact for a power-of-two d); otherwise a
-/// walk from an approximation, each step decided by an exact comparison.
+/// `(lo, hi)` with `lo <= q <= hi` (+-inf beyond the finite range). When numerator and
+/// denominator are at most 2^53, `n / d` is the correctly rounded quotient, exact for a
+/// power-of-two d, else within one ulp, so its neighbours enclose q; otherwise the largest
+/// f64 <= q and the smallest f64 >= q, found by a walk from an approximation with each step
+/// decided by an exact comparison.
 pub(super) fn enclose(q: &BigRational) -> (f64, f64) {
     if let (Some(n), Some(d)) = (small_f64(q.numer()), small_f64(q.denom())) {
         let x = n / d;
@@ -254,6 +255,86 @@ impl Vectors {
     }
 }
 
+/// The vectors whose dot products make the Gram matrix, `inner` entries each: the rows of
+/// W (G = W W^T, `on_rows`) or its columns (G = W^T W).
+fn gram_vectors(target: &TargetLayer, on_rows: bool) -> (Vectors, usize) {
+    let (side, inner) = if on_rows {
+        (target.rows, target.cols)
+    } else {
+        (target.cols, target.rows)
+    };
+    let mut vectors = vec![(0.0, 0.0); side * inner];
+    for (cell, weight) in target.weights.iter().enumerate() {
+        let (m, t) = (cell / target.cols, cell % target.cols);
+        let at = if on_rows {
+            m * inner + t
+        } else {
+            t * inner + m
+        };
+        vectors[at] = enclose(weight);
+    }
+    (Vectors::new(vectors), inner)
+}
+
+/// An enclosure of a / p for an enclosure p of a positive number (p.0 > 0).
+fn divide(a: (f64, f64), p: (f64, f64)) -> (f64, f64) {
+    let quotients = [a.0 / p.0, a.0 / p.1, a.1 / p.0, a.1 / p.1];
+    if quotients.iter().any(|q| q.is_nan()) {
+        return (f64::NAN, f64::NAN);
+    }
+    let lo = quotients.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = quotients.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (down(lo), up(hi))
+}
+
+/// Whether `L^2 I - G` is positive definite (so positive semidefinite, the spectral claim
+/// of spec section 5), G on the smaller side as in the exact check: symmetric elimination
+/// without pivoting in interval arithmetic. Every interval contains the value the exact
+/// elimination computes at that step, so pivots with positive lower bounds prove every
+/// exact pivot positive. False when a pivot interval reaches 0 or below (a false claim, a
+/// singular matrix or a claim within rounding of ||W||_2: the exact check decides).
+///
+/// Cost: `n^2 m / 2` enclosed products for the Gram matrix and `n^3 / 6` for the elimination
+/// (side n, inner dimension m).
+pub(super) fn spectral_holds(lipschitz: &BigRational, target: &TargetLayer) -> bool {
+    let on_rows = target.rows <= target.cols;
+    let n = target.rows.min(target.cols);
+    let l = enclose(lipschitz);
+    if !(l.0 >= 0.0) {
+        return false;
+    }
+    let square = (down(l.0 * l.0), up(l.1 * l.1));
+    let (vectors, inner) = gram_vectors(target, on_rows);
+    // The upper triangle of L^2 I - G, row-major.
+    let mut m = vec![(0.0, 0.0); n * n];
+    for a in 0..n {
+        for c in a..n {
+            let g = vectors.dot(a * inner..(a + 1) * inner, c * inner..(c + 1) * inner);
+            m[a * n + c] = if a == c {
+                (down(square.0 - g.1), up(square.1 - g.0))
+            } else {
+                (-g.1, -g.0)
+            };
+        }
+    }
+    for k in 0..n {
+        let pivot = m[k * n + k];
+        if !(pivot.0 > 0.0) {
+            return false;
+        }
+        for i in k + 1..n {
+            // M[i][j] -= (M[k][i] / M[k][k]) M[k][j]  for j >= i
+            let factor = divide(m[k * n + i], pivot);
+            for j in i..n {
+                let t = times(factor, m[k * n + j]);
+                let x = m[i * n + j];
+                m[i * n + j] = (down(x.0 - t.1), up(x.1 - t.0));
+            }
+        }
+    }
+    true
+}
+
 /// Whether a spectral witness (spec section 5) holds in f64 with outward rounding:
 /// `shift >= 0`, `L >= 0` and `sum_{a,b} D[a][b]^2 <= shift^2` for
 /// `D = L^2 I - G - shift I - R^T R`, G the Gram matrix on the side of R. False also for a
@@ -283,20 +364,7 @@ pub(super) fn witness_holds(
     }
     // L^2 - shift, the diagonal of D before G and R^T R.
     let diagonal = (down(down(l.0 * l.0) - delta.1), up(up(l.1 * l.1) - delta.0));
-
-    // Row a of `vectors` is row a of W (G = W W^T) or column a of W (G = W^T W).
-    let inner = if on_rows { target.cols } else { target.rows };
-    let mut vectors = vec![(0.0, 0.0); n * inner];
-    for (cell, weight) in target.weights.iter().enumerate() {
-        let (m, t) = (cell / target.cols, cell % target.cols);
-        let at = if on_rows {
-            m * inner + t
-        } else {
-            t * inner + m
-        };
-        vectors[at] = enclose(weight);
-    }
-    let vectors = Vectors::new(vectors);
+    let (vectors, inner) = gram_vectors(target, on_rows);
     // Column a of R, R[k][a] for k <= a (stored at factor[k][a - k]), from offset a(a+1)/2.
     let start = |a: usize| a * (a + 1) / 2;
     let columns = Vectors::new(
@@ -503,6 +571,36 @@ mod tests {
         assert!(at_least(&q(1, 2), 0.5));
         assert!(!at_least(&q(1, 2), 0.5f64.next_up()));
         assert!(!at_least(&q(1, 2), f64::NAN));
+    }
+
+    fn layer(rows: usize, cols: usize, values: &[i64], denominator: i64) -> TargetLayer {
+        TargetLayer {
+            rows,
+            cols,
+            weights: values.iter().map(|&v| q(v, denominator)).collect(),
+        }
+    }
+
+    #[test]
+    fn interval_elimination_proves_only_true_spectral_claims() {
+        // W = [[3, 4], [0, 5]] / 10: W W^T = [[25, 20], [20, 25]] / 100 has eigenvalues 0.45
+        // and 0.05, so ||W||_2 = sqrt(0.45) ~ 0.67082.
+        let w = layer(2, 2, &[3, 4, 0, 5], 10);
+        assert!(spectral_holds(&q(6709, 10000), &w));
+        assert!(spectral_holds(&q(1, 1), &w));
+        assert!(!spectral_holds(&q(6708, 10000), &w));
+        assert!(!spectral_holds(&q(-1, 1), &w));
+        // A single row [2, 3, 6] / 10: ||W||_2 = 7/10 exactly. At 7/10 the matrix is
+        // singular and only the exact check can accept.
+        let row = layer(1, 3, &[2, 3, 6], 10);
+        assert!(!spectral_holds(&q(7, 10), &row));
+        assert!(spectral_holds(&q(7001, 10000), &row));
+        assert!(!spectral_holds(&q(6999, 10000), &row));
+        // The same as a column; an empty side holds for any L >= 0.
+        let column = layer(3, 1, &[2, 3, 6], 10);
+        assert!(spectral_holds(&q(7001, 10000), &column));
+        assert!(!spectral_holds(&q(6999, 10000), &column));
+        assert!(spectral_holds(&q(0, 1), &layer(0, 4, &[], 1)));
     }
 
     #[test]

@@ -483,7 +483,11 @@ pub fn objectify(root: &Json) -> (Json, bool) {
             as_object(d, &["norm", "radius", "nonnegative?"], &mut changed);
         }
         if let Some(r) = v.get_mut("random_network") {
-            as_object(r, &["rng", "seed", "distribution", "hidden_widths"], &mut changed);
+            as_object(
+                r,
+                &["rng", "seed", "distribution", "hidden_widths"],
+                &mut changed,
+            );
         }
         if let Some(Json::Arr(blocks)) = v.get_mut("ticket") {
             for b in blocks {
@@ -496,7 +500,12 @@ pub fn objectify(root: &Json) -> (Json, bool) {
                 for c in blocks {
                     as_object(
                         c,
-                        &["error", "lipschitz", "lipschitz_method?", "lipschitz_witness?"],
+                        &[
+                            "error",
+                            "lipschitz",
+                            "lipschitz_method?",
+                            "lipschitz_witness?",
+                        ],
                         &mut changed,
                     );
                     if let Some(w) = c.get_mut("lipschitz_witness") {
@@ -565,8 +574,7 @@ fn members<'a>(
 }
 
 fn string<'a>(v: &'a Json, place: &str) -> Shape<&'a str> {
-    v.as_str()
-        .ok_or_else(|| schema(place, "expected a string"))
+    v.as_str().ok_or_else(|| schema(place, "expected a string"))
 }
 
 /// A JSON integer >= 0 written without sign, fraction or exponent; beyond u64 is a limit.
@@ -581,7 +589,11 @@ fn integer(v: &Json, place: &str) -> Shape<u64> {
     if !all_digits(text) {
         return Err(schema(place, format!("{text} is not an integer")));
     }
-    let value: Option<u64> = if text.len() > 25 { None } else { text.parse().ok() };
+    let value: Option<u64> = if text.len() > 25 {
+        None
+    } else {
+        text.parse().ok()
+    };
     value.ok_or_else(|| {
         violation(
             &[Kind::Schema, Kind::Limit],
@@ -622,6 +634,9 @@ struct BlockClaim {
 }
 
 type Entries = Vec<(u64, u64, String)>;
+
+/// A kept path: (row m, column t, V numerator, U numerator), values over 2^53.
+pub type Path = (usize, usize, i64, i64);
 
 /// The certificate with its shape checked, every number still text.
 struct Parsed {
@@ -674,7 +689,12 @@ fn read_shape(root: &Json) -> Shape<Parsed> {
             activation: string(l["activation"], &place)?.to_string(),
         });
     }
-    let domain = members(top["domain"], "domain", &["norm", "radius"], &["nonnegative"])?;
+    let domain = members(
+        top["domain"],
+        "domain",
+        &["norm", "radius"],
+        &["nonnegative"],
+    )?;
     let nonnegative = match domain.get("nonnegative") {
         None => false,
         Some(Json::Bool(b)) => *b,
@@ -785,7 +805,6 @@ fn seed_bytes(text: &str) -> Option<[u8; 32]> {
     }
     Some(key)
 }
-
 
 impl Checker {
     fn weight(&self, key: &[u8; 32], stream: u64, index: u128) -> Option<i64> {
@@ -903,7 +922,11 @@ impl Checker {
                 }
                 let mut parsed = Vec::new();
                 for (t, x) in row.iter().enumerate() {
-                    match number(x, &format!("target.layers[{i}].weights[{m}][{t}]"), &mut out) {
+                    match number(
+                        x,
+                        &format!("target.layers[{i}].weights[{m}][{t}]"),
+                        &mut out,
+                    ) {
                         Some(x) => parsed.push(x),
                         None => ok = false,
                     }
@@ -926,11 +949,11 @@ impl Checker {
         let structure_ok = out.iter().all(|v| v.what == ARRAY_FOR_OBJECT) && dims_ok;
 
         // The ticket (spec section 4), only when the shape around it is sound.
-        let mut paths: Vec<Option<Vec<(usize, usize, i64, i64)>>> = vec![None; depth];
+        let mut paths: Vec<Option<Vec<Path>>> = vec![None; depth];
         if structure_ok {
             let key = key.unwrap();
-            for b in 0..depth {
-                paths[b] = self.check_ticket(b, &c, &dims, &key, &mut out);
+            for (b, p) in paths.iter_mut().enumerate() {
+                *p = self.check_ticket(b, &c, &dims, &key, &mut out);
             }
         }
 
@@ -944,13 +967,15 @@ impl Checker {
                 (None | Some("frobenius"), None) => Some(Method::Frobenius),
                 (Some("spectral"), None) => Some(Method::Spectral),
                 (Some("spectral"), Some((shift, factor))) => {
-                    let shift = number(shift, &format!("{place}.lipschitz_witness.shift"), &mut out);
+                    let shift =
+                        number(shift, &format!("{place}.lipschitz_witness.shift"), &mut out);
                     let mut rows = Vec::new();
                     let mut ok = true;
                     for row in factor {
                         let mut r = Vec::new();
                         for x in row {
-                            match number(x, &format!("{place}.lipschitz_witness.factor"), &mut out) {
+                            match number(x, &format!("{place}.lipschitz_witness.factor"), &mut out)
+                            {
                                 Some(x) => r.push(x),
                                 None => ok = false,
                             }
@@ -999,7 +1024,7 @@ impl Checker {
             if let Some(p) = &paths[b] {
                 let s = deviation_squared(w, cols, p, b == 0 && signed_first);
                 if let Some(e) = error
-                    && (e.is_negative() || &(e * e) < &s)
+                    && (e.is_negative() || e * e < s)
                 {
                     out.push(violation(
                         &[Kind::ErrorTooSmall],
@@ -1021,7 +1046,8 @@ impl Checker {
                     Err(why) => undecided = Some(why),
                 }
             }
-            if let (Some(s), Some(e), Some(l), Some(m)) = (error_squared, error, lipschitz, method) {
+            if let (Some(s), Some(e), Some(l), Some(m)) = (error_squared, error, lipschitz, method)
+            {
                 block_facts.push(BlockFacts {
                     error_squared: s,
                     frobenius_squared,
@@ -1084,7 +1110,7 @@ impl Checker {
         dims: &[u64],
         key: &[u8; 32],
         out: &mut Vec<Violation>,
-    ) -> Option<Vec<(usize, usize, i64, i64)>> {
+    ) -> Option<Vec<Path>> {
         let before = out.len();
         let (n_in, n_out, width) = (dims[b], dims[b + 1], c.widths[b]);
         let (hidden, output) = &c.ticket[b];
@@ -1105,7 +1131,11 @@ impl Checker {
             }
             let index = u128::from(*j) * u128::from(n_in) + u128::from(*t);
             if index >= keystream_end {
-                out.push(violation(&[Kind::IndexOutOfRange], &place, "beyond keystream"));
+                out.push(violation(
+                    &[Kind::IndexOutOfRange],
+                    &place,
+                    "beyond keystream",
+                ));
                 continue;
             }
             let Some(claimed) = number(value, &place, out) else {
@@ -1136,7 +1166,11 @@ impl Checker {
             }
             let index = u128::from(*j) * u128::from(n_out) + u128::from(*m);
             if index >= keystream_end {
-                out.push(violation(&[Kind::IndexOutOfRange], &place, "beyond keystream"));
+                out.push(violation(
+                    &[Kind::IndexOutOfRange],
+                    &place,
+                    "beyond keystream",
+                ));
                 continue;
             }
             let Some(claimed) = number(value, &place, out) else {
@@ -1166,7 +1200,11 @@ impl Checker {
     ) -> Result<Result<(), Violation>, String> {
         let place = format!("bound.blocks[{b}].lipschitz");
         if l.is_negative() {
-            return Ok(Err(violation(&[Kind::LipschitzTooSmall], place, "negative")));
+            return Ok(Err(violation(
+                &[Kind::LipschitzTooSmall],
+                place,
+                "negative",
+            )));
         }
         if let Some(r) = self.lipschitz.lock().unwrap().get(&memo) {
             return Ok(r.clone());
@@ -1176,7 +1214,11 @@ impl Checker {
         let result = match method {
             Method::Frobenius => {
                 if l2 < sum_squares(w.iter().flatten()) {
-                    Err(violation(&[Kind::LipschitzTooSmall], place, "L^2 < sum W^2"))
+                    Err(violation(
+                        &[Kind::LipschitzTooSmall],
+                        place,
+                        "L^2 < sum W^2",
+                    ))
                 } else {
                     Ok(())
                 }
@@ -1184,7 +1226,9 @@ impl Checker {
             Method::Spectral => {
                 let side = rows.min(cols);
                 if side > self.max_elimination_side {
-                    return Err(format!("spectral claim of Gram side {side} without witness"));
+                    return Err(format!(
+                        "spectral claim of Gram side {side} without witness"
+                    ));
                 }
                 if spectral_holds(w, cols, l) {
                     Ok(())
@@ -1202,7 +1246,11 @@ impl Checker {
                 if n != rows && n != cols {
                     Err(violation(&[Kind::WitnessInvalid], wplace, "factor side"))
                 } else if factor.iter().enumerate().any(|(a, r)| r.len() != n - a) {
-                    Err(violation(&[Kind::WitnessInvalid], wplace, "factor row length"))
+                    Err(violation(
+                        &[Kind::WitnessInvalid],
+                        wplace,
+                        "factor row length",
+                    ))
                 } else if shift.is_negative() {
                     Err(violation(&[Kind::WitnessInvalid], wplace, "negative shift"))
                 } else if n > self.max_witness_side {
@@ -1210,7 +1258,11 @@ impl Checker {
                 } else {
                     let g = gram(w, cols, n == rows);
                     if witness_residual(&g, &l2, shift, factor) > shift * shift {
-                        Err(violation(&[Kind::WitnessInvalid], wplace, "sum D^2 > shift^2"))
+                        Err(violation(
+                            &[Kind::WitnessInvalid],
+                            wplace,
+                            "sum D^2 > shift^2",
+                        ))
                     } else {
                         Ok(())
                     }
@@ -1258,7 +1310,7 @@ pub fn over_common_denominator(xs: &[&BigRational]) -> (Vec<BigInt>, BigInt) {
 pub fn deviation_squared(
     w: &[Vec<BigRational>],
     cols: usize,
-    paths: &[(usize, usize, i64, i64)],
+    paths: &[Path],
     signed: bool,
 ) -> BigRational {
     let rows = w.len();
@@ -1318,8 +1370,12 @@ pub fn bisect(
     holds: impl Fn(&BigRational) -> bool,
 ) -> (BigRational, BigRational) {
     let unit = num_traits::pow(BigInt::from(10), digits as usize);
-    let mut a = (lo * BigRational::from_integer(unit.clone())).floor().to_integer();
-    let mut b = (hi * BigRational::from_integer(unit.clone())).ceil().to_integer();
+    let mut a = (lo * BigRational::from_integer(unit.clone()))
+        .floor()
+        .to_integer();
+    let mut b = (hi * BigRational::from_integer(unit.clone()))
+        .ceil()
+        .to_integer();
     let at = |k: &BigInt| BigRational::new(k.clone(), unit.clone());
     assert!(!holds(&at(&a)) && holds(&at(&b)), "bisect: bad bracket");
     while &b - &a > BigInt::one() {

@@ -1,5 +1,7 @@
 //! Helpers shared by tests/mutations.rs and tests/fuzz.rs (each uses a part of them).
 #![allow(dead_code)]
+// Matrix code reads best with index loops.
+#![allow(clippy::needless_range_loop)]
 
 pub mod first_principles;
 pub mod json;
