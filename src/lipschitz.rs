@@ -109,7 +109,7 @@ fn cholesky_upper(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
         for k in 0..a {
             pivot -= r[k][a] * r[k][a];
         }
-        if !(pivot > 0.0) {
+        if pivot.is_nan() || pivot <= 0.0 {
             return None;
         }
         let diagonal = pivot.sqrt();
@@ -147,7 +147,7 @@ pub fn spectral_claim(layer: &Layer) -> Option<SpectralClaim> {
         let l = crate::numbers::rational_to_f64(&lipschitz);
         let l2 = l * l;
         let shift = (l2 - sigma * sigma) / 2.0;
-        if !(shift > 0.0) {
+        if shift.is_nan() || shift <= 0.0 {
             continue;
         }
         let m: Vec<Vec<f64>> = g

@@ -300,7 +300,7 @@ pub(super) fn spectral_holds(lipschitz: &BigRational, target: &TargetLayer) -> b
     let on_rows = target.rows <= target.cols;
     let n = target.rows.min(target.cols);
     let l = enclose(lipschitz);
-    if !(l.0 >= 0.0) {
+    if l.0.is_nan() || l.0 < 0.0 {
         return false;
     }
     let square = (down(l.0 * l.0), up(l.1 * l.1));
@@ -319,7 +319,7 @@ pub(super) fn spectral_holds(lipschitz: &BigRational, target: &TargetLayer) -> b
     }
     for k in 0..n {
         let pivot = m[k * n + k];
-        if !(pivot.0 > 0.0) {
+        if pivot.0.is_nan() || pivot.0 <= 0.0 {
             return false;
         }
         for i in k + 1..n {
