@@ -8,6 +8,8 @@
 
 pub mod subset_sum;
 
+use rayon::prelude::*;
+
 use crate::network::{Layer, Network};
 use crate::numbers::{rational_from_f64, rational_to_f64};
 use crate::sampler::{Seed, StreamReader, WEIGHT_SCALE, hidden_stream, output_stream};
@@ -15,6 +17,13 @@ use crate::ticket::{BlockTicket, Ticket};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed};
+
+/// A path the f64 search found: (j, m, t, U[j][t], V[m][j]), to be confirmed exactly.
+type Candidate = (u64, usize, usize, i64, i64);
+
+/// Hidden neurons of one round of the parallel pairs search, and of one parallel piece.
+const SCAN_CHUNK: u64 = 1 << 15;
+const SCAN_PIECE: u64 = 1 << 12;
 
 /// Default for how far a block's hidden neurons are scanned before giving up.
 pub const DEFAULT_MAX_WIDTH: u64 = 1 << 26;
@@ -384,18 +393,15 @@ pub fn pairs_block(
             }
         }
     }
-    let mut hidden = StreamReader::new(*seed, hidden_stream(block_number));
-    let mut output = StreamReader::new(*seed, output_stream(block_number));
     let scale = WEIGHT_SCALE as f64;
     let (n_in64, n_out64) = (n_in as u64, n_out as u64);
     let mut j: u64 = 0;
     while remaining > 0 {
         if j >= max_width {
-            let (s, at) = (0..2)
+            let at = (0..2)
                 .flat_map(|s| (0..n_in * n_out).map(move |at| (s, at)))
                 .find(|&(s, at)| open[s][at])
-                .unwrap_or((0, 0));
-            let _ = s;
+                .map_or(0, |(_, at)| at);
             let (m, t) = (at / n_in, at % n_in);
             return Err(ConstructError::TooNarrow {
                 block: block_number,
@@ -406,34 +412,57 @@ pub fn pairs_block(
                 scanned: max_width,
             });
         }
-        let t = (j % n_in64) as usize;
-        let u = hidden.numerator(j * n_in64 + t as u64);
-        let s = if u > 0 { 0 } else { 1 };
-        if open_per_input[s][t] > 0 {
-            let uf = u as f64 / scale;
-            for m in 0..n_out {
-                let at = m * n_in + t;
-                if !open[s][at] {
-                    continue;
+        // The f64 search of neurons j..end runs in parallel pieces against the needs open
+        // now; the merge below walks the candidates in order of j and confirms them
+        // exactly, so every need gets the first neuron that serves it, as a sequential
+        // scan would give it, whatever the number of threads.
+        let end = (j + SCAN_CHUNK).min(max_width);
+        let pieces: Vec<(u64, u64)> = (j..end)
+            .step_by(SCAN_PIECE as usize)
+            .map(|start| (start, (start + SCAN_PIECE).min(end)))
+            .collect();
+        let candidates: Vec<Vec<Candidate>> = pieces
+            .par_iter()
+            .map(|&(start, stop)| {
+                let mut hidden = StreamReader::new(*seed, hidden_stream(block_number));
+                let mut output = StreamReader::new(*seed, output_stream(block_number));
+                let mut found = Vec::new();
+                for jj in start..stop {
+                    let t = (jj % n_in64) as usize;
+                    let u = hidden.numerator(jj * n_in64 + t as u64);
+                    let s = usize::from(u < 0);
+                    if open_per_input[s][t] == 0 {
+                        continue;
+                    }
+                    let uf = u as f64 / scale;
+                    for m in 0..n_out {
+                        if !open[s][m * n_in + t] {
+                            continue;
+                        }
+                        let v = output.numerator(jj * n_out64 + m as u64);
+                        // f64 filter with a margin for rounding; the exact test decides.
+                        if (v as f64 / scale * uf - targets[m][t]).abs() < tolerance * (1.0 + 1e-9)
+                        {
+                            found.push((jj, m, t, u, v));
+                        }
+                    }
                 }
-                let w = targets[m][t];
-                let v = output.numerator(j * n_out64 + m as u64);
-                let vf = v as f64 / scale;
-                // f64 filter with a margin for rounding; the exact test decides.
-                if (vf * uf - w).abs() >= tolerance * (1.0 + 1e-9) {
-                    continue;
-                }
-                if !within_tolerance(v, u, &layer.weights[m][t], &tolerance_exact) {
-                    continue;
-                }
-                block.hidden.insert(j, (t as u64, u));
-                block.output.insert((m as u64, j), v);
-                open[s][at] = false;
-                open_per_input[s][t] -= 1;
-                remaining -= 1;
+                found
+            })
+            .collect();
+        for (jj, m, t, u, v) in candidates.into_iter().flatten() {
+            let s = usize::from(u < 0);
+            let at = m * n_in + t;
+            if !open[s][at] || !within_tolerance(v, u, &layer.weights[m][t], &tolerance_exact) {
+                continue;
             }
+            block.hidden.insert(jj, (t as u64, u));
+            block.output.insert((m as u64, jj), v);
+            open[s][at] = false;
+            open_per_input[s][t] -= 1;
+            remaining -= 1;
         }
-        j += 1;
+        j = end;
     }
     Ok(block)
 }
