@@ -1084,8 +1084,9 @@ fn hostile_inputs() {
                 if started.elapsed() > Duration::from_secs(limit) {
                     // The whole group: /usr/bin/time and slth.
                     let _ = std::process::Command::new("kill")
-                        .args(["-9", &format!("-{}", child.id())])
+                        .args(["-s", "KILL", "--", &format!("-{}", child.id())])
                         .status();
+                    let _ = child.kill();
                     timed_out = true;
                     break child.wait().unwrap();
                 }

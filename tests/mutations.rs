@@ -1922,19 +1922,6 @@ fn first_principles_checker_agrees_on_the_committed_files() {
     let _ = Path::new("");
 }
 
-#[test]
-#[ignore]
-fn timing_probe() {
-    let checker = Checker::default();
-    let text = std::fs::read_to_string(root().join("certificates/digits-64-32-10.json")).unwrap();
-    let _ = checker.check_text(&text);
-    let t = Instant::now();
-    for _ in 0..20 {
-        let _ = checker.check_text(&text);
-    }
-    println!("checker {:.4}s", t.elapsed().as_secs_f64() / 20.0);
-}
-
 /// Spec section 6 defines the certificate as JSON objects with named fields; serde's derived
 /// readers also take every struct as the JSON array of its field values, so slth accepts
 /// `["slth-certificate", 1, [3, [...]], ["l2", "1", false], ...]` and mixed forms such as
