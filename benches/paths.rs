@@ -158,8 +158,8 @@ fn verify_paths(c: &mut Criterion<ThreadCpuTime>) {
         ("verify-sound-f64", |c, limits| {
             verify::verify_sound(c, limits).expect("valid");
         }),
-        ("verify-plain-f64", |c, _| {
-            assert!(slth::fast::verify_f64(c).expect("valid").holds());
+        ("verify-plain-f64", |c, limits| {
+            assert!(slth::fast::verify_f64(c, limits).expect("valid").holds());
         }),
     ];
     for (name, path) in paths {
@@ -272,7 +272,7 @@ fn interleaved_minimums(limits: &Limits) {
                     verify::verify_sound(&g.certificate, limits).expect("valid");
                 },
                 &|| {
-                    slth::fast::verify_f64(&g.certificate).expect("valid");
+                    slth::fast::verify_f64(&g.certificate, limits).expect("valid");
                 },
                 &|| {
                     certificate::parse(&g.text).expect("parses");

@@ -10,7 +10,7 @@ fn verify_committed(c: &mut Criterion) {
     let mut group = c.benchmark_group("verify-exact");
     for name in ["tiny-3-2-1", "random-8-8-8-1", "deep-linear-output"] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("certificates/{name}.json"));
-        let certificate = slth::certificate::load(&path, slth::certificate::DEFAULT_MAX_FILE_BYTES)
+        let certificate = slth::certificate::load(&path, &slth::certificate::Limits::default())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         group.bench_function(name, |b| {
             b.iter(|| {

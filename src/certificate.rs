@@ -1,21 +1,83 @@
 //! The certificate file (spec section 6): serde types, loading and deterministic writing.
 //!
 //! Rationals stay text here (`Rational`); whoever uses a field parses it and names the place
-//! when it is malformed. Every struct rejects unknown fields; only `meta` is free-form.
-//! Nothing in this module checks mathematics.
+//! when it is malformed. Every struct rejects unknown fields and must be a JSON object
+//! (serde would also take an array of its values); only `meta` is free-form.
+//!
+//! Reading enforces the size limits of [`Limits`] while the file streams in: a file over
+//! `max_file_bytes`, nesting deeper than `max_nesting`, more layers, rows, columns or kept
+//! entries than allowed, or a witness larger than `max_witness_side` stops the reader at
+//! that point, so a hostile file never makes slth hold much more than its limits. (Number
+//! lengths are checked by `verify`, which names the place.) Nothing in this module checks
+//! mathematics.
 
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use std::cell::Cell;
 use std::fmt::Write as _;
+use std::io::Read;
+use std::marker::PhantomData;
 
 pub const FORMAT_NAME: &str = "slth-certificate";
 pub const FORMAT_VERSION: u64 = 1;
 pub const RNG_NAME: &str = "chacha20";
 pub const DISTRIBUTION_NAME: &str = "uniform-dyadic-53";
 
-/// Default limit on a certificate file's size in bytes (1 GiB).
+/// Resource limits on reading and checking a certificate. Every default is generous for
+/// real networks (a 784-500-10 certificate with 2.2 million kept weights is far inside
+/// them) and each one is a flag of `slth verify`, `inspect` and `eval`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Bytes of the certificate file (`--max-file-size`).
+    pub max_file_bytes: u64,
+    /// Depth of nested JSON arrays and objects (`--max-nesting`; serde_json stops at 128
+    /// whatever this says).
+    pub max_nesting: usize,
+    /// Characters of one rational's text (`--max-number-length`).
+    pub max_number_chars: usize,
+    /// Target layers, and so hidden widths, ticket blocks and bound blocks (`--max-layers`).
+    pub max_layers: usize,
+    /// input_dim, rows of a weight matrix and entries of a row (`--max-dimension`).
+    /// Hidden widths are not limited: the checker never allocates in proportion to them.
+    pub max_dimension: u64,
+    /// Kept entries (hidden plus output, all blocks together) (`--max-kept-entries`).
+    pub max_kept_entries: u64,
+    /// Side of a spectral witness factor (`--max-witness-side`).
+    pub max_witness_side: usize,
+    /// Largest Gram side for which a `"spectral"` claim without witness is checked by
+    /// exact elimination (`--max-elimination-side`).
+    pub max_elimination_side: usize,
+    /// Bits of a common denominator the exact check computes (of a layer's weights, of a
+    /// witness), and of the numbers of the chain e_1..e_l (`--max-exact-bits`).
+    pub max_exact_bits: u64,
+    /// Estimated 64-bit word multiplications of an exact elimination or witness check that
+    /// runs on big integers (`--max-exact-work`); about 3 x 10^8 per second on a 2-core test
+    /// machine, so the default allows roughly half a minute.
+    pub max_exact_work: f64,
+}
+
+/// Default of [`Limits::max_file_bytes`]: 1 GiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 1 << 30;
 
-/// A rational as written in the file: a JSON string (JSON numbers are refused by serde).
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            max_nesting: 128,
+            max_number_chars: crate::numbers::DEFAULT_MAX_NUMBER_CHARS,
+            max_layers: 1000,
+            max_dimension: 1 << 20,
+            max_kept_entries: 1 << 25,
+            max_witness_side: 1024,
+            max_elimination_side: 128,
+            max_exact_bits: 1 << 16,
+            max_exact_work: 1e10,
+        }
+    }
+}
+
+/// A rational as written in the file: a JSON string (a JSON number is refused). Its length
+/// is checked against [`Limits::max_number_chars`] where it is parsed, which names its place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Rational(pub String);
@@ -25,10 +87,15 @@ pub struct Rational(pub String);
 pub struct Certificate {
     pub format: String,
     pub version: u64,
+    #[serde(deserialize_with = "object")]
     pub target: TargetJson,
+    #[serde(deserialize_with = "object")]
     pub domain: Domain,
+    #[serde(deserialize_with = "object")]
     pub random_network: RandomNetwork,
+    #[serde(deserialize_with = "ticket")]
     pub ticket: Vec<BlockTicket>,
+    #[serde(deserialize_with = "object")]
     pub bound: Bound,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<serde_json::Value>,
@@ -39,12 +106,14 @@ pub struct Certificate {
 #[serde(deny_unknown_fields)]
 pub struct TargetJson {
     pub input_dim: u64,
+    #[serde(deserialize_with = "layers")]
     pub layers: Vec<LayerJson>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerJson {
+    #[serde(deserialize_with = "matrix")]
     pub weights: Vec<Vec<Rational>>,
     pub activation: String,
 }
@@ -64,6 +133,7 @@ pub struct RandomNetwork {
     pub rng: String,
     pub seed: String,
     pub distribution: String,
+    #[serde(deserialize_with = "widths")]
     pub hidden_widths: Vec<u64>,
 }
 
@@ -71,13 +141,16 @@ pub struct RandomNetwork {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BlockTicket {
+    #[serde(deserialize_with = "kept")]
     pub hidden: Vec<(u64, u64, Rational)>,
+    #[serde(deserialize_with = "kept")]
     pub output: Vec<(u64, u64, Rational)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bound {
+    #[serde(deserialize_with = "bound_blocks")]
     pub blocks: Vec<BlockBound>,
     pub epsilon: Rational,
 }
@@ -89,7 +162,11 @@ pub struct BlockBound {
     pub lipschitz: Rational,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lipschitz_method: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "optional_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub lipschitz_witness: Option<LipschitzWitness>,
 }
 
@@ -99,51 +176,155 @@ pub struct BlockBound {
 pub struct LipschitzWitness {
     pub shift: Rational,
     /// Row a holds columns a..n-1 of the upper-triangular R.
+    #[serde(deserialize_with = "factor")]
     pub factor: Vec<Vec<Rational>>,
 }
 
 /// Why a certificate file could not be read as a certificate.
 #[derive(Debug)]
 pub enum LoadError {
-    /// The file is missing, unreadable, too large, or not JSON at all (usage/input error).
+    /// The file is missing, unreadable, or not JSON at all (usage/input error).
     Unreadable(String),
     /// Well-formed JSON that is not a certificate of this format (a rejected certificate).
     Schema(String),
+    /// The file exceeds one of the [`Limits`] (a refused certificate).
+    Limit(String),
 }
 
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            LoadError::Unreadable(m) | LoadError::Schema(m) => f.write_str(m),
+            LoadError::Unreadable(m) | LoadError::Schema(m) | LoadError::Limit(m) => f.write_str(m),
         }
     }
 }
 
 impl std::error::Error for LoadError {}
 
-/// Reads a certificate file, refusing files over `max_bytes`.
-pub fn load(path: &std::path::Path, max_bytes: u64) -> Result<Certificate, LoadError> {
-    let shown = path.display();
-    let size = std::fs::metadata(path)
+impl LoadError {
+    fn prefixed(self, prefix: &str) -> LoadError {
+        match self {
+            LoadError::Unreadable(m) => LoadError::Unreadable(format!("{prefix}: {m}")),
+            LoadError::Schema(m) => LoadError::Schema(format!("{prefix}: {m}")),
+            LoadError::Limit(m) => LoadError::Limit(format!("{prefix}: {m}")),
+        }
+    }
+}
+
+/// Reads a certificate file within `limits`, streaming it (the file is never held whole).
+pub fn load(path: &std::path::Path, limits: &Limits) -> Result<Certificate, LoadError> {
+    let shown = path.display().to_string();
+    let file =
+        std::fs::File::open(path).map_err(|e| LoadError::Unreadable(format!("{shown}: {e}")))?;
+    let size = file
+        .metadata()
         .map_err(|e| LoadError::Unreadable(format!("{shown}: {e}")))?
         .len();
-    if size > max_bytes {
-        return Err(LoadError::Unreadable(format!(
-            "{shown}: file of {size} bytes exceeds the limit of {max_bytes} bytes"
+    if size > limits.max_file_bytes {
+        return Err(LoadError::Limit(format!(
+            "{shown}: file of {size} bytes exceeds the limit of {} bytes (--max-file-size)",
+            limits.max_file_bytes
         )));
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| LoadError::Unreadable(format!("{shown}: {e}")))?;
-    parse(&text).map_err(|e| match e {
-        LoadError::Unreadable(m) => LoadError::Unreadable(format!("{shown}: {m}")),
-        LoadError::Schema(m) => LoadError::Schema(format!("{shown}: {m}")),
+    let reader = std::io::BufReader::with_capacity(
+        1 << 16,
+        Guarded {
+            inner: file,
+            scan: Scan::new(limits),
+        },
+    );
+    read_with(limits, || {
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        let value = Certificate::deserialize(ObjectOnly(&mut de))?;
+        de.end()?;
+        Ok(value)
+    })
+    .map_err(|e| e.prefixed(&shown))
+}
+
+/// Parses certificate text within the default [`Limits`].
+pub fn parse(text: &str) -> Result<Certificate, LoadError> {
+    parse_with(text, &Limits::default())
+}
+
+/// Parses certificate text within `limits`. JSON syntax errors are `Unreadable`, shape
+/// errors `Schema`, exceeded limits `Limit`.
+pub fn parse_with(text: &str, limits: &Limits) -> Result<Certificate, LoadError> {
+    if text.len() as u64 > limits.max_file_bytes {
+        return Err(LoadError::Limit(format!(
+            "text of {} bytes exceeds the limit of {} bytes (--max-file-size)",
+            text.len(),
+            limits.max_file_bytes
+        )));
+    }
+    let mut scan = Scan::new(limits);
+    if let Err(m) = scan.feed(text.as_bytes()) {
+        return Err(LoadError::Limit(m));
+    }
+    read_with(limits, || {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let value = Certificate::deserialize(ObjectOnly(&mut de))?;
+        de.end()?;
+        Ok(value)
     })
 }
 
-/// Parses certificate text. JSON syntax errors are `Unreadable`, shape errors `Schema`.
-pub fn parse(text: &str) -> Result<Certificate, LoadError> {
-    serde_json::from_str::<Certificate>(text).map_err(|e| {
+// ---------------------------------------------------------------------------------------
+// Limits while reading
+
+/// What the reader of this thread enforces, and what it has counted so far.
+#[derive(Clone, Copy)]
+struct Reading {
+    limits: Limits,
+    kept: u64,
+    /// Set when a limit stopped the reader (its error then becomes `LoadError::Limit`).
+    limit_hit: bool,
+}
+
+thread_local! {
+    static READING: Cell<Option<Reading>> = const { Cell::new(None) };
+}
+
+fn limits_now() -> Limits {
+    READING.with(|r| r.get().map_or_else(Limits::default, |r| r.limits))
+}
+
+/// A limit error: marks the reading so that the error is reported as `LoadError::Limit`.
+fn over_limit<E: de::Error>(message: String) -> E {
+    mark_limit_hit();
+    E::custom(message)
+}
+
+fn mark_limit_hit() {
+    READING.with(|r| {
+        if let Some(mut state) = r.get() {
+            state.limit_hit = true;
+            r.set(Some(state));
+        }
+    });
+}
+
+/// Runs a deserialization with `limits` installed for this thread and sorts its error.
+fn read_with(
+    limits: &Limits,
+    run: impl FnOnce() -> Result<Certificate, serde_json::Error>,
+) -> Result<Certificate, LoadError> {
+    let outer = READING.with(|r| {
+        r.replace(Some(Reading {
+            limits: *limits,
+            kept: 0,
+            limit_hit: false,
+        }))
+    });
+    let result = run();
+    let hit = READING
+        .with(|r| r.replace(outer))
+        .is_some_and(|s| s.limit_hit);
+    result.map_err(|e| {
         use serde_json::error::Category;
+        if hit {
+            return LoadError::Limit(e.to_string());
+        }
         match e.classify() {
             Category::Data => LoadError::Schema(format!("not a valid certificate: {e}")),
             Category::Io | Category::Syntax | Category::Eof => {
@@ -151,6 +332,287 @@ pub fn parse(text: &str) -> Result<Certificate, LoadError> {
             }
         }
     })
+}
+
+/// Tracks JSON nesting depth (outside strings) byte by byte.
+struct Scan {
+    max_nesting: usize,
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    bytes: u64,
+    max_bytes: u64,
+}
+
+impl Scan {
+    fn new(limits: &Limits) -> Scan {
+        Scan {
+            max_nesting: limits.max_nesting,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            bytes: 0,
+            max_bytes: limits.max_file_bytes,
+        }
+    }
+
+    fn feed(&mut self, data: &[u8]) -> Result<(), String> {
+        self.bytes += data.len() as u64;
+        if self.bytes > self.max_bytes {
+            return Err(format!(
+                "more than {} bytes (--max-file-size)",
+                self.max_bytes
+            ));
+        }
+        for (k, &byte) in data.iter().enumerate() {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if byte == b'\\' {
+                    self.escaped = true;
+                } else if byte == b'"' {
+                    self.in_string = false;
+                }
+                continue;
+            }
+            match byte {
+                b'"' => self.in_string = true,
+                b'[' | b'{' => {
+                    self.depth += 1;
+                    if self.depth > self.max_nesting {
+                        let at = self.bytes - (data.len() - k) as u64;
+                        return Err(format!(
+                            "arrays and objects nested deeper than {} at byte {at} (--max-nesting)",
+                            self.max_nesting
+                        ));
+                    }
+                }
+                b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A reader that counts bytes and nesting as they pass (limits on a streamed file).
+struct Guarded<R> {
+    inner: R,
+    scan: Scan,
+}
+
+impl<R: Read> Read for Guarded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Err(m) = self.scan.feed(&buf[..n]) {
+            mark_limit_hit();
+            return Err(std::io::Error::other(m));
+        }
+        Ok(n)
+    }
+}
+
+/// A deserializer that reads structs only from JSON objects: serde's derived structs also
+/// accept an array of the field values, which is not the format.
+struct ObjectOnly<D>(D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
+/// A struct read through [`ObjectOnly`].
+struct Obj<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Obj<T>, D::Error> {
+        T::deserialize(ObjectOnly(d)).map(Obj)
+    }
+}
+
+fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    T::deserialize(ObjectOnly(d))
+}
+
+fn optional_object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    Ok(Option::<Obj<T>>::deserialize(d)?.map(|o| o.0))
+}
+
+/// Which limit bounds an array's length.
+#[derive(Clone, Copy)]
+enum Limit {
+    Layers,
+    Dimension,
+    WitnessSide,
+    Kept,
+}
+
+/// An array's limit and its place in the certificate (for the message).
+#[derive(Clone, Copy)]
+struct Bounded {
+    limit: Limit,
+    place: &'static str,
+}
+
+impl Bounded {
+    /// `Err` with the message when the array already holds `count` items and one more comes.
+    fn admit(self, count: usize) -> Result<(), String> {
+        let limits = limits_now();
+        let (max, flag) = match self.limit {
+            Limit::Layers => (limits.max_layers as u64, "--max-layers"),
+            Limit::Dimension => (limits.max_dimension, "--max-dimension"),
+            Limit::WitnessSide => (limits.max_witness_side as u64, "--max-witness-side"),
+            Limit::Kept => (limits.max_kept_entries, "--max-kept-entries"),
+        };
+        let (count, what) = match self.limit {
+            Limit::Kept => (
+                READING.with(|r| r.get().map_or(0, |state| state.kept)),
+                "kept entries in the whole ticket",
+            ),
+            _ => (count as u64, "entries"),
+        };
+        if count >= max {
+            return Err(format!(
+                "{}: more than {max} {what}, the limit of {flag}",
+                self.place
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts an item read (kept entries are counted across the whole certificate).
+    fn count(self) {
+        if let Limit::Kept = self.limit {
+            READING.with(|r| {
+                if let Some(mut state) = r.get() {
+                    state.kept += 1;
+                    r.set(Some(state));
+                }
+            });
+        }
+    }
+}
+
+/// A JSON array whose length a limit bounds, of items read by `T`.
+struct BoundedVec<T> {
+    bound: Bounded,
+    item: PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for BoundedVec<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let mut items = Vec::new();
+        loop {
+            if let Err(m) = self.bound.admit(items.len()) {
+                // Only an item that is actually there breaks the limit.
+                return match seq.next_element::<de::IgnoredAny>()? {
+                    Some(_) => Err(over_limit(m)),
+                    None => Ok(items),
+                };
+            }
+            match seq.next_element::<T>()? {
+                Some(item) => {
+                    self.bound.count();
+                    items.push(item);
+                }
+                None => return Ok(items),
+            }
+        }
+    }
+}
+
+fn bounded<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+    limit: Limit,
+    place: &'static str,
+) -> Result<Vec<T>, D::Error> {
+    d.deserialize_seq(BoundedVec {
+        bound: Bounded { limit, place },
+        item: PhantomData,
+    })
+}
+
+/// An array of objects, one per layer, at most `max_layers`.
+fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+    place: &'static str,
+) -> Result<Vec<T>, D::Error> {
+    let items: Vec<Obj<T>> = bounded(d, Limit::Layers, place)?;
+    Ok(items.into_iter().map(|o| o.0).collect())
+}
+
+fn layers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<LayerJson>, D::Error> {
+    objects(d, "target.layers")
+}
+
+fn ticket<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<BlockTicket>, D::Error> {
+    objects(d, "ticket")
+}
+
+fn bound_blocks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<BlockBound>, D::Error> {
+    objects(d, "bound.blocks")
+}
+
+fn widths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+    bounded(d, Limit::Layers, "random_network.hidden_widths")
+}
+
+fn kept<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u64, u64, Rational)>, D::Error> {
+    bounded(d, Limit::Kept, "ticket")
+}
+
+/// A row of a weight matrix, at most `max_dimension` entries.
+struct DimensionRow(Vec<Rational>);
+
+impl<'de> Deserialize<'de> for DimensionRow {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<DimensionRow, D::Error> {
+        bounded(d, Limit::Dimension, "target.layers[].weights[]").map(DimensionRow)
+    }
+}
+
+fn matrix<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Rational>>, D::Error> {
+    let rows: Vec<DimensionRow> = bounded(d, Limit::Dimension, "target.layers[].weights")?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// A row of a witness factor, at most `max_witness_side` entries.
+struct WitnessRow(Vec<Rational>);
+
+impl<'de> Deserialize<'de> for WitnessRow {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<WitnessRow, D::Error> {
+        bounded(d, Limit::WitnessSide, "lipschitz_witness.factor[]").map(WitnessRow)
+    }
+}
+
+fn factor<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Rational>>, D::Error> {
+    let rows: Vec<WitnessRow> = bounded(d, Limit::WitnessSide, "lipschitz_witness.factor")?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 fn quoted(text: &str) -> String {
@@ -316,6 +778,111 @@ mod tests {
         ));
         let duplicate = SMALL.replace("\"version\": 1,", "\"version\": 1, \"version\": 1,");
         assert!(matches!(parse(&duplicate), Err(LoadError::Schema(m)) if m.contains("duplicate")));
+    }
+
+    fn limited(text: &str, set: impl FnOnce(&mut Limits)) -> Result<Certificate, LoadError> {
+        let mut limits = Limits::default();
+        set(&mut limits);
+        parse_with(text, &limits)
+    }
+
+    fn limit_message(result: Result<Certificate, LoadError>) -> String {
+        match result {
+            Err(LoadError::Limit(m)) => m,
+            other => panic!("expected a limit error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn structs_must_be_objects_not_arrays() {
+        let arrays = SMALL.replace(
+            r#""domain": {"norm": "l2", "radius": "1"}"#,
+            r#""domain": ["l2", "1"]"#,
+        );
+        assert_ne!(arrays, SMALL);
+        assert!(matches!(parse(&arrays), Err(LoadError::Schema(m)) if m.contains("sequence")));
+        let witness = SMALL.replace(
+            r#""lipschitz": "1"}"#,
+            r#""lipschitz": "1", "lipschitz_method": "spectral", "lipschitz_witness": ["0", [["1"]]]}"#,
+        );
+        assert!(matches!(parse(&witness), Err(LoadError::Schema(_))));
+        let whole = r#"["slth-certificate", 1]"#;
+        assert!(matches!(parse(whole), Err(LoadError::Schema(_))));
+    }
+
+    #[test]
+    fn each_count_limit_is_enforced_while_reading_and_exact_at_the_limit() {
+        assert!(limited(SMALL, |l| l.max_layers = 1).is_ok());
+        let m = limit_message(limited(SMALL, |l| l.max_layers = 0));
+        assert!(
+            m.contains("target.layers") && m.contains("--max-layers"),
+            "{m}"
+        );
+        assert!(limited(SMALL, |l| l.max_dimension = 1).is_ok());
+        let m = limit_message(limited(SMALL, |l| l.max_dimension = 0));
+        assert!(m.contains("--max-dimension"), "{m}");
+        assert!(limited(SMALL, |l| l.max_kept_entries = 1).is_ok());
+        let m = limit_message(limited(SMALL, |l| l.max_kept_entries = 0));
+        assert!(m.contains("--max-kept-entries"), "{m}");
+        // Kept entries are counted across blocks and lists.
+        let two = SMALL.replace(r#""output": []"#, r#""output": [[0, 0, "1"]]"#);
+        assert!(limited(&two, |l| l.max_kept_entries = 2).is_ok());
+        assert!(matches!(
+            limited(&two, |l| l.max_kept_entries = 1),
+            Err(LoadError::Limit(_))
+        ));
+        let witness = SMALL.replace(
+            r#""lipschitz": "1"}"#,
+            r#""lipschitz": "1", "lipschitz_method": "spectral", "lipschitz_witness": {"shift": "0", "factor": [["1", "0"], ["1"]]}}"#,
+        );
+        assert!(limited(&witness, |l| l.max_witness_side = 2).is_ok());
+        let m = limit_message(limited(&witness, |l| l.max_witness_side = 1));
+        assert!(m.contains("--max-witness-side"), "{m}");
+        let m = limit_message(limited(SMALL, |l| l.max_file_bytes = 100));
+        assert!(m.contains("--max-file-size"), "{m}");
+    }
+
+    #[test]
+    fn nesting_is_limited_outside_strings_only() {
+        // SMALL nests 6 deep: object, target, layers, a layer, weights, a row.
+        assert!(limited(SMALL, |l| l.max_nesting = 6).is_ok());
+        let m = limit_message(limited(SMALL, |l| l.max_nesting = 5));
+        assert!(m.contains("--max-nesting"), "{m}");
+        let brackets_in_strings = SMALL.replace("\"anything\"", "\"[[[[[[{{{{\\\"\"");
+        assert_ne!(brackets_in_strings, SMALL);
+        assert!(limited(&brackets_in_strings, |l| l.max_nesting = 6).is_ok());
+    }
+
+    #[test]
+    fn files_stream_through_the_same_limits() {
+        let dir = std::env::temp_dir().join(format!("slth-cert-limits-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("small.json");
+        std::fs::write(&path, SMALL).unwrap();
+        let whole = load(&path, &Limits::default()).unwrap();
+        assert_eq!(whole, parse(SMALL).unwrap());
+        let limits = Limits {
+            max_file_bytes: 100,
+            ..Limits::default()
+        };
+        assert!(
+            matches!(load(&path, &limits), Err(LoadError::Limit(m)) if m.contains("--max-file-size"))
+        );
+        let limits = Limits {
+            max_layers: 0,
+            ..Limits::default()
+        };
+        assert!(
+            matches!(load(&path, &limits), Err(LoadError::Limit(m)) if m.contains("target.layers"))
+        );
+        let limits = Limits {
+            max_nesting: 5,
+            ..Limits::default()
+        };
+        assert!(
+            matches!(load(&path, &limits), Err(LoadError::Limit(m)) if m.contains("--max-nesting"))
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

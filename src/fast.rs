@@ -7,7 +7,7 @@
 //! seed and compares integers, exactly as the proofs do. Only the inequalities are
 //! estimated, and the report says how far the f64 e_l is from the exact one.
 
-use crate::certificate::Certificate;
+use crate::certificate::{Certificate, Limits};
 use crate::numbers::{format_rational, rational_from_f64, rational_to_f64};
 use crate::sampler::WEIGHT_SCALE;
 use crate::verify::{self, Checked, CheckedBlock, LipschitzMethod, Rejection, TargetLayer};
@@ -194,9 +194,12 @@ impl F64Report {
     }
 }
 
-/// Checks the structure exactly, then estimates the inequalities in f64.
-pub fn verify_f64(certificate: &Certificate) -> Result<F64Report, Rejection> {
-    Ok(estimate(&verify::check_structure(certificate)?))
+/// Checks the structure exactly (within `limits`), then estimates the inequalities in f64.
+pub fn verify_f64(certificate: &Certificate, limits: &Limits) -> Result<F64Report, Rejection> {
+    Ok(estimate(&verify::check_structure_with(
+        certificate,
+        limits,
+    )?))
 }
 
 /// The inequalities of spec section 5 in plain f64 for a structurally checked certificate.

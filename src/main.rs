@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand};
 use num_rational::BigRational;
 use num_traits::Signed;
-use slth::certificate::{self, Certificate, LoadError};
+use slth::certificate::{self, Certificate, Limits, LoadError};
 use slth::certify::{CertifyOptions, Construction, Request, certify};
 use slth::construct::DEFAULT_MAX_WIDTH;
 use slth::generate::{EntryRange, random_target};
@@ -108,10 +108,8 @@ enum Command {
         /// still recomputed and compared exactly); reports how far its e_l is from the exact one.
         #[arg(long = "f64")]
         plain_f64: bool,
-        /// Largest Gram side checked by exact elimination for a "spectral" claim without a
-        /// witness (the time grows like side^3 with growing numbers).
-        #[arg(long, default_value_t = verify::DEFAULT_MAX_ELIMINATION_SIDE)]
-        max_elimination_side: usize,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Write a random target network with exact weights.
     RandomTarget {
@@ -145,11 +143,74 @@ enum Command {
         /// Class labels of the inputs (.npy, [N] integers): report the accuracy of f and g~.
         #[arg(long, requires = "inputs")]
         labels: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Certify and verify a small bundled target, and explain the result.
     Demo,
     /// Summarize a certificate without verifying it.
-    Inspect { certificate: PathBuf },
+    Inspect {
+        certificate: PathBuf,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+}
+
+/// The resource limits of reading and checking a certificate (see `certificate::Limits`;
+/// the defaults are generous for real networks and refuse hostile files early).
+#[derive(clap::Args)]
+#[command(next_help_heading = "Resource limits")]
+struct LimitArgs {
+    /// Largest certificate file, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_file_bytes)]
+    max_file_size: u64,
+    /// Deepest nesting of JSON arrays and objects (at most 128).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_nesting)]
+    max_nesting: usize,
+    /// Longest text of one rational number, in characters.
+    #[arg(long, value_name = "CHARS", default_value_t = Limits::default().max_number_chars)]
+    max_number_length: usize,
+    /// Most target layers.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_layers)]
+    max_layers: usize,
+    /// Largest input_dim, number of rows, or row length of a target layer.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_dimension)]
+    max_dimension: u64,
+    /// Most kept entries in the whole ticket.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_kept_entries)]
+    max_kept_entries: u64,
+    /// Largest side of a spectral witness factor.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_witness_side)]
+    max_witness_side: usize,
+    /// Largest Gram side checked by exact elimination for a "spectral" claim without a
+    /// witness (the time grows like side^3 with growing numbers).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_elimination_side)]
+    max_elimination_side: usize,
+    /// Most bits of a common denominator, and of the numbers of the chain e_1..e_l, in the
+    /// exact check.
+    #[arg(long, value_name = "BITS", default_value_t = Limits::default().max_exact_bits)]
+    max_exact_bits: u64,
+    /// Most estimated 64-bit word multiplications of one exact elimination or witness
+    /// check (about 3 x 10^8 per second on a small machine).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_exact_work)]
+    max_exact_work: f64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_file_bytes: self.max_file_size,
+            max_nesting: self.max_nesting,
+            max_number_chars: self.max_number_length,
+            max_layers: self.max_layers,
+            max_dimension: self.max_dimension,
+            max_kept_entries: self.max_kept_entries,
+            max_witness_side: self.max_witness_side,
+            max_elimination_side: self.max_elimination_side,
+            max_exact_bits: self.max_exact_bits,
+            max_exact_work: self.max_exact_work,
+        }
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -261,7 +322,7 @@ fn main() -> ExitCode {
             json,
             exact,
             plain_f64,
-            max_elimination_side,
+            limits,
         } => run_verify(
             &certificate,
             json,
@@ -270,9 +331,7 @@ fn main() -> ExitCode {
                 (_, true) => VerifyPath::PlainF64,
                 _ => VerifyPath::Sound,
             },
-            &verify::Limits {
-                max_elimination_side,
-            },
+            &limits.limits(),
         ),
         Command::RandomTarget {
             dims,
@@ -285,17 +344,22 @@ fn main() -> ExitCode {
             certificate,
             inputs: Some(inputs),
             labels,
+            limits,
             ..
-        } => run_eval_inputs(&certificate, &inputs, labels.as_deref()),
+        } => run_eval_inputs(&certificate, &inputs, labels.as_deref(), &limits.limits()),
         Command::Eval {
             certificate,
             points,
             seed,
             inputs: None,
+            limits,
             ..
-        } => run_eval(&certificate, points, &seed),
+        } => run_eval(&certificate, points, &seed, &limits.limits()),
         Command::Demo => run_demo(),
-        Command::Inspect { certificate } => run_inspect(&certificate),
+        Command::Inspect {
+            certificate,
+            limits,
+        } => run_inspect(&certificate, &limits.limits()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -371,10 +435,11 @@ fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
     }
 }
 
-fn load_certificate(path: &Path) -> Result<Certificate, Failure> {
-    certificate::load(path, certificate::DEFAULT_MAX_FILE_BYTES).map_err(|e| match e {
+fn load_certificate(path: &Path, limits: &Limits) -> Result<Certificate, Failure> {
+    certificate::load(path, limits).map_err(|e| match e {
         LoadError::Unreadable(m) => usage(m),
         LoadError::Schema(m) => rejected(format!("INVALID: {m}")),
+        LoadError::Limit(m) => rejected(format!("REFUSED (resource limit): {m}")),
     })
 }
 
@@ -389,31 +454,48 @@ enum VerifyPath {
     PlainF64,
 }
 
-fn run_verify(
-    path: &Path,
-    json: bool,
-    mode: VerifyPath,
-    limits: &verify::Limits,
-) -> Result<(), Failure> {
+fn run_verify(path: &Path, json: bool, mode: VerifyPath, limits: &Limits) -> Result<(), Failure> {
     let started = Instant::now();
-    let certificate = load_certificate(path)?;
+    let certificate = load_certificate(path, limits).inspect_err(|failure| {
+        if json {
+            let verdict = match failure.code {
+                EXIT_REJECTED if failure.message.starts_with("REFUSED") => "refused",
+                EXIT_REJECTED => "invalid",
+                _ => "unreadable",
+            };
+            say!(
+                "{}",
+                serde_json::json!({"verdict": verdict, "place": "", "reason": failure.message})
+            );
+        }
+    })?;
     let read = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let timing = |checked: f64| format!("read in {read:.3}s, checked in {checked:.3}s");
     let invalid = |rejection: verify::Rejection| {
+        let refused = rejection.kind == verify::RejectionKind::Limit;
         if json {
             say!(
                 "{}",
-                serde_json::json!({"verdict": "invalid", "place": rejection.place, "reason": rejection.detail})
+                serde_json::json!({
+                    "verdict": if refused { "refused" } else { "invalid" },
+                    "place": rejection.place,
+                    "reason": rejection.detail
+                })
             );
         }
-        rejected(format!("INVALID: {}: {rejection}", path.display()))
+        let verdict = if refused {
+            "REFUSED (resource limit)"
+        } else {
+            "INVALID"
+        };
+        rejected(format!("{verdict}: {}: {rejection}", path.display()))
     };
     let arithmetic = match mode {
         VerifyPath::Sound => verify::Arithmetic::Sound,
         VerifyPath::Exact => verify::Arithmetic::Exact,
         VerifyPath::PlainF64 => {
-            let estimate = slth::fast::verify_f64(&certificate).map_err(invalid)?;
+            let estimate = slth::fast::verify_f64(&certificate, limits).map_err(invalid)?;
             if json {
                 say!("{}", estimate.to_json());
             } else {
@@ -474,9 +556,9 @@ fn run_random_target(
     write_output(output, &target.to_json_text())
 }
 
-fn run_eval(path: &Path, count: usize, seed: &str) -> Result<(), Failure> {
+fn run_eval(path: &Path, count: usize, seed: &str, limits: &Limits) -> Result<(), Failure> {
     let seed = Seed::parse_cli(seed).map_err(|e| usage(format!("--seed: {e}")))?;
-    let certificate = load_certificate(path)?;
+    let certificate = load_certificate(path, limits)?;
     let target = Network::from_target_json(&certificate.target).map_err(rejected)?;
     let ticket = Ticket::from_certificate(&certificate, &target).map_err(rejected)?;
     let radius = parse_rational(&certificate.domain.radius.0)
@@ -516,9 +598,14 @@ fn run_eval(path: &Path, count: usize, seed: &str) -> Result<(), Failure> {
 }
 
 /// `eval --inputs`: f and g~ on given inputs, exactly; agreement and its guarantee.
-fn run_eval_inputs(path: &Path, inputs: &Path, labels: Option<&Path>) -> Result<(), Failure> {
+fn run_eval_inputs(
+    path: &Path,
+    inputs: &Path,
+    labels: Option<&Path>,
+    limits: &Limits,
+) -> Result<(), Failure> {
     use slth::import::{NpyValues, load_npy};
-    let certificate = load_certificate(path)?;
+    let certificate = load_certificate(path, limits)?;
     let target = Network::from_target_json(&certificate.target).map_err(rejected)?;
     let ticket = Ticket::from_certificate(&certificate, &target).map_err(rejected)?;
     let radius = parse_rational(&certificate.domain.radius.0)
@@ -722,8 +809,8 @@ fn run_demo() -> Result<(), Failure> {
     Ok(())
 }
 
-fn run_inspect(path: &Path) -> Result<(), Failure> {
-    let certificate = load_certificate(path)?;
+fn run_inspect(path: &Path, limits: &Limits) -> Result<(), Failure> {
+    let certificate = load_certificate(path, limits)?;
     let c = &certificate;
     let dims: Vec<String> = std::iter::once(c.target.input_dim)
         .chain(c.target.layers.iter().map(|l| l.weights.len() as u64))

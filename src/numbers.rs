@@ -278,9 +278,30 @@ pub fn sign_of(x: &BigInt) -> i32 {
     }
 }
 
-/// Greatest common divisor helper used when combining denominators.
+/// The greatest common divisor of |a| and |b|. One remainder first brings the larger down
+/// to the size of the smaller: num-bigint's binary gcd takes time in proportion to the
+/// larger's bits times its words, hopeless for a huge common denominator and a small one.
+pub fn gcd(a: &BigInt, b: &BigInt) -> BigInt {
+    let (a, b) = (a.magnitude(), b.magnitude());
+    let (large, small) = if a >= b { (a, b) } else { (b, a) };
+    if small.is_zero() {
+        return BigInt::from(large.clone());
+    }
+    let rest = large % small;
+    BigInt::from(if rest.is_zero() {
+        small.clone()
+    } else {
+        small.gcd(&rest)
+    })
+}
+
+/// The least common multiple of |a| and |b| (0 if either is 0), with [`gcd`].
 pub fn lcm(a: &BigInt, b: &BigInt) -> BigInt {
-    a.lcm(b)
+    if a.is_zero() || b.is_zero() {
+        return BigInt::zero();
+    }
+    let g = gcd(a, b);
+    (a.abs() / g) * b.abs()
 }
 
 /// Sum of x^2 over `values`, exactly.

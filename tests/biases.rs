@@ -354,7 +354,11 @@ fn the_committed_digits_certificate_guarantees_the_held_out_predictions() {
         guaranteed as f64 >= GUARANTEED_SHARE_GOAL * total as f64,
         "{stdout}"
     );
-    let c = certificate::load(&root().join(DIGITS_CERTIFICATE), 1 << 30).unwrap();
+    let c = certificate::load(
+        &root().join(DIGITS_CERTIFICATE),
+        &certificate::Limits::default(),
+    )
+    .unwrap();
     let line = statement_for_user(&c).unwrap();
     assert!(
         line.contains("for every x in R^64 with ||x||_2 <= 1 and x >= 0"),

@@ -1923,17 +1923,14 @@ fn first_principles_checker_agrees_on_the_committed_files() {
 }
 
 /// Spec section 6 defines the certificate as JSON objects with named fields; serde's derived
-/// readers also take every struct as the JSON array of its field values, so slth accepts
-/// `["slth-certificate", 1, [3, [...]], ["l2", "1", false], ...]` and mixed forms such as
-/// `"domain": ["l2", "1"]`. Not unsound (the numbers mean the same), but a file that is not a
-/// certificate of the format is called VALID, and another conforming reader disagrees.
-/// Un-ignore once `certificate::parse` refuses arrays where the format has objects.
+/// readers would also take every struct as the JSON array of its field values
+/// (`["slth-certificate", 1, [3, [...]], ["l2", "1", false], ...]`, or mixed forms such as
+/// `"domain": ["l2", "1"]`). slth refuses them like the independent checker.
 #[test]
-#[ignore = "known deviation: slth accepts structs written as arrays (issue 6 report)"]
 fn objects_written_as_arrays_are_rejected() {
     let checker = Checker::default();
     let text = std::fs::read_to_string(
-        root().join("tests/fuzz_corpus/regressions/certificate-as-arrays-known-deviation.json"),
+        root().join("tests/fuzz_corpus/regressions/certificate-as-arrays.json"),
     )
     .unwrap();
     assert!(matches!(checker.check_text(&text), Verdict::Invalid(_)));

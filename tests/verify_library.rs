@@ -7,14 +7,13 @@ use slth::numbers::{format_rational, parse_rational};
 use slth::verify::{Limits, RejectionKind, verify, verify_with};
 use std::path::{Path, PathBuf};
 
-const MAX_BYTES: u64 = 1 << 30;
-
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn load(path: &Path) -> Certificate {
-    certificate::load(path, MAX_BYTES).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    certificate::load(path, &Limits::default())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn json_files(dir: &Path) -> Vec<PathBuf> {
@@ -328,7 +327,7 @@ fn invalid_dir() -> PathBuf {
 fn every_invalid_certificate_is_rejected_as_expected() {
     for (name, expect) in INVALID {
         let path = invalid_dir().join(format!("{name}.json"));
-        let loaded = certificate::load(&path, MAX_BYTES);
+        let loaded = certificate::load(&path, &Limits::default());
         match (expect, loaded) {
             (Schema(text), Err(LoadError::Schema(message))) => {
                 assert!(message.contains(text), "{name}: {message}");
@@ -448,6 +447,7 @@ fn spectral_claims_just_above_the_norm_pass_and_respect_the_limit() {
     // W_1 is 3 x 4, so the elimination side is 3.
     let limit = Limits {
         max_elimination_side: 2,
+        ..Limits::default()
     };
     let rejection = verify_with(&c, &limit).unwrap_err();
     assert_eq!(rejection.kind, RejectionKind::Limit);
@@ -460,7 +460,8 @@ fn spectral_claims_just_above_the_norm_pass_and_respect_the_limit() {
         verify_with(
             &c,
             &Limits {
-                max_elimination_side: 3
+                max_elimination_side: 3,
+                ..Limits::default()
             }
         )
         .is_ok()

@@ -109,11 +109,11 @@ fn every_certificate_in_the_repository_gets_one_verdict() {
     let (mut valid, mut rejected, mut decided_in_f64) = (0, 0, 0);
     for path in &files {
         let name = path.display().to_string();
-        let Ok(c) = certificate::load(path, certificate::DEFAULT_MAX_FILE_BYTES) else {
+        let Ok(c) = certificate::load(path, &Limits::default()) else {
             continue; // a schema error: no verifier path is reached
         };
         let verdict = assert_agree(&name, &c);
-        let f64_verdict = fast::verify_f64(&c);
+        let f64_verdict = fast::verify_f64(&c, &Limits::default());
         match &verdict {
             Ok(_) => {
                 valid += 1;
@@ -157,7 +157,7 @@ fn every_certificate_in_the_repository_gets_one_verdict() {
 #[test]
 fn a_claim_1e_40_too_small_is_left_to_the_exact_check() {
     let path = root().join("tests/conformance/invalid-epsilon-just-below.json");
-    let mut c = certificate::load(&path, certificate::DEFAULT_MAX_FILE_BYTES).unwrap();
+    let mut c = certificate::load(&path, &Limits::default()).unwrap();
     let rejection = assert_agree("just below", &c).unwrap_err();
     assert_eq!(rejection.kind, RejectionKind::EpsilonTooSmall);
     assert_eq!(
@@ -416,7 +416,7 @@ fn lipschitz_claims_exactly_at_just_below_and_just_above_the_frobenius_norm() {
 #[test]
 fn a_spectral_witness_is_decided_by_the_filter_and_agrees_when_broken() {
     let path = root().join("tests/conformance/valid-spectral-witness.json");
-    let c = certificate::load(&path, certificate::DEFAULT_MAX_FILE_BYTES).unwrap();
+    let c = certificate::load(&path, &Limits::default()).unwrap();
     assert_agree("witness", &c).unwrap();
     let report = sound(&c).unwrap();
     let b = report
@@ -448,13 +448,13 @@ fn a_spectral_witness_is_decided_by_the_filter_and_agrees_when_broken() {
 #[test]
 fn the_earliest_broken_entry_is_reported_in_every_mode() {
     let path = root().join("tests/conformance/valid-nonnegative-domain.json");
-    let base = certificate::load(&path, certificate::DEFAULT_MAX_FILE_BYTES).unwrap();
+    let base = certificate::load(&path, &Limits::default()).unwrap();
     assert!(base.ticket[0].hidden.len() >= 6 && base.ticket[0].output.len() >= 6);
     let wrong_value = Rational("1/2".into());
     let expect = |c: &Certificate, kind: RejectionKind, place: &str| {
         let r = assert_agree(place, c).unwrap_err();
         assert_eq!((r.kind, r.place.as_str()), (kind, place), "{r}");
-        assert_eq!(fast::verify_f64(c).unwrap_err(), r);
+        assert_eq!(fast::verify_f64(c, &Limits::default()).unwrap_err(), r);
     };
 
     // A wrong value before a duplicate, and after it.
@@ -494,7 +494,7 @@ fn the_earliest_broken_entry_is_reported_in_every_mode() {
 #[test]
 fn the_plain_f64_path_reports_its_distance_from_the_exact_e_l() {
     let c = small_certificate(&[4, 3, 2], 5, Construction::SubsetSum, false);
-    let estimate = fast::verify_f64(&c).unwrap();
+    let estimate = fast::verify_f64(&c, &Limits::default()).unwrap();
     let report = exact(&c).unwrap();
     assert!(estimate.holds());
     assert_eq!(estimate.exact_bound_value, report.bound_value);
@@ -520,7 +520,7 @@ fn spectral_claims_at_the_norm_of_a_rank_one_target() {
     // W_1 = r u v^T with unit vectors u = (2, 3, 6) / 7 and v = (1, 2, 2, 4) / 5:
     // ||W_1||_2 = r exactly and L_1^2 I - W_1 W_1^T is singular at L_1 = r.
     let path = root().join("tests/conformance/valid-nonnegative-domain.json");
-    let mut c = certificate::load(&path, certificate::DEFAULT_MAX_FILE_BYTES).unwrap();
+    let mut c = certificate::load(&path, &Limits::default()).unwrap();
     let (u, v) = ([2, 3, 6], [1, 2, 2, 4]);
     let r = q(5, 3);
     for (m, row) in c.target.layers[0].weights.iter_mut().enumerate() {

@@ -31,6 +31,8 @@ pub(super) struct Shape {
     pub outputs: u64,
     /// k_i
     pub width: u64,
+    /// Longest text of a kept value that is parsed.
+    pub max_number_chars: usize,
 }
 
 /// One kept path of block i: input t -> hidden neuron j -> output m.
@@ -263,6 +265,7 @@ fn check_hidden(
     }
 
     let mut cache = BlockCache::new(seed, sampler::hidden_stream(i));
+    cache.max_chars = shape.max_number_chars;
     let mut hidden = Vec::with_capacity(order.len());
     for &(j, t, k) in &order {
         if !failure.beats(k, Rule::Value) {
@@ -338,6 +341,7 @@ fn check_output(
     }
 
     let mut cache = BlockCache::new(seed, sampler::output_stream(i));
+    cache.max_chars = shape.max_number_chars;
     let mut paths = Vec::with_capacity(order.len());
     let mut next_hidden = 0;
     for &(j, m, k) in &order {
@@ -444,6 +448,7 @@ struct BlockCache<'a> {
     stream: u64,
     number: Option<u64>,
     words: [u32; 16],
+    max_chars: usize,
 }
 
 impl<'a> BlockCache<'a> {
@@ -453,6 +458,7 @@ impl<'a> BlockCache<'a> {
             stream,
             number: None,
             words: [0; 16],
+            max_chars: numbers::DEFAULT_MAX_NUMBER_CHARS,
         }
     }
 
@@ -474,7 +480,10 @@ impl<'a> BlockCache<'a> {
     fn check(&mut self, index: u128, value: &Rational) -> Result<i64, ValueFailure> {
         let claimed = match small::parse_small(&value.0) {
             Some((p, q)) => Claimed::Small(p, q),
-            None => Claimed::Big(numbers::parse_rational(&value.0).map_err(ValueFailure::Number)?),
+            None => Claimed::Big(
+                numbers::parse_rational_limited(&value.0, self.max_chars)
+                    .map_err(ValueFailure::Number)?,
+            ),
         };
         let weight = self.numerator(index).ok_or(ValueFailure::BeyondKeystream)?;
         let equal = match claimed {

@@ -4,8 +4,8 @@
 use super::psd::check_psd;
 use super::scaled::{Scaled, SquareSum, common_denominator};
 use super::{Limits, Rejection, RejectionKind, reject, show};
+use crate::numbers;
 use num_bigint::BigInt;
-use num_integer::Integer;
 use num_rational::BigRational;
 use num_traits::Signed;
 
@@ -183,7 +183,7 @@ fn check_witness(
     let diagonal = square - shift;
     let d_w2 = &weights.denom * &weights.denom;
     let d_r2 = &d_r * &d_r;
-    let common = diagonal.denom().lcm(&d_w2).lcm(&d_r2);
+    let common = numbers::lcm(&numbers::lcm(diagonal.denom(), &d_w2), &d_r2);
     let diagonal = diagonal.numer() * (&common / diagonal.denom());
     let (g_scale, s_scale) = (&common / &d_w2, &common / &d_r2);
 

@@ -17,6 +17,7 @@
 //! of this is [`check_structure`]); then the inequalities block by block and finally
 //! epsilon.
 
+mod cost;
 mod kept;
 mod lipschitz;
 mod psd;
@@ -39,26 +40,8 @@ use report::show;
 use scaled::Scaled;
 use std::fmt;
 
-/// Default of `Limits::max_elimination_side`: elimination at this side takes seconds.
-pub const DEFAULT_MAX_ELIMINATION_SIDE: usize = 128;
-
-/// Resource limits of the checker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest Gram side for which a `"spectral"` claim without witness is checked by exact
-    /// elimination; larger ones are refused and need a witness. The elimination makes
-    /// n^3 / 3 big-integer operations on entries that grow with n: about 2 s for n = 100 and
-    /// 45 s for n = 200 (784 columns, release build).
-    pub max_elimination_side: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            max_elimination_side: DEFAULT_MAX_ELIMINATION_SIDE,
-        }
-    }
-}
+/// The resource limits of reading and checking (defined with the reader).
+pub use crate::certificate::Limits;
 
 /// What kind of rule a rejected certificate breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,16 +103,24 @@ fn reject(kind: RejectionKind, place: impl Into<String>, detail: impl Into<Strin
 }
 
 /// A rational of the certificate, or a `Number` rejection naming its place.
-fn parse(text: &Rational, place: impl Into<String>) -> Result<BigRational, Rejection> {
-    parse_at(text, || place.into())
+fn parse(
+    text: &Rational,
+    place: impl Into<String>,
+    limits: &Limits,
+) -> Result<BigRational, Rejection> {
+    parse_at(text, || place.into(), limits)
 }
 
 /// [`parse`] with the place written only for a rejection.
-fn parse_at(text: &Rational, place: impl FnOnce() -> String) -> Result<BigRational, Rejection> {
+fn parse_at(
+    text: &Rational,
+    place: impl FnOnce() -> String,
+    limits: &Limits,
+) -> Result<BigRational, Rejection> {
     if let Some((p, q)) = small::parse_small(&text.0) {
         return Ok(small::to_rational(p, q));
     }
-    numbers::parse_rational(&text.0)
+    numbers::parse_rational_limited(&text.0, limits.max_number_chars)
         .map_err(|e| reject(RejectionKind::Number, place(), e.to_string()))
 }
 
@@ -206,19 +197,30 @@ pub fn verify_using(
     limits: &Limits,
     arithmetic: Arithmetic,
 ) -> Result<Report, Rejection> {
-    let checked = check_structure(certificate)?;
+    let checked = check_structure_with(certificate, limits)?;
     check_inequalities(checked, limits, arithmetic)
+}
+
+/// [`check_structure_with`] the default [`Limits`].
+pub fn check_structure(certificate: &Certificate) -> Result<Checked, Rejection> {
+    check_structure_with(certificate, &Limits::default())
 }
 
 /// Every check of spec sections 4 and 6: header, domain and random network; target
 /// dimensions and activations; the counts of widths, ticket blocks and bound blocks; every
 /// kept weight (recomputed from the seed and compared exactly); every claimed number.
-pub fn check_structure(certificate: &Certificate) -> Result<Checked, Rejection> {
+/// Then the sizes the exact checks would meet, against `limits` (see `cost`), so that a
+/// limit refuses a certificate in every mode alike.
+pub fn check_structure_with(
+    certificate: &Certificate,
+    limits: &Limits,
+) -> Result<Checked, Rejection> {
     let c = certificate;
     check_header(c)?;
-    let radius = check_domain(&c.domain)?;
+    let radius = check_domain(&c.domain, limits)?;
     let seed = check_random_network(&c.random_network)?;
-    let (dims, layers) = read_target(&c.target)?;
+    cost::check_counts(c, limits)?;
+    let (dims, layers) = read_target(&c.target, limits)?;
     let depth = layers.len();
     let widths = &c.random_network.hidden_widths;
     check_count(
@@ -237,15 +239,17 @@ pub fn check_structure(certificate: &Certificate) -> Result<Checked, Rejection> 
             inputs: n[0],
             outputs: n[1],
             width,
+            max_number_chars: limits.max_number_chars,
         };
         kept.push(KeptBlock::check(&shape, ticket, &seed)?);
     }
 
     let mut claims = Vec::with_capacity(depth);
     for (b, block) in c.bound.blocks.iter().enumerate() {
-        claims.push(read_claim(b, block)?);
+        claims.push(read_claim(b, block, limits)?);
     }
-    let epsilon = parse(&c.bound.epsilon, "bound.epsilon")?;
+    let epsilon = parse(&c.bound.epsilon, "bound.epsilon", limits)?;
+    cost::check_exact_sizes(&radius, &layers, &claims, limits)?;
 
     let blocks = layers
         .into_iter()
@@ -476,7 +480,7 @@ fn check_header(c: &Certificate) -> Result<(), Rejection> {
 }
 
 /// The radius r >= 0 of the L2 ball.
-fn check_domain(domain: &certificate::Domain) -> Result<BigRational, Rejection> {
+fn check_domain(domain: &certificate::Domain, limits: &Limits) -> Result<BigRational, Rejection> {
     if domain.norm != "l2" {
         return Err(reject(
             RejectionKind::Domain,
@@ -487,7 +491,7 @@ fn check_domain(domain: &certificate::Domain) -> Result<BigRational, Rejection> 
             ),
         ));
     }
-    let radius = parse(&domain.radius, "domain.radius")?;
+    let radius = parse(&domain.radius, "domain.radius", limits)?;
     if radius.is_negative() {
         return Err(reject(
             RejectionKind::Domain,
@@ -535,6 +539,7 @@ fn check_random_network(rn: &certificate::RandomNetwork) -> Result<Seed, Rejecti
 /// all the bound of spec section 5 uses.
 fn read_target(
     target: &certificate::TargetJson,
+    limits: &Limits,
 ) -> Result<(Vec<u64>, Vec<TargetLayer>), Rejection> {
     if target.layers.is_empty() {
         return Err(reject(
@@ -577,7 +582,11 @@ fn read_target(
                 ));
             }
             for (t, x) in row.iter().enumerate() {
-                weights.push(parse_at(x, || format!("{place}.weights[{m}][{t}]"))?);
+                weights.push(parse_at(
+                    x,
+                    || format!("{place}.weights[{m}][{t}]"),
+                    limits,
+                )?);
             }
         }
         let columns = usize::try_from(columns).map_err(|_| {
@@ -610,22 +619,26 @@ fn check_count(place: &str, what: &str, count: usize, depth: usize) -> Result<()
 }
 
 /// The parsed claims of `bound.blocks[b]`.
-fn read_claim(b: usize, block: &certificate::BlockBound) -> Result<Claim, Rejection> {
+fn read_claim(
+    b: usize,
+    block: &certificate::BlockBound,
+    limits: &Limits,
+) -> Result<Claim, Rejection> {
     let place = format!("bound.blocks[{b}]");
-    let error = parse(&block.error, format!("{place}.error"))?;
-    let lipschitz = parse(&block.lipschitz, format!("{place}.lipschitz"))?;
+    let error = parse(&block.error, format!("{place}.error"), limits)?;
+    let lipschitz = parse(&block.lipschitz, format!("{place}.lipschitz"), limits)?;
     let method = match (block.lipschitz_method.as_deref(), &block.lipschitz_witness) {
         (None | Some("frobenius"), None) => Method::Frobenius,
         (Some("spectral"), None) => Method::Spectral,
         (Some("spectral"), Some(witness)) => {
             let wplace = format!("{place}.lipschitz_witness");
-            let shift = parse(&witness.shift, format!("{wplace}.shift"))?;
+            let shift = parse(&witness.shift, format!("{wplace}.shift"), limits)?;
             let mut factor = Vec::with_capacity(witness.factor.len());
             for (a, row) in witness.factor.iter().enumerate() {
                 let parsed = row
                     .iter()
                     .enumerate()
-                    .map(|(k, x)| parse(x, format!("{wplace}.factor[{a}][{k}]")))
+                    .map(|(k, x)| parse(x, format!("{wplace}.factor[{a}][{k}]"), limits))
                     .collect::<Result<Vec<_>, _>>()?;
                 factor.push(parsed);
             }

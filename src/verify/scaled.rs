@@ -4,7 +4,6 @@
 //! Dyadic weights (from f32/f64) share a power of two, so d stays small.
 
 use num_bigint::BigInt;
-use num_integer::Integer;
 use num_rational::BigRational;
 use num_traits::{One, Zero};
 
@@ -102,13 +101,32 @@ impl Scaled {
 
 /// The least common multiple of the denominators (1 for no values).
 pub(super) fn common_denominator<'a>(values: impl Iterator<Item = &'a BigRational>) -> BigInt {
+    common_denominator_within(values, u64::MAX)
+        .map(|(denom, _)| denom)
+        .unwrap_or_default()
+}
+
+/// The least common multiple of the denominators and the largest `bits(numerator) -
+/// bits(denominator)`, or `Err(bits)` as soon as the multiple passes `max_bits` bits.
+pub(super) fn common_denominator_within<'a>(
+    values: impl Iterator<Item = &'a BigRational>,
+    max_bits: u64,
+) -> Result<(BigInt, i64), u64> {
     let mut denom = BigInt::one();
+    let mut excess = i64::MIN;
     for x in values {
-        if !(&denom % x.denom()).is_zero() {
-            denom = denom.lcm(x.denom());
+        if !x.is_zero() {
+            excess = excess.max(x.numer().bits() as i64 - x.denom().bits() as i64);
+        }
+        if x.denom().is_one() || (&denom % x.denom()).is_zero() {
+            continue;
+        }
+        denom = crate::numbers::lcm(&denom, x.denom());
+        if denom.bits() > max_bits {
+            return Err(denom.bits());
         }
     }
-    denom
+    Ok((denom, excess.max(0)))
 }
 
 /// An exact sum of squares: 256 bits (`high 2^128 + low`) while it fits, then a BigInt.

@@ -45,6 +45,7 @@ pub fn library(text: &str) -> Vec<Outcome> {
         Ok(c) => c,
         Err(LoadError::Unreadable(m)) => return vec![Outcome::reject("Json", m); 3],
         Err(LoadError::Schema(m)) => return vec![Outcome::reject("Schema", m); 3],
+        Err(LoadError::Limit(m)) => return vec![Outcome::reject("Limit", m); 3],
     };
     let limits = Limits::default();
     let runs = [
@@ -69,6 +70,7 @@ pub fn default_mode(text: &str) -> Outcome {
         },
         Err(LoadError::Unreadable(m)) => Outcome::reject("Json", m),
         Err(LoadError::Schema(m)) => Outcome::reject("Schema", m),
+        Err(LoadError::Limit(m)) => Outcome::reject("Limit", m),
     }
 }
 

@@ -1,0 +1,203 @@
+//! What the exact checks would cost, against [`Limits`], before any of them runs.
+//!
+//! Every mode refuses the same certificates: the sound f64 filter could often decide a
+//! certificate whose exact check is too big, but a verdict that depends on the mode (or
+//! on how far the filter got) would be worse than a clear refusal. A refusal is a
+//! `Limit` rejection that names the flag that raises the limit.
+//!
+//! The work of an elimination or a witness check is estimated in 64-bit word
+//! multiplications: an operation on b-bit integers counts `max(1, b / 64)^1.6`
+//! (Karatsuba), and the counts follow the loops of `psd` and `lipschitz`.
+
+use super::scaled::common_denominator_within;
+use super::{Claim, Limits, Method, Rejection, RejectionKind, TargetLayer, reject};
+use crate::certificate::Certificate;
+use num_rational::BigRational;
+
+fn refuse(place: impl Into<String>, detail: String) -> Rejection {
+    reject(RejectionKind::Limit, place, detail)
+}
+
+/// Counts that the reader also enforces (a certificate built in memory meets them here):
+/// layers, dimensions, kept entries, witness sides.
+pub(super) fn check_counts(c: &Certificate, limits: &Limits) -> Result<(), Rejection> {
+    let layers = c.target.layers.len();
+    if layers > limits.max_layers {
+        return Err(refuse(
+            "target.layers",
+            format!(
+                "{layers} layers, above the limit of {} (--max-layers)",
+                limits.max_layers
+            ),
+        ));
+    }
+    if c.target.input_dim > limits.max_dimension {
+        return Err(refuse(
+            "target.input_dim",
+            format!(
+                "input dimension {} is above the limit of {} (--max-dimension)",
+                c.target.input_dim, limits.max_dimension
+            ),
+        ));
+    }
+    for (i, layer) in c.target.layers.iter().enumerate() {
+        if layer.weights.len() as u64 > limits.max_dimension {
+            return Err(refuse(
+                format!("target.layers[{i}].weights"),
+                format!(
+                    "{} rows, above the limit of {} (--max-dimension)",
+                    layer.weights.len(),
+                    limits.max_dimension
+                ),
+            ));
+        }
+    }
+    let kept = c
+        .ticket
+        .iter()
+        .map(|b| (b.hidden.len() + b.output.len()) as u64)
+        .fold(0u64, u64::saturating_add);
+    if kept > limits.max_kept_entries {
+        return Err(refuse(
+            "ticket",
+            format!(
+                "{kept} kept entries, above the limit of {} (--max-kept-entries)",
+                limits.max_kept_entries
+            ),
+        ));
+    }
+    for (b, block) in c.bound.blocks.iter().enumerate() {
+        if let Some(witness) = &block.lipschitz_witness {
+            let side = witness.factor.len();
+            if side > limits.max_witness_side {
+                return Err(refuse(
+                    format!("bound.blocks[{b}].lipschitz_witness.factor"),
+                    format!(
+                        "a witness of side {side}, above the limit of {} (--max-witness-side)",
+                        limits.max_witness_side
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Word multiplications of `count` operations on `bits`-bit integers.
+fn work(count: f64, bits: f64) -> f64 {
+    count * (bits / 64.0).max(1.0).powf(1.6)
+}
+
+fn bits(x: &num_bigint::BigInt) -> f64 {
+    x.bits() as f64
+}
+
+/// Bits of the common denominator of `values` and of the numerators over it, or a
+/// refusal at `place`.
+fn scaled_bits<'a>(
+    values: impl Iterator<Item = &'a BigRational>,
+    place: impl FnOnce() -> String,
+    what: &str,
+    limits: &Limits,
+) -> Result<(f64, f64), Rejection> {
+    match common_denominator_within(values, limits.max_exact_bits) {
+        Ok((denom, excess)) => Ok((bits(&denom), bits(&denom) + excess as f64 + 1.0)),
+        Err(reached) => Err(refuse(
+            place(),
+            format!(
+                "the common denominator of {what} has more than {reached} bits, above the \
+                 limit of {} (--max-exact-bits)",
+                limits.max_exact_bits
+            ),
+        )),
+    }
+}
+
+/// The sizes of every exact computation of the inequalities: common denominators, the
+/// elimination of a spectral claim without witness, a witness check, the chain e_1..e_l.
+pub(super) fn check_exact_sizes(
+    radius: &BigRational,
+    layers: &[TargetLayer],
+    claims: &[Claim],
+    limits: &Limits,
+) -> Result<(), Rejection> {
+    for (b, (layer, claim)) in layers.iter().zip(claims).enumerate() {
+        let (_, entry_bits) = scaled_bits(
+            layer.weights.iter(),
+            || format!("target.layers[{b}].weights"),
+            &format!("the weights of layer {}", b + 1),
+            limits,
+        )?;
+        let (rows, cols) = (layer.rows as f64, layer.cols as f64);
+        let side = rows.min(cols);
+        let inner = rows.max(cols);
+        let gram_bits = 2.0 * entry_bits + inner.max(1.0).log2() + 1.0;
+        let gram = work(side * side / 2.0 * inner, entry_bits);
+        let place = format!("bound.blocks[{b}]");
+        let estimate = match &claim.method {
+            Method::Frobenius => 0.0,
+            Method::Spectral if layer.rows.min(layer.cols) > limits.max_elimination_side => {
+                let side = layer.rows.min(layer.cols);
+                return Err(refuse(
+                    format!("{place}.lipschitz"),
+                    format!(
+                        "checking the spectral claim L_{} by exact elimination needs side {side}, \
+                         above the limit of {} (--max-elimination-side); give a \
+                         \"lipschitz_witness\" or raise the limit",
+                        b + 1,
+                        limits.max_elimination_side
+                    ),
+                ));
+            }
+            Method::Spectral => {
+                let l = &claim.lipschitz;
+                let entry = (2.0 * bits(l.numer()) + 2.0 * entry_bits)
+                    .max(2.0 * bits(l.denom()) + gram_bits)
+                    + 1.0;
+                // Bareiss: entries of step k are k-by-k minors, about k * entry bits.
+                gram + work(side * side * side / 3.0, side * entry / 2.0)
+            }
+            Method::Witness { factor, .. } => {
+                let n = factor.len() as f64;
+                let (_, r_bits) = scaled_bits(
+                    factor.iter().flatten(),
+                    || format!("{place}.lipschitz_witness.factor"),
+                    "the witness factor",
+                    limits,
+                )?;
+                gram + work(n * n * n / 6.0, r_bits) + work(n * n, 2.0 * r_bits + gram_bits)
+            }
+        };
+        if estimate > limits.max_exact_work {
+            return Err(refuse(
+                format!("{place}.lipschitz"),
+                format!(
+                    "the exact check of the {} claim of block {} needs about {estimate:.2e} \
+                     word multiplications, above the limit of {:.2e} (--max-exact-work)",
+                    claim.method.name(),
+                    b + 1,
+                    limits.max_exact_work
+                ),
+            ));
+        }
+    }
+    // The chain over one common denominator: each block multiplies in the denominators and
+    // numerators of c_i and L_i.
+    let chain: u64 = claims
+        .iter()
+        .flat_map(|c| [&c.error, &c.lipschitz])
+        .chain([radius])
+        .map(|x| x.numer().bits() + x.denom().bits())
+        .fold(0, u64::saturating_add);
+    if chain > limits.max_exact_bits {
+        return Err(refuse(
+            "bound",
+            format!(
+                "the chain e_1..e_l needs numbers of up to {chain} bits, above the limit of {} \
+                 (--max-exact-bits)",
+                limits.max_exact_bits
+            ),
+        ));
+    }
+    Ok(())
+}
