@@ -2,11 +2,11 @@
 //! codes (0 valid, 1 rejected certificate, 2 usage or unreadable input) and a table of bad
 //! inputs, each of which must fail with one line on stderr that names what and where.
 
+mod common;
+
 use serde_json::Value;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SLTH: &str = env!("CARGO_BIN_EXE_slth");
 
@@ -109,40 +109,12 @@ fn abbreviate(text: &str) -> String {
 /// Runs `slth args` from the repository root, killing it after [`TIMEOUT`].
 fn slth<S: AsRef<str>>(args: &[S]) -> Run {
     let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
-    let started = Instant::now();
-    let mut child = Command::new(SLTH)
-        .args(&args)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{SLTH}: {e}"));
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
-    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for slth") {
-            break status;
-        }
-        if started.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("slth {} did not finish within {TIMEOUT:?}", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let out = common::run::run(SLTH, &args, &[], &root(), TIMEOUT);
     Run {
-        code: status.code().unwrap_or(-1),
-        stdout: stdout.join().expect("stdout reader"),
-        stderr: stderr.join().expect("stderr reader"),
-        elapsed: started.elapsed(),
+        code: out.code,
+        stdout: out.stdout,
+        stderr: out.stderr,
+        elapsed: out.elapsed,
         args,
     }
 }
@@ -1017,4 +989,60 @@ fn a_huge_width_certificate_is_verified_without_allocating_it() {
         "{}",
         run.show()
     );
+}
+
+/// Every resource-limit flag: just at the certificate's size it verifies, just below it the
+/// certificate is refused with exit 1, one line naming the flag, and a JSON verdict.
+#[test]
+fn resource_limit_flags_refuse_just_below_the_certificate_and_accept_at_it() {
+    // certificates/random-8-8-8-1.json: 3 layers of 8, 8, 1 rows over 8 inputs.
+    let certificate = "certificates/random-8-8-8-1.json";
+    let value = read_json(&root().join(certificate));
+    let kept: usize = value["ticket"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["hidden"].as_array().unwrap().len() + b["output"].as_array().unwrap().len())
+        .sum();
+    let size = std::fs::metadata(root().join(certificate)).unwrap().len();
+    let kept = kept.to_string();
+    let below_kept = (kept.parse::<usize>().unwrap() - 1).to_string();
+    let size_text = size.to_string();
+    let below_size = (size - 1).to_string();
+    let cases: [(&str, &str, &str); 5] = [
+        ("--max-layers", "3", "2"),
+        ("--max-dimension", "8", "7"),
+        ("--max-kept-entries", &kept, &below_kept),
+        ("--max-file-size", &size_text, &below_size),
+        // The deepest nesting is a target row: object, target, layers, layer, weights, row.
+        ("--max-nesting", "6", "5"),
+    ];
+    for (flag, at, below) in cases {
+        slth(&["verify", flag, at, certificate]).expect(EXIT_VALID);
+        let run = slth(&["verify", flag, below, certificate]);
+        run.expect(EXIT_REJECTED);
+        assert!(
+            run.stderr.contains("REFUSED (resource limit)"),
+            "{}",
+            run.show()
+        );
+        assert!(run.stderr.contains(flag), "{}", run.show());
+        assert_eq!(run.stderr.trim_end().lines().count(), 1, "{}", run.show());
+        let run = slth(&["verify", "--json", flag, below, certificate]);
+        run.expect(EXIT_REJECTED);
+        let verdict: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+        assert_eq!(verdict["verdict"], "refused", "{}", run.show());
+    }
+    // The exact-arithmetic limits: the committed certificates are dyadic with 6-digit claims.
+    let run = slth(&["verify", "--max-exact-bits", "8", certificate]);
+    run.expect(EXIT_REJECTED);
+    assert!(run.stderr.contains("--max-exact-bits"), "{}", run.show());
+    let witness = "tests/conformance/valid-spectral-witness.json";
+    slth(&["verify", witness]).expect(EXIT_VALID);
+    let run = slth(&["verify", "--max-exact-work", "1", witness]);
+    run.expect(EXIT_REJECTED);
+    assert!(run.stderr.contains("--max-exact-work"), "{}", run.show());
+    let run = slth(&["verify", "--max-witness-side", "1", witness]);
+    run.expect(EXIT_REJECTED);
+    assert!(run.stderr.contains("--max-witness-side"), "{}", run.show());
 }

@@ -2,11 +2,11 @@
 //! certificates/README.md, run again, write byte-identical files; certify is deterministic;
 //! every committed certificate verifies and survives exact evaluation.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SLTH: &str = env!("CARGO_BIN_EXE_slth");
 
@@ -70,42 +70,12 @@ impl Run {
 
 /// Runs `slth args` from the repository root with extra environment variables.
 fn slth(args: &[String], env: &[(&str, &str)]) -> Run {
-    let shown = format!("{env:?} slth {}", args.join(" "));
-    let started = Instant::now();
-    let mut child = Command::new(SLTH)
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{SLTH}: {e}"));
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
-    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for slth") {
-            break status;
-        }
-        if started.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{shown} did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let out = common::run::run(SLTH, args, env, &root(), TIMEOUT);
     Run {
-        shown,
-        code: status.code().unwrap_or(-1),
-        stdout: stdout.join().expect("stdout reader"),
-        stderr: stderr.join().expect("stderr reader"),
+        shown: format!("{env:?} slth {}", args.join(" ")),
+        code: out.code,
+        stdout: out.stdout,
+        stderr: out.stderr,
     }
 }
 

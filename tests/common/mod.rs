@@ -1,4 +1,4 @@
-//! Helpers shared by tests/mutations.rs and tests/fuzz.rs (each uses a part of them).
+//! Helpers shared by the integration tests (each uses a part of them).
 #![allow(dead_code)]
 // Matrix code reads best with index loops.
 #![allow(clippy::needless_range_loop)]
@@ -6,3 +6,4 @@
 pub mod first_principles;
 pub mod json;
 pub mod modes;
+pub mod run;
