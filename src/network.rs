@@ -57,6 +57,48 @@ impl Layer {
         crate::numbers::sum_of_squares(self.weights.iter().flatten())
     }
 
+    /// One layer exactly: `activation(W a + b)`, with b = 0 when `biases` is None.
+    pub fn apply_exact(
+        &self,
+        a: &[BigRational],
+        biases: Option<&[BigRational]>,
+    ) -> Vec<BigRational> {
+        self.weights
+            .iter()
+            .enumerate()
+            .map(|(m, row)| {
+                let mut z: BigRational = row
+                    .iter()
+                    .zip(a)
+                    .filter(|(w, y)| !w.is_zero() && !y.is_zero())
+                    .map(|(w, y)| w * y)
+                    .sum();
+                if let Some(b) = biases.and_then(|b| b.get(m)) {
+                    z += b;
+                }
+                activate(self.activation, z)
+            })
+            .collect()
+    }
+
+    /// One layer in f64 (rounded; for searching and reporting only).
+    pub fn apply_f64(&self, a: &[f64], biases: Option<&[BigRational]>) -> Vec<f64> {
+        self.weights
+            .iter()
+            .enumerate()
+            .map(|(m, row)| {
+                let mut z: f64 = row.iter().zip(a).map(|(w, y)| rational_to_f64(w) * y).sum();
+                if let Some(b) = biases.and_then(|b| b.get(m)) {
+                    z += rational_to_f64(b);
+                }
+                match self.activation {
+                    Activation::Relu => z.max(0.0),
+                    Activation::Linear => z,
+                }
+            })
+            .collect()
+    }
+
     /// The weights as f64 (nearest, not exact).
     pub fn weights_f64(&self) -> Vec<Vec<f64>> {
         self.weights
@@ -89,46 +131,16 @@ impl Network {
 
     /// f(x) exactly.
     pub fn eval_exact(&self, x: &[BigRational]) -> Vec<BigRational> {
-        let mut a = x.to_vec();
-        for layer in &self.layers {
-            a = layer
-                .weights
-                .iter()
-                .map(|row| {
-                    let z: BigRational = row
-                        .iter()
-                        .zip(&a)
-                        .filter(|(w, y)| !w.is_zero() && !y.is_zero())
-                        .map(|(w, y)| w * y)
-                        .sum();
-                    activate(layer.activation, z)
-                })
-                .collect();
-        }
-        a
+        self.layers
+            .iter()
+            .fold(x.to_vec(), |a, layer| layer.apply_exact(&a, None))
     }
 
     /// f(x) in f64 (rounded; for searching and reporting only).
     pub fn eval_f64(&self, x: &[f64]) -> Vec<f64> {
-        let mut a = x.to_vec();
-        for layer in &self.layers {
-            a = layer
-                .weights
-                .iter()
-                .map(|row| {
-                    let z: f64 = row
-                        .iter()
-                        .zip(&a)
-                        .map(|(w, y)| rational_to_f64(w) * y)
-                        .sum();
-                    match layer.activation {
-                        Activation::Relu => z.max(0.0),
-                        Activation::Linear => z,
-                    }
-                })
-                .collect();
-        }
-        a
+        self.layers
+            .iter()
+            .fold(x.to_vec(), |a, layer| layer.apply_f64(&a, None))
     }
 
     /// Checks the shape: at least one layer, rows of n_{i-1} entries, activations.
@@ -307,49 +319,14 @@ impl BiasedNetwork {
 
     /// f(x) exactly, biases included.
     pub fn eval_exact(&self, x: &[BigRational]) -> Vec<BigRational> {
-        let mut a = x.to_vec();
-        for (layer, biases) in self.network.layers.iter().zip(&self.biases) {
-            a = layer
-                .weights
-                .iter()
-                .zip(biases)
-                .map(|(row, b)| {
-                    let z: BigRational = row
-                        .iter()
-                        .zip(&a)
-                        .filter(|(w, y)| !w.is_zero() && !y.is_zero())
-                        .map(|(w, y)| w * y)
-                        .sum();
-                    activate(layer.activation, z + b)
-                })
-                .collect();
-        }
-        a
+        let layers = self.network.layers.iter().zip(&self.biases);
+        layers.fold(x.to_vec(), |a, (layer, b)| layer.apply_exact(&a, Some(b)))
     }
 
     /// f(x) in f64 (rounded; for reporting only).
     pub fn eval_f64(&self, x: &[f64]) -> Vec<f64> {
-        let mut a = x.to_vec();
-        for (layer, biases) in self.network.layers.iter().zip(&self.biases) {
-            a = layer
-                .weights
-                .iter()
-                .zip(biases)
-                .map(|(row, b)| {
-                    let z: f64 = row
-                        .iter()
-                        .zip(&a)
-                        .map(|(w, y)| rational_to_f64(w) * y)
-                        .sum::<f64>()
-                        + rational_to_f64(b);
-                    match layer.activation {
-                        Activation::Relu => z.max(0.0),
-                        Activation::Linear => z,
-                    }
-                })
-                .collect();
-        }
-        a
+        let layers = self.network.layers.iter().zip(&self.biases);
+        layers.fold(x.to_vec(), |a, (layer, b)| layer.apply_f64(&a, Some(b)))
     }
 
     /// Parses a standalone network file; JSON numbers are read as the exact value of their text.
