@@ -56,6 +56,24 @@ pub struct Limits {
     pub max_exact_work: f64,
 }
 
+impl Limits {
+    /// No limit at all (for checking certificates slth has just built itself).
+    pub fn unlimited() -> Limits {
+        Limits {
+            max_file_bytes: u64::MAX,
+            max_nesting: usize::MAX,
+            max_number_chars: usize::MAX,
+            max_layers: usize::MAX,
+            max_dimension: u64::MAX,
+            max_kept_entries: u64::MAX,
+            max_witness_side: usize::MAX,
+            max_elimination_side: usize::MAX,
+            max_exact_bits: u64::MAX,
+            max_exact_work: f64::INFINITY,
+        }
+    }
+}
+
 /// Default of [`Limits::max_file_bytes`]: 1 GiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 1 << 30;
 

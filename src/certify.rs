@@ -258,7 +258,10 @@ fn finish(
         &pools,
     );
     if claims.blocks.iter().any(|b| b.spectral.is_some()) {
-        crate::verify::verify(&certificate).map_err(|rejection| {
+        // The default verifier (sound f64 with exact fallback), with no resource limit: the
+        // question is whether the claims hold, not whether the file is small.
+        let unlimited = crate::verify::Limits::unlimited();
+        crate::verify::verify_sound(&certificate, &unlimited).map_err(|rejection| {
             format!(
                 "the spectral Lipschitz claim did not verify ({rejection}); \
                  certify with --lipschitz frobenius instead"
