@@ -707,6 +707,15 @@ mod tests {
     }
 
     #[test]
+    fn numbers_beyond_f64_are_shown_as_powers_of_two() {
+        let huge = BigRational::from_integer(num_bigint::BigInt::from(1) << 5000u32);
+        assert_eq!(show(&huge), "~2^5000 (exact: 5001-bit / 1-bit fraction)");
+        let tiny = huge.recip();
+        assert_eq!(show(&tiny), "~2^-5000 (exact: 1-bit / 5001-bit fraction)");
+        assert_eq!(show(&-huge), "~-2^5000 (exact: 5001-bit / 1-bit fraction)");
+    }
+
+    #[test]
     fn show_abbreviates_and_approximates() {
         let x = BigRational::new(1.into(), 20.into());
         assert_eq!(show(&x), "1/20 (~0.05)");

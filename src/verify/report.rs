@@ -110,12 +110,27 @@ fn show_as(x: &BigRational, decider: Decider) -> String {
 /// fraction)`, since a cut fraction would read as a different number (and printing a huge
 /// one in decimal costs more than checking it).
 pub(super) fn show(x: &BigRational) -> String {
-    let approx = rational_to_f64(x);
     let (numer_bits, denom_bits) = (x.numer().bits(), x.denom().bits());
+    let approx = approximate(x);
     if numer_bits + denom_bits <= 128 {
-        return format!("{} (~{approx:?})", format_rational(x));
+        return format!("{} ({approx})", format_rational(x));
     }
-    format!("~{approx:?} (exact: {numer_bits}-bit / {denom_bits}-bit fraction)")
+    format!("{approx} (exact: {numer_bits}-bit / {denom_bits}-bit fraction)")
+}
+
+/// `~x` as an f64, or `~2^k` when x is beyond f64's range (k = floor(log2 |x|), within one).
+fn approximate(x: &BigRational) -> String {
+    let approx = rational_to_f64(x);
+    if approx.is_finite() && (approx != 0.0 || x.numer().bits() == 0) {
+        return format!("~{approx:?}");
+    }
+    let k = x.numer().bits() as i64 - x.denom().bits() as i64;
+    let sign = if x.numer().sign() == num_bigint::Sign::Minus {
+        "-"
+    } else {
+        ""
+    };
+    format!("~{sign}2^{k}")
 }
 
 fn text(x: &BigRational) -> Value {
