@@ -74,6 +74,9 @@ impl Limits {
     }
 }
 
+/// Default of [`Limits::max_dimension`], also the largest input dimension `certify` takes.
+pub const DEFAULT_MAX_DIMENSION: u64 = 1 << 20;
+
 /// Default of [`Limits::max_file_bytes`]: 1 GiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 1 << 30;
 
@@ -84,7 +87,7 @@ impl Default for Limits {
             max_nesting: 128,
             max_number_chars: crate::numbers::DEFAULT_MAX_NUMBER_CHARS,
             max_layers: 1000,
-            max_dimension: 1 << 20,
+            max_dimension: DEFAULT_MAX_DIMENSION,
             max_kept_entries: 1 << 25,
             max_witness_side: 1024,
             max_elimination_side: 128,

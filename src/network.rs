@@ -148,6 +148,15 @@ impl Network {
         if self.layers.is_empty() {
             return Err("network has no layers".into());
         }
+        // A zero-row first layer makes input_dim free of the file's size; the builders
+        // allocate per input, so an absurd one is refused here.
+        let limit = crate::certificate::DEFAULT_MAX_DIMENSION;
+        if self.input_dim as u64 > limit {
+            return Err(format!(
+                "input_dim: {} is above the limit of {limit} inputs",
+                self.input_dim
+            ));
+        }
         let mut width = self.input_dim;
         for (i, layer) in self.layers.iter().enumerate() {
             for (m, row) in layer.weights.iter().enumerate() {

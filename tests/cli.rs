@@ -560,6 +560,9 @@ const TRUNCATED_CERTIFICATE: &str = "{\n  \"format\": \"slth-certificate\",\n  \
 const SHORT_ROW_TARGET: &str = r#"{"input_dim": 3, "layers": [
   {"weights": [["1/2", "0", "1/4"], ["1/4", "0"]], "activation": "relu"}]}"#;
 const NO_LAYERS_TARGET: &str = r#"{"input_dim": 3, "layers": []}"#;
+/// A zero-row first layer leaves input_dim free of the file's size.
+const HUGE_INPUT_TARGET: &str =
+    r#"{"input_dim": 1000000000000, "layers": [{"weights": [], "activation": "relu"}]}"#;
 /// One product V*U of two weights in (-1, 1) cannot reach 3/2.
 const THREE_HALVES_TARGET: &str = r#"{"input_dim": 2, "layers": [
   {"weights": [["1/4", "3/2"]], "activation": "relu"}]}"#;
@@ -663,6 +666,13 @@ const BAD_INPUTS: &[BadInput] = &[
             "layers[0].weights[1]",
             "2 entries, expected 3",
         ],
+    },
+    BadInput {
+        name: "target with input_dim 10^12 and no rows",
+        input: Input::Text(HUGE_INPUT_TARGET),
+        args: CERTIFY_INPUT,
+        codes: &[EXIT_USAGE],
+        mentions: &["input.json", "input_dim", "above the limit"],
     },
     BadInput {
         name: "target with zero layers",

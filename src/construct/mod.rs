@@ -67,6 +67,16 @@ pub enum ConstructError {
     },
 }
 
+/// A target weight for a message (one too large for f64 cannot be reached by any subset).
+fn shown(weight: f64) -> String {
+    if weight.is_finite() {
+        weight.to_string()
+    } else {
+        "a number beyond f64's range (no subset of random weights reaches it; scale the network down)"
+            .to_string()
+    }
+}
+
 impl std::fmt::Display for ConstructError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -90,8 +100,9 @@ impl std::fmt::Display for ConstructError {
                 scanned,
             } => write!(
                 f,
-                "block {block}: no path for W_{block}[{m}][{t}] = {weight} within tolerance {tolerance:.3e} among \
-                 the first {scanned} hidden neurons; raise --max-width or --epsilon"
+                "block {block}: no path for W_{block}[{m}][{t}] = {} within tolerance {tolerance:.3e} among \
+                 the first {scanned} hidden neurons; raise --max-width or --epsilon",
+                shown(*weight)
             ),
             ConstructError::PoolTooSmall {
                 block,
@@ -104,8 +115,9 @@ impl std::fmt::Display for ConstructError {
             } => {
                 write!(
                     f,
-                    "block {block}: a pool of {pool} hidden neurons per input leaves W_{block}[{m}][{t}] = {weight} \
-                     farther than the tolerance {tolerance:.3e} from every subset sum; "
+                    "block {block}: a pool of {pool} hidden neurons per input leaves W_{block}[{m}][{t}] = {} \
+                     farther than the tolerance {tolerance:.3e} from every subset sum; ",
+                    shown(*weight)
                 )?;
                 match needed {
                     Some(n) => write!(f, "the pool would have to hold {n} neurons (--pool {n})"),
