@@ -385,18 +385,30 @@ impl Scan {
                 self.max_bytes
             ));
         }
-        for (k, &byte) in data.iter().enumerate() {
+        let mut k = 0;
+        while k < data.len() {
             if self.in_string {
                 if self.escaped {
                     self.escaped = false;
-                } else if byte == b'\\' {
-                    self.escaped = true;
-                } else if byte == b'"' {
-                    self.in_string = false;
+                    k += 1;
+                    continue;
                 }
-                continue;
+                // Most of a certificate is string content: jump to its next quote or escape.
+                match data[k..].iter().position(|&b| b == b'"' || b == b'\\') {
+                    None => return Ok(()),
+                    Some(skip) => {
+                        k += skip;
+                        if data[k] == b'"' {
+                            self.in_string = false;
+                        } else {
+                            self.escaped = true;
+                        }
+                        k += 1;
+                        continue;
+                    }
+                }
             }
-            match byte {
+            match data[k] {
                 b'"' => self.in_string = true,
                 b'[' | b'{' => {
                     self.depth += 1;
@@ -411,6 +423,7 @@ impl Scan {
                 b']' | b'}' => self.depth = self.depth.saturating_sub(1),
                 _ => {}
             }
+            k += 1;
         }
         Ok(())
     }
@@ -872,6 +885,27 @@ mod tests {
         let brackets_in_strings = SMALL.replace("\"anything\"", "\"[[[[[[{{{{\\\"\"");
         assert_ne!(brackets_in_strings, SMALL);
         assert!(limited(&brackets_in_strings, |l| l.max_nesting = 6).is_ok());
+    }
+
+    #[test]
+    fn the_nesting_scan_gives_the_same_answer_in_any_chunking() {
+        // Valid JSON, 5 deep, with brackets, escaped quotes and backslashes inside strings.
+        let text = r#"{"a": ["x\\\"[[[", {"b": "\\"}, [[["]]]\"{"]]]]}"#;
+        let depth_of = |chunk: usize, max_nesting: usize| {
+            let limits = Limits {
+                max_nesting,
+                ..Limits::default()
+            };
+            let mut scan = Scan::new(&limits);
+            text.as_bytes()
+                .chunks(chunk)
+                .try_for_each(|c| scan.feed(c))
+                .map(|()| (scan.depth, scan.in_string))
+        };
+        for chunk in 1..=text.len() {
+            assert_eq!(depth_of(chunk, 5), Ok((0, false)), "chunk {chunk}");
+            assert!(depth_of(chunk, 4).is_err(), "chunk {chunk}");
+        }
     }
 
     #[test]
