@@ -1185,3 +1185,61 @@ fn hostile_inputs() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(wrong.is_empty(), "wrong verdicts: {wrong:#?}");
 }
+
+/// `certificate::load` streams a file through its own reader (byte and nesting counts on
+/// the fly); it must agree with `certificate::parse` on the text (same certificate, or the
+/// same kind of error), for every corpus file, every regression and a few thousand mutants.
+#[test]
+fn streaming_load_agrees_with_parse() {
+    use slth::certificate::{self, LoadError};
+    let dir = std::env::temp_dir().join(format!("slth-fuzz-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("input.json");
+    let kind = |r: &Result<certificate::Certificate, LoadError>| match r {
+        Ok(c) => format!("ok {}", certificate::to_json_text(c)),
+        Err(LoadError::Unreadable(_)) => "unreadable".to_string(),
+        Err(LoadError::Schema(_)) => "schema".to_string(),
+        Err(LoadError::Limit(_)) => "limit".to_string(),
+    };
+    let corpus = corpus();
+    let mut inputs: Vec<Vec<u8>> = corpus.iter().map(|(_, b)| b.clone()).collect();
+    inputs.extend(regressions().into_iter().map(|(_, b)| b));
+    let mut rng = Rng::new(7);
+    for _ in 0..3000 {
+        let mut data = rng.pick(&corpus).1.clone();
+        mutate_bytes(&mut rng, &mut data, &corpus);
+        inputs.push(data);
+    }
+    let limits = certificate::Limits {
+        max_nesting: 40,
+        ..certificate::Limits::default()
+    };
+    let mut counts = BTreeMap::new();
+    for data in &inputs {
+        std::fs::write(&path, data).unwrap();
+        let loaded = kind(&certificate::load(&path, &limits));
+        let parsed = match std::str::from_utf8(data) {
+            Ok(text) => kind(&certificate::parse_with(text, &limits)),
+            // Not text at all. The stream may meet another error before the bad byte, so
+            // any rejection will do, never a certificate.
+            Err(_) if !loaded.starts_with("ok") => loaded.clone(),
+            Err(_) => "unreadable".to_string(),
+        };
+        if loaded != parsed {
+            std::fs::write("/tmp/slth-load-parse.json", data).unwrap();
+        }
+        assert_eq!(loaded, parsed, "saved to /tmp/slth-load-parse.json");
+        *counts
+            .entry(loaded.split(' ').next().unwrap().to_string())
+            .or_insert(0) += 1;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "load and parse agree on {} inputs: {counts:?}",
+        inputs.len()
+    );
+    assert!(
+        counts.len() >= 3,
+        "the inputs must reach several outcomes: {counts:?}"
+    );
+}
