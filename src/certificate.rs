@@ -91,7 +91,7 @@ impl Default for Limits {
             max_kept_entries: 1 << 25,
             max_witness_side: 1024,
             max_elimination_side: 128,
-            max_exact_bits: 1 << 16,
+            max_exact_bits: 1 << 18,
             max_exact_work: 1e10,
         }
     }

@@ -949,6 +949,10 @@ fn hostile_inputs_list() -> Vec<(&'static str, String)> {
         ("10^5 layers of 1x1 weight 1/2 (valid)", layers(100_000, "1/2", "1/2", "1/2", "1")),
         ("10^3 layers of 1x1 weight 1/2 (valid)", layers(1000, "1/2", "1/2", "1/2", "1")),
         (
+            "10^3 layers, 7-digit decimal claims (valid)",
+            layers(1000, "1/2", "0.5000001", "0.9999999", "1e1000"),
+        ),
+        (
             "billion-wide g, 18-entry ticket (valid)",
             set(
                 vec![key("random_network"), key("hidden_widths")],
