@@ -12,10 +12,11 @@
 //! falls back to the exact check wherever it cannot decide ([`verify_sound`], the default
 //! of `slth verify`; see `sound`).
 //!
-//! Order: header, domain and random network; target dimensions and activations; the counts
-//! of widths, ticket blocks and bound blocks; every kept weight; every claimed number (all
-//! of this is [`check_structure`]); then the inequalities block by block and finally
-//! epsilon.
+//! Order: header, domain and random network; the counts of [`Limits`]; target dimensions
+//! and activations; the counts of widths, ticket blocks and bound blocks; every kept weight;
+//! every claimed number; the sizes of the exact computations against [`Limits`] (all of
+//! this is [`check_structure_with`]); then the inequalities block by block and finally
+//! epsilon. A limit refusal is a `Limit` rejection in every mode alike.
 
 mod cost;
 mod kept;
