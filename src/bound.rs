@@ -14,18 +14,18 @@ use num_traits::{Signed, Zero};
 /// Significant decimal digits of every claimed rational.
 pub const CLAIM_DIGITS: u32 = 6;
 
-/// The exact deviations of one block: sum and max of E[m][t].
+/// The exact deviations of one block: sum and max of `E[m][t]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deviation {
-    /// sum over (m, t) of E[m][t]^2
+    /// sum over (m, t) of `E[m][t]^2`
     pub squared_sum: BigRational,
-    /// max over (m, t) of E[m][t]
+    /// max over (m, t) of `E[m][t]`
     pub max: BigRational,
 }
 
-/// P[m][t] and Q[m][t] as numerators over 2^106, row-major (m * n_in + t).
+/// `P[m][t]` and `Q[m][t]` as numerators over 2^106, row-major (m * n_in + t).
 ///
-/// P sums V[m][j] U[j][t] over kept paths with U > 0, Q over those with U < 0. Every
+/// P sums `V[m][j] U[j][t]` over kept paths with U > 0, Q over those with U < 0. Every
 /// product is below 2^106 in magnitude, so i128 holds sums of up to 2^21 paths per entry;
 /// beyond that None is returned rather than a wrong sum.
 pub fn path_sums(block: &BlockTicket, n_in: usize, n_out: usize) -> Option<(Vec<i128>, Vec<i128>)> {
@@ -45,7 +45,7 @@ pub fn path_sums(block: &BlockTicket, n_in: usize, n_out: usize) -> Option<(Vec<
     Some((p, q))
 }
 
-/// E[m][t] for every weight of the block; `signed` says whether the block's input can be negative.
+/// `E[m][t]` for every weight of the block; `signed` says whether the block's input can be negative.
 ///
 /// E = max(|P - W|, |Q - W|) for signed input, |P - W| otherwise.
 pub fn deviation(

@@ -20,7 +20,7 @@ use num_traits::{One, Signed};
 pub enum Request {
     /// the certified sup-norm bound epsilon
     Epsilon(BigRational),
-    /// every per-weight error E_i[m][t] <= T; the epsilon that follows is certified
+    /// every per-weight error `E_i[m][t]` <= T; the epsilon that follows is certified
     Tolerance(BigRational),
 }
 

@@ -9,7 +9,7 @@
 //! kept exactly (f16 and bf16 are decoded bit by bit). NaN and infinities are refused.
 //!
 //! Which tensors make a network (see [`network_from_tensors`]): every tensor is the `weight`
-//! ([out, in]) or `bias` ([out]) of an `nn.Linear`; the layers are ordered by their
+//! (`[out, in]`) or `bias` (`[out]`) of an `nn.Linear`; the layers are ordered by their
 //! `nn.Sequential` index (`0.weight`, `2.weight`, ..., with any common prefix such as
 //! `net.`), or else by a number ending their names (`fc1`, `fc2`, ...), or else by the unique
 //! order in which their shapes chain. Hidden layers are ReLU and the last layer is linear

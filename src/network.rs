@@ -40,7 +40,7 @@ impl Activation {
     }
 }
 
-/// One layer: `weights[m][t]` is W[m][t] (n_i rows of n_{i-1} entries).
+/// One layer: `weights[m][t]` is `W[m][t]` (n_i rows of n_{i-1} entries).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layer {
     pub weights: Vec<Vec<BigRational>>,
@@ -52,7 +52,7 @@ impl Layer {
         self.weights.len()
     }
 
-    /// Sum of W[m][t]^2 (the squared Frobenius norm).
+    /// Sum of `W[m][t]^2` (the squared Frobenius norm).
     pub fn frobenius_squared(&self) -> BigRational {
         crate::numbers::sum_of_squares(self.weights.iter().flatten())
     }
@@ -253,7 +253,7 @@ impl Network {
         out
     }
 
-    /// The largest |W_i[m][t]| of the network.
+    /// The largest `|W_i[m][t]|` of the network.
     pub fn max_abs_weight(&self) -> BigRational {
         self.layers
             .iter()

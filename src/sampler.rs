@@ -76,7 +76,7 @@ pub fn output_stream(block: usize) -> u64 {
 
 /// Position of a weight in its stream; None when it lies beyond the 2^64 blocks of ChaCha20.
 ///
-/// U_i[j][t] has index j * n_{i-1} + t and V_i[m][j] has index j * n_i + m.
+/// `U_i[j][t]` has index j * n_{i-1} + t and `V_i[m][j]` has index j * n_i + m.
 pub fn weight_index(row_major: u64, width: u64, column: u64) -> Option<u64> {
     let index = (row_major as u128) * (width as u128) + column as u128;
     // 8 weights per 64-byte block and a 64-bit block counter: index < 2^67; u64 covers

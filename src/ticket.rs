@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 /// Kept weights of one block; values are numerators over 2^53.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BlockTicket {
-    /// j -> (t, U[j][t])
+    /// j -> (t, `U[j][t]`)
     pub hidden: BTreeMap<u64, (u64, i64)>,
-    /// (m, j) -> V[m][j]
+    /// (m, j) -> `V[m][j]`
     pub output: BTreeMap<(u64, u64), i64>,
 }
 

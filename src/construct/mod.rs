@@ -1,10 +1,10 @@
 //! The constructions that choose a ticket, and the tolerance budget that steers them.
 //!
 //! Pairs (Malach et al. 2020): hidden neuron j of block i keeps input t = j mod n_{i-1}.
-//! For every weight W[m][t] with |W[m][t]| >= tau_i, output m keeps one neuron j of input t
-//! with U[j][t] > 0 and |V[m][j] U[j][t] - W[m][t]| < tau_i (the P path), and, where the
-//! block's input can be negative, one with U[j][t] < 0 (the Q path). Smaller weights get no
-//! path; their error is |W[m][t]| < tau_i. So every E_i[m][t] < tau_i.
+//! For every weight `W[m][t]` with `|W[m][t]|` >= tau_i, output m keeps one neuron j of input t
+//! with `U[j][t]` > 0 and `|V[m][j] U[j][t] - W[m][t]|` < tau_i (the P path), and, where the
+//! block's input can be negative, one with `U[j][t]` < 0 (the Q path). Smaller weights get no
+//! path; their error is `|W[m][t]|` < tau_i. So every `E_i[m][t]` < tau_i.
 
 pub mod subset_sum;
 
@@ -146,7 +146,7 @@ impl std::error::Error for ConstructError {}
 
 /// Per-block tolerances tau_i whose worst case meets `epsilon`.
 ///
-/// Every E_i[m][t] < tau_i gives c_i <= tau_i sqrt(n_i n_{i-1}). Blocks get equal shares of
+/// Every `E_i[m][t]` < tau_i gives c_i <= tau_i sqrt(n_i n_{i-1}). Blocks get equal shares of
 /// the first-order bound r sum_i c_i prod_{k != i} L_k; a bisection on the common scale
 /// makes the exact recursion of spec section 5 (in f64, with L_i rounded up) land at
 /// `fraction * epsilon`. With `spectral`, L_i is the estimated ||W_i||_2 plus 1% (the
@@ -233,7 +233,7 @@ pub struct PairsSettings {
 #[derive(Debug, Clone)]
 pub struct SubsetSumSettings {
     pub seed: Seed,
-    /// tau_i per block: every E_i[m][t] must come out <= tau_i
+    /// tau_i per block: every `E_i[m][t]` must come out <= tau_i
     pub tolerances: Vec<f64>,
     pub signed_input: bool,
     pub widths: Option<Vec<u64>>,

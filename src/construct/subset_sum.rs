@@ -1,9 +1,9 @@
 //! The subset-sum construction (Pensia et al., NeurIPS 2020; Lueker's random subset sum).
 //!
 //! Each input t of block i owns a pool of p hidden neurons with U > 0 (and, where the
-//! block's input can be negative, p more with U < 0). For every weight W[m][t] the output m
-//! keeps the subset S of the pool whose products V[m][j] U[j][t] sum closest to W[m][t]:
-//! P[m][t] = sum over S of V U. Since p random products reach any target in their range to
+//! block's input can be negative, p more with U < 0). For every weight `W[m][t]` the output m
+//! keeps the subset S of the pool whose products `V[m][j] U[j][t]` sum closest to `W[m][t]`:
+//! `P[m][t]` = sum over S of V U. Since p random products reach any target in their range to
 //! within about 2^-p, O(log(1/tau)) neurons per input suffice where the pairs construction
 //! needs O(1/tau).
 
@@ -21,7 +21,7 @@ pub const MAX_EXACT_POOL: usize = 30;
 /// single inputs may still grow to MAX_EXACT_POOL.
 pub const DEFAULT_MAX_POOL: usize = 24;
 
-/// The pools of one block: `pools[s][t]` lists (j, U[j][t]) with s = 0 for U > 0, 1 for U < 0.
+/// The pools of one block: `pools[s][t]` lists (j, `U[j][t]`) with s = 0 for U > 0, 1 for U < 0.
 #[derive(Debug, Clone)]
 pub struct Pools {
     pub pools: [Vec<Vec<(u64, i64)>>; 2],
@@ -75,7 +75,7 @@ impl Pools {
 }
 
 /// Assigns hidden neurons j = 0, 1, ... to pools: j keeps, among the inputs t whose pool
-/// of the sign of U[j][t] still has room, the one with the largest |U[j][t]|; in a block with
+/// of the sign of `U[j][t]` still has room, the one with the largest `|U[j][t]|`; in a block with
 /// non-negative input only U > 0 pools exist.
 ///
 /// Any assignment is allowed (each neuron keeps one input), and a large |U| makes the
@@ -197,7 +197,7 @@ pub enum BlockFailure {
 }
 
 /// Builds block `block_number`: pools of `pool` neurons per input and sign; then, for the
-/// few weights W[m][t] that miss `tolerance` (a pool whose products happen to have the
+/// few weights `W[m][t]` that miss `tolerance` (a pool whose products happen to have the
 /// wrong signs, say), input t's pool grows by EXTENSION_STEP neurons at a time, up to
 /// `max_pool`, and only those weights are solved again (a larger pool never does worse).
 ///
