@@ -23,6 +23,10 @@
 //!   runs a long campaign (`SLTH_FUZZ_SEED` sets the base seed, `SLTH_FUZZ_THREADS` the
 //!   threads); failing inputs are written to `/tmp/slth-fuzz-*`; minimize them and add them
 //!   to `tests/fuzz_corpus/`.
+//!
+//! The coverage-guided counterpart is `fuzz/` (cargo-fuzz, libFuzzer; see
+//! `fuzz/fuzz_targets/verify.rs`); its minimized corpus is `tests/fuzz_corpus/coverage/`,
+//! replayed here by `coverage_corpus_replays` with these properties.
 
 mod common;
 
@@ -694,9 +698,14 @@ fn threads() -> usize {
 /// The regression inputs: every input that ever crashed, hung, was slow or showed a
 /// deviation, minimized, and the small hostile shapes of the resource-limit list.
 fn regressions() -> Vec<(String, Vec<u8>)> {
-    let dir = corpus_dir().join("regressions");
+    files_in("regressions")
+}
+
+/// The files of one folder of the corpus, sorted by name.
+fn files_in(folder: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = corpus_dir().join(folder);
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .expect("tests/fuzz_corpus/regressions")
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .map(|p| {
             (
@@ -707,6 +716,32 @@ fn regressions() -> Vec<(String, Vec<u8>)> {
         .collect();
     files.sort();
     files
+}
+
+/// The minimized corpus of the coverage-guided fuzzer (`fuzz/`, cargo-fuzz and libFuzzer):
+/// inputs that each reach code the others do not. Every one must meet every property.
+#[test]
+fn coverage_corpus_replays() {
+    install_quiet_panic_hook();
+    let checker = Checker::default();
+    let mut stats = Stats::default();
+    let started = Instant::now();
+    let inputs = files_in("coverage");
+    for (_, input) in &inputs {
+        execute(input, &checker, &mut stats);
+    }
+    report(
+        "coverage corpus replay",
+        &stats,
+        started.elapsed().as_secs_f64(),
+    );
+    assert!(
+        stats.failures.is_empty(),
+        "{} coverage-corpus inputs fail: {:?}",
+        stats.failures.len(),
+        stats.failures.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    assert!(inputs.len() >= 100, "the coverage corpus is missing");
 }
 
 /// Every corpus file, as it is: the seeds stay valid, and the committed crashers, slow
