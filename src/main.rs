@@ -436,10 +436,44 @@ fn write_output(path: Option<&Path>, text: &str) -> Result<(), Failure> {
 }
 
 fn load_certificate(path: &Path, limits: &Limits) -> Result<Certificate, Failure> {
-    certificate::load(path, limits).map_err(|e| match e {
-        LoadError::Unreadable(m) => usage(m),
-        LoadError::Schema(m) => rejected(format!("INVALID: {m}")),
-        LoadError::Limit(m) => rejected(format!("REFUSED (resource limit): {m}")),
+    certificate::load(path, limits).map_err(|e| load_failure(e).1)
+}
+
+/// A certificate that could not be read: its `--json` verdict and the failure to report.
+fn load_failure(error: LoadError) -> (&'static str, Failure) {
+    match error {
+        LoadError::Unreadable(m) => ("unreadable", usage(m)),
+        LoadError::Schema(m) => ("invalid", rejected(format!("INVALID: {m}"))),
+        LoadError::Limit(m) => (
+            "refused",
+            rejected(format!("REFUSED (resource limit): {m}")),
+        ),
+    }
+}
+
+/// What `eval` needs of a certificate: f, g~, the radius and the claimed epsilon.
+struct Evaluable {
+    certificate: Certificate,
+    target: Network,
+    ticket: Ticket,
+    radius: BigRational,
+    epsilon: BigRational,
+}
+
+fn load_evaluable(path: &Path, limits: &Limits) -> Result<Evaluable, Failure> {
+    let certificate = load_certificate(path, limits)?;
+    let target = Network::from_target_json(&certificate.target).map_err(rejected)?;
+    let ticket = Ticket::from_certificate(&certificate, &target).map_err(rejected)?;
+    let radius = parse_rational(&certificate.domain.radius.0)
+        .map_err(|e| rejected(format!("domain.radius: {e}")))?;
+    let epsilon = parse_rational(&certificate.bound.epsilon.0)
+        .map_err(|e| rejected(format!("bound.epsilon: {e}")))?;
+    Ok(Evaluable {
+        certificate,
+        target,
+        ticket,
+        radius,
+        epsilon,
     })
 }
 
@@ -456,18 +490,15 @@ enum VerifyPath {
 
 fn run_verify(path: &Path, json: bool, mode: VerifyPath, limits: &Limits) -> Result<(), Failure> {
     let started = Instant::now();
-    let certificate = load_certificate(path, limits).inspect_err(|failure| {
+    let certificate = certificate::load(path, limits).map_err(|e| {
+        let (verdict, failure) = load_failure(e);
         if json {
-            let verdict = match failure.code {
-                EXIT_REJECTED if failure.message.starts_with("REFUSED") => "refused",
-                EXIT_REJECTED => "invalid",
-                _ => "unreadable",
-            };
             say!(
                 "{}",
                 serde_json::json!({"verdict": verdict, "place": "", "reason": failure.message})
             );
         }
+        failure
     })?;
     let read = started.elapsed().as_secs_f64();
     let started = Instant::now();
@@ -558,13 +589,13 @@ fn run_random_target(
 
 fn run_eval(path: &Path, count: usize, seed: &str, limits: &Limits) -> Result<(), Failure> {
     let seed = Seed::parse_cli(seed).map_err(|e| usage(format!("--seed: {e}")))?;
-    let certificate = load_certificate(path, limits)?;
-    let target = Network::from_target_json(&certificate.target).map_err(rejected)?;
-    let ticket = Ticket::from_certificate(&certificate, &target).map_err(rejected)?;
-    let radius = parse_rational(&certificate.domain.radius.0)
-        .map_err(|e| rejected(format!("domain.radius: {e}")))?;
-    let epsilon = parse_rational(&certificate.bound.epsilon.0)
-        .map_err(|e| rejected(format!("bound.epsilon: {e}")))?;
+    let Evaluable {
+        certificate,
+        target,
+        ticket,
+        radius,
+        epsilon,
+    } = load_evaluable(path, limits)?;
     let points = slth::eval::sample_points(
         &target,
         &radius,
@@ -605,13 +636,13 @@ fn run_eval_inputs(
     limits: &Limits,
 ) -> Result<(), Failure> {
     use slth::import::{NpyValues, load_npy};
-    let certificate = load_certificate(path, limits)?;
-    let target = Network::from_target_json(&certificate.target).map_err(rejected)?;
-    let ticket = Ticket::from_certificate(&certificate, &target).map_err(rejected)?;
-    let radius = parse_rational(&certificate.domain.radius.0)
-        .map_err(|e| rejected(format!("domain.radius: {e}")))?;
-    let epsilon = parse_rational(&certificate.bound.epsilon.0)
-        .map_err(|e| rejected(format!("bound.epsilon: {e}")))?;
+    let Evaluable {
+        certificate,
+        target,
+        ticket,
+        radius,
+        epsilon,
+    } = load_evaluable(path, limits)?;
     let homogenized = slth::homogenize::homogenized_from(certificate.meta.as_ref());
     let d = match homogenized {
         Some(d) if d + 1 == target.input_dim => d,
