@@ -254,13 +254,7 @@ pub fn load(path: &std::path::Path, limits: &Limits) -> Result<Certificate, Load
             scan: Scan::new(limits),
         },
     );
-    read_with(limits, || {
-        let mut de = serde_json::Deserializer::from_reader(reader);
-        let value = Certificate::deserialize(ObjectOnly(&mut de))?;
-        de.end()?;
-        Ok(value)
-    })
-    .map_err(|e| e.prefixed(&shown))
+    read_with(limits, serde_json::Deserializer::from_reader(reader)).map_err(|e| e.prefixed(&shown))
 }
 
 /// Parses certificate text within the default [`Limits`].
@@ -282,12 +276,7 @@ pub fn parse_with(text: &str, limits: &Limits) -> Result<Certificate, LoadError>
     if let Err(m) = scan.feed(text.as_bytes()) {
         return Err(LoadError::Limit(m));
     }
-    read_with(limits, || {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let value = Certificate::deserialize(ObjectOnly(&mut de))?;
-        de.end()?;
-        Ok(value)
-    })
+    read_with(limits, serde_json::Deserializer::from_str(text))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -325,10 +314,11 @@ fn mark_limit_hit() {
     });
 }
 
-/// Runs a deserialization with `limits` installed for this thread and sorts its error.
-fn read_with(
+/// Reads one certificate (objects only, nothing after it) from `de` with `limits`
+/// installed for this thread, and sorts its error.
+fn read_with<'de, R: serde_json::de::Read<'de>>(
     limits: &Limits,
-    run: impl FnOnce() -> Result<Certificate, serde_json::Error>,
+    mut de: serde_json::Deserializer<R>,
 ) -> Result<Certificate, LoadError> {
     let outer = READING.with(|r| {
         r.replace(Some(Reading {
@@ -337,7 +327,10 @@ fn read_with(
             limit_hit: false,
         }))
     });
-    let result = run();
+    let result = Certificate::deserialize(ObjectOnly(&mut de)).and_then(|value| {
+        de.end()?;
+        Ok(value)
+    });
     let hit = READING
         .with(|r| r.replace(outer))
         .is_some_and(|s| s.limit_hit);
