@@ -7,11 +7,10 @@
 //! absolute values, which keeps the norm.
 
 use crate::network::{Activation, Network};
-use crate::numbers::{rational_from_f64, rational_to_f64, sum_of_squares};
+use crate::numbers::{lcm, rational_from_f64, rational_to_f64, sum_of_squares};
 use crate::sampler::{Seed, StreamReader};
 use crate::ticket::Ticket;
 use num_bigint::BigInt;
-use num_integer::Integer;
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
 use std::collections::BTreeMap;
@@ -166,7 +165,7 @@ pub struct ScaledVector {
 impl ScaledVector {
     /// The vector over the least common denominator of its entries.
     pub fn from_rationals(values: &[BigRational]) -> ScaledVector {
-        let denominator = values.iter().fold(BigInt::one(), |l, v| l.lcm(v.denom()));
+        let denominator = values.iter().fold(BigInt::one(), |l, v| lcm(&l, v.denom()));
         let numerators = values
             .iter()
             .map(|v| v.numer() * (&denominator / v.denom()))
