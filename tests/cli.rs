@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::run::number_after;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -146,18 +148,6 @@ fn epsilon_of(certificate: &Value) -> String {
         .as_str()
         .expect("bound.epsilon")
         .to_string()
-}
-
-/// The number after `label` on the line that starts with it (`max ... seen: 2.4e-2`).
-fn number_after(text: &str, label: &str) -> f64 {
-    let line = text
-        .lines()
-        .find(|l| l.starts_with(label))
-        .unwrap_or_else(|| panic!("no line {label:?} in\n{text}"));
-    let number = line[label.len()..].split_whitespace().next().unwrap_or("");
-    number
-        .parse()
-        .unwrap_or_else(|e| panic!("{line:?}: {number:?}: {e}"))
 }
 
 /// Checks `eval` output: the largest distance seen is at most the certified epsilon.

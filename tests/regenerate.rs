@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::run::number_after;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -263,18 +265,6 @@ fn certify_is_deterministic_across_runs_and_thread_counts() {
             );
         }
     }
-}
-
-/// The number after `label` on the line that starts with it.
-fn number_after(text: &str, label: &str) -> f64 {
-    let line = text
-        .lines()
-        .find(|l| l.starts_with(label))
-        .unwrap_or_else(|| panic!("no line {label:?} in\n{text}"));
-    let number = line[label.len()..].split_whitespace().next().unwrap_or("");
-    number
-        .parse()
-        .unwrap_or_else(|e| panic!("{line:?}: {number:?}: {e}"))
 }
 
 /// `bound.epsilon` of a certificate file, as f64.

@@ -1,5 +1,8 @@
 //! The verifier as a library: the conformance certificates and `certificates/invalid/`.
 
+mod common;
+
+use common::run::json_files;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use slth::certificate::{self, Certificate, LoadError, Rational};
@@ -14,16 +17,6 @@ fn root() -> PathBuf {
 fn load(path: &Path) -> Certificate {
     certificate::load(path, &Limits::default())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn json_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
 }
 
 fn file_name(path: &Path) -> String {

@@ -4,6 +4,9 @@
 //! in 10^30 above the true values, where only the exact fallback can decide. The plain f64
 //! path (`--f64`) shares every structural check.
 
+mod common;
+
+use common::run::json_files;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
@@ -18,20 +21,10 @@ use slth::verify::{
     verify_using,
 };
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn json_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
 }
 
 fn exact(c: &Certificate) -> Result<Report, Rejection> {

@@ -1,5 +1,6 @@
 //! Running the `slth` binary from a test: output captured on both pipes (read on threads,
-//! so a full pipe cannot block the child), killed after a timeout (a hang fails the test).
+//! so a full pipe cannot block the child), killed after a timeout (a hang fails the test);
+//! and the small readers of its output and of the certificate folders the tests share.
 
 use std::io::Read;
 use std::path::Path;
@@ -62,4 +63,28 @@ pub fn run(
         stderr: stderr.join().expect("stderr reader"),
         elapsed: started.elapsed(),
     }
+}
+
+/// The number after `label` on the line of `text` that starts with it
+/// (`max ... seen: 2.4e-2`).
+pub fn number_after(text: &str, label: &str) -> f64 {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no line {label:?} in\n{text}"));
+    let number = line[label.len()..].split_whitespace().next().unwrap_or("");
+    number
+        .parse()
+        .unwrap_or_else(|e| panic!("{line:?}: {number:?}: {e}"))
+}
+
+/// The `.json` files of a folder, sorted.
+pub fn json_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
 }
