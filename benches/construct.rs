@@ -10,7 +10,7 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use slth::certify::{CertifyOptions, Construction, Request, certify};
 use slth::generate::{EntryRange, random_target};
-use slth::sampler::Seed;
+use slth_checker::sampler::Seed;
 use std::hint::black_box;
 
 /// The weight range of Pensia et al.'s trained MNIST network.

@@ -29,11 +29,11 @@
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use num_rational::BigRational;
-use slth::certificate::{self, Certificate};
 use slth::certify::{CertifyOptions, Construction, Request, certify};
 use slth::generate::{EntryRange, random_target};
-use slth::sampler::{self, Seed, StreamReader};
-use slth::verify::{self, Limits};
+use slth_checker::certificate::{self, Certificate};
+use slth_checker::sampler::{self, Seed, StreamReader};
+use slth_checker::verify::{self, Limits};
 use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -86,7 +86,7 @@ fn generated(k: usize) -> &'static Generated {
         let started = Instant::now();
         let certified = certify(&target, &options).expect("certify");
         let certificate = certified.certificate;
-        let text = certificate::to_json_text(&certificate);
+        let text = slth::write::to_json_text(&certificate);
         let report = verify::verify(&certificate).expect("the generated certificate verifies");
         eprintln!(
             "paths: {} certificate: dims {:?}, {} kept weights, {} MB of JSON, certified in {:.1} s",

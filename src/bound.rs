@@ -1,4 +1,4 @@
-//! The builder's side of spec section 5: P, Q, E for a ticket and the claims c_i, L_i, epsilon.
+//! The builder's side of docs/FORMAT.md section 6: P, Q, E for a ticket and the claims c_i, L_i, epsilon.
 //!
 //! The verifier recomputes all of this on its own; the duplication is deliberate (two
 //! independent computations of one number).

@@ -1,19 +1,22 @@
 //! The certify pipeline: budget -> construction -> exact bound -> certificate.
 
 use crate::bound::{Claims, claims};
-use crate::certificate::{
-    BlockBound, Bound, Certificate, DISTRIBUTION_NAME, Domain, FORMAT_NAME, FORMAT_VERSION,
-    LipschitzWitness, RNG_NAME, RandomNetwork, Rational,
-};
 use crate::construct::{
     ConstructError, PairsSettings, SubsetSumSettings, budget, pairs, subset_sum,
 };
-use crate::network::Network;
+use crate::error::Error;
+use crate::network::{BiasedNetwork, Network};
 use crate::numbers::{format_rational, rational_to_f64};
-use crate::sampler::Seed;
 use crate::ticket::Ticket;
 use num_rational::BigRational;
 use num_traits::{One, Signed};
+use serde_json::{Value, json};
+use slth_checker::certificate::{
+    BlockBound, Bound, Certificate, DISTRIBUTION_NAME, Domain, FORMAT_NAME, FORMAT_VERSION,
+    LipschitzWitness, RNG_NAME, RandomNetwork, Rational,
+};
+use slth_checker::sampler::Seed;
+use slth_checker::statement::{DERIVATION_KIND, statement};
 
 /// What the certificate must achieve.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +77,24 @@ impl CertifyOptions {
             pool: None,
             spectral: true,
         }
+    }
+}
+
+impl CertifyOptions {
+    /// Options that cannot work whatever the target: a request that is not positive, a
+    /// negative radius, a pool outside 1..=30.
+    pub fn check(&self) -> Result<(), Error> {
+        let (option, value) = match &self.request {
+            Request::Epsilon(e) => ("epsilon", e),
+            Request::Tolerance(t) => ("tolerance", t),
+        };
+        if !value.is_positive() {
+            return Err(Error::usage(
+                option,
+                format!("must be positive, got {}", format_rational(value)),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -260,8 +281,8 @@ fn finish(
     if claims.blocks.iter().any(|b| b.spectral.is_some()) {
         // The default verifier (sound f64 with exact fallback), with no resource limit: the
         // question is whether the claims hold, not whether the file is small.
-        let unlimited = crate::verify::Limits::unlimited();
-        crate::verify::verify_sound(&certificate, &unlimited).map_err(|rejection| {
+        let unlimited = slth_checker::verify::Limits::unlimited();
+        slth_checker::verify::verify_sound(&certificate, &unlimited).map_err(|rejection| {
             format!(
                 "the spectral Lipschitz claim did not verify ({rejection}); \
                  certify with --lipschitz frobenius instead"
@@ -339,5 +360,89 @@ fn assemble(
             }
             meta
         }),
+    }
+}
+
+/// Certifies a network that may have biases: as it is if it has none, else through its
+/// homogenized form on the ball of radius [`homogenized_radius`], with `meta.derived_from`
+/// saying so and `options.radius` (r) recorded there.
+pub fn certify_with_biases(
+    target: &BiasedNetwork,
+    options: &CertifyOptions,
+) -> Result<Certified, String> {
+    target.check()?;
+    if !target.has_biases() {
+        return certify(&target.network, options);
+    }
+    if options.radius.is_negative() {
+        return Err("--radius must be >= 0".into());
+    }
+    let homogenized = crate::homogenize::homogenize(target);
+    let carried = homogenized.dims()[1..] != target.network.dims()[1..];
+    if carried && options.construction == Construction::Pairs {
+        return Err(
+            "the homogenized network passes the constant 1 on with a carrier weight of 1, which the pairs construction cannot reach (one product of two weights in (-1, 1)); use the subset-sum construction"
+                .into(),
+        );
+    }
+    let mut lifted = options.clone();
+    lifted.radius = crate::homogenize::homogenized_radius(&options.radius);
+    let mut certified = certify(&homogenized, &lifted)?;
+    let d = target.network.input_dim;
+    let r = format_rational(&options.radius);
+    let big_r = format_rational(&lifted.radius);
+    let c = &mut certified.certificate;
+    let derivation = json!({
+        "kind": DERIVATION_KIND,
+        "input_dim": d,
+        "radius": r,
+        "note": format!(
+            "the target is the homogenized form f' of a network f with biases: f'(x, 1) = f(x) for x in R^{d}; in each layer the last column holds the biases, and each hidden layer that feeds a bias ends with a carrier neuron (row 0, ..., 0, 1; ReLU(1) = 1) that passes the constant 1 on; the domain radius {big_r} satisfies {big_r}^2 >= {r}^2 + 1"
+        ),
+        "statement": statement(d, &r, options.nonnegative, &c.bound.epsilon.0),
+    });
+    match &mut c.meta {
+        Some(Value::Object(meta)) => {
+            meta.insert("derived_from".into(), derivation);
+        }
+        meta => *meta = Some(json!({ "derived_from": derivation })),
+    }
+    Ok(certified)
+}
+
+/// `slth certify FILE`: reads the target (a network file or a safetensors MLP) and
+/// certifies it, through its homogenized form when it has biases.
+pub fn certify_file(path: &std::path::Path, options: &CertifyOptions) -> Result<Certified, Error> {
+    let target = crate::import::load_target(path)?;
+    certify_with_biases(&target, options).map_err(|reason| Error::Certify {
+        file: path.display().to_string(),
+        reason,
+    })
+}
+
+impl Certified {
+    /// The line `certify` prints: the certified epsilon, the construction, the size of g~.
+    pub fn summary(&self, target: &std::path::Path, seconds: f64) -> String {
+        let c = &self.certificate;
+        let epsilon = crate::numbers::parse_rational(&c.bound.epsilon.0).unwrap_or_default();
+        let construction = c
+            .meta
+            .as_ref()
+            .and_then(|m| m.get("construction"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let pools = if self.pools.is_empty() {
+            String::new()
+        } else {
+            format!(" (pool sizes {:?})", self.pools)
+        };
+        format!(
+            "certified epsilon {} (~{:.4e}) for {} with the {construction} construction{pools}: {} kept weights, widths of g {:?}, in {seconds:.2}s",
+            c.bound.epsilon.0,
+            rational_to_f64(&epsilon),
+            target.display(),
+            self.ticket.kept_weights(),
+            c.random_network.hidden_widths,
+        )
     }
 }

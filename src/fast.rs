@@ -1,4 +1,4 @@
-//! f64 paths: the computation of spec section 5 in plain f64 (`slth verify --f64`).
+//! f64 paths: the computation of docs/FORMAT.md section 6 in plain f64 (`slth verify --f64`).
 //!
 //! NOT a proof. Rounding to nearest can make a false claim look true (or a true one look
 //! false) when it sits within rounding of the truth; `slth verify` (the sound filter of
@@ -7,13 +7,13 @@
 //! seed and compares integers, exactly as the proofs do. Only the inequalities are
 //! estimated, and the report says how far the f64 e_l is from the exact one.
 
-use crate::certificate::{Certificate, Limits};
 use crate::numbers::{format_rational, rational_from_f64, rational_to_f64};
-use crate::sampler::WEIGHT_SCALE;
-use crate::verify::{self, Checked, CheckedBlock, LipschitzMethod, Rejection, TargetLayer};
 use num_rational::BigRational;
 use num_traits::{Signed, Zero};
 use serde_json::{Value, json};
+use slth_checker::certificate::{Certificate, Limits};
+use slth_checker::sampler::WEIGHT_SCALE;
+use slth_checker::verify::{self, Checked, CheckedBlock, LipschitzMethod, Rejection, TargetLayer};
 use std::fmt::Write as _;
 
 /// One block in f64.
@@ -73,6 +73,17 @@ impl F64Report {
     }
 
     /// The inequalities that fail in f64, as sentences.
+    /// The one-line message of an estimate that does not hold; None when it holds.
+    pub fn failure_line(&self, file: &str) -> Option<String> {
+        if self.holds() {
+            return None;
+        }
+        Some(format!(
+            "{file}: f64 estimate, not a proof: {}; run without --f64 for the exact verdict",
+            self.failures().join("; ")
+        ))
+    }
+
     pub fn failures(&self) -> Vec<String> {
         let mut out = Vec::new();
         for (b, block) in self.blocks.iter().enumerate() {
@@ -106,9 +117,9 @@ impl F64Report {
         let mut out = String::new();
         let l = self.blocks.len();
         let verdict = if self.holds() {
-            "the inequalities of spec section 5 hold in plain f64"
+            "the inequalities of docs/FORMAT.md section 6 hold in plain f64"
         } else {
-            "an inequality of spec section 5 fails in plain f64"
+            "an inequality of docs/FORMAT.md section 6 fails in plain f64"
         };
         let _ = writeln!(
             out,
@@ -202,7 +213,7 @@ pub fn verify_f64(certificate: &Certificate, limits: &Limits) -> Result<F64Repor
     )?))
 }
 
-/// The inequalities of spec section 5 in plain f64 for a structurally checked certificate.
+/// The inequalities of docs/FORMAT.md section 6 in plain f64 for a structurally checked certificate.
 pub fn estimate(checked: &Checked) -> F64Report {
     let mut blocks: Vec<F64Block> = checked.blocks.iter().map(estimate_block).collect();
     let radius = rational_to_f64(&checked.radius);

@@ -4,12 +4,13 @@
 //! dyadic), then the layer is scaled by a dyadic s <= 1 until ||W_i||_2 <= 1 is proven
 //! exactly (I - W^T W positive semidefinite by an exact LDL^T factorization).
 
+use crate::error::Error;
 use crate::lipschitz::spectral_norm_estimate;
 use crate::network::{Activation, Layer, Network};
-use crate::sampler::{Seed, StreamReader, WEIGHT_SCALE};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
+use slth_checker::sampler::{Seed, StreamReader, WEIGHT_SCALE};
 
 /// Streams of the target generator, far from the streams of g (0, 1, ..., 2l - 1).
 const TARGET_STREAM_BASE: u64 = 1 << 40;
@@ -30,25 +31,46 @@ pub enum EntryRange {
     Uniform { low: f64, high: f64 },
 }
 
+impl EntryRange {
+    /// The range of `random-target --range LOW,HIGH` (the theorem's when absent).
+    pub fn from_option(range: Option<&[f64]>) -> Result<EntryRange, Error> {
+        match range {
+            None => Ok(EntryRange::Theorem),
+            Some(&[low, high]) if low.is_finite() && high.is_finite() && low < high => {
+                Ok(EntryRange::Uniform { low, high })
+            }
+            Some(_) => Err(Error::usage(
+                "range",
+                "takes two finite numbers LOW,HIGH with LOW < HIGH",
+            )),
+        }
+    }
+}
+
 /// A random target with the given dims n_0, ..., n_l.
 pub fn random_target(
     dims: &[usize],
     seed: &Seed,
     linear_output: bool,
     range: &EntryRange,
-) -> Result<Network, String> {
+) -> Result<Network, Error> {
     if dims.len() < 2 {
-        return Err("--dims needs at least two numbers (input and output width)".into());
+        return Err(Error::usage(
+            "dims",
+            "needs at least two numbers (input and output width)",
+        ));
     }
     if let Some(zero) = dims.iter().position(|&d| d == 0) {
-        return Err(format!(
-            "--dims: entry {zero} is 0; every width must be >= 1"
+        return Err(Error::usage(
+            "dims",
+            format!("entry {zero} is 0; every width must be >= 1"),
         ));
     }
     let count: u128 = dims.windows(2).map(|w| w[0] as u128 * w[1] as u128).sum();
     if count > 50_000_000 {
-        return Err(format!(
-            "--dims: {count} weights is more than this command makes (50,000,000)"
+        return Err(Error::usage(
+            "dims",
+            format!("{count} weights is more than this command makes (50,000,000)"),
         ));
     }
     let mut layers = Vec::with_capacity(dims.len() - 1);

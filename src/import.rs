@@ -20,6 +20,7 @@
 //! `{'descr': '<f4', 'fortran_order': False, 'shape': (N, d), }`, then the data in C order.
 //! Little-endian f4, f8, i4, i8 and u1 are read.
 
+use crate::error::Error;
 use crate::network::{Activation, BiasedNetwork, Layer, Network};
 use num_rational::BigRational;
 use serde_json::Value;
@@ -453,12 +454,25 @@ fn activations(
         .collect()
 }
 
-/// Reads a PyTorch MLP from a safetensors file; errors name the file.
-pub fn load_safetensors(path: &std::path::Path) -> Result<BiasedNetwork, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+/// Reads a target network file by its extension: `.safetensors` (a PyTorch MLP), anything
+/// else as a JSON network file (docs/FORMAT.md section 3).
+pub fn load_target(path: &std::path::Path) -> Result<BiasedNetwork, Error> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"))
+    {
+        return load_safetensors(path);
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;
+    BiasedNetwork::from_json_text(&text).map_err(|e| Error::input(path, e))
+}
+
+/// Reads a PyTorch MLP from a safetensors file.
+pub fn load_safetensors(path: &std::path::Path) -> Result<BiasedNetwork, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::input(path, e))?;
     parse_safetensors(&bytes)
         .and_then(|file| network_from_tensors(&file))
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| Error::input(path, e))
 }
 
 /// The values of a `.npy` array.
@@ -579,10 +593,10 @@ fn dict_value<'a>(header: &'a str, key: &str) -> Result<&'a str, String> {
         .trim_start())
 }
 
-/// Reads a `.npy` file; errors name the file.
-pub fn load_npy(path: &std::path::Path) -> Result<NpyArray, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    parse_npy(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+/// Reads a `.npy` file.
+pub fn load_npy(path: &std::path::Path) -> Result<NpyArray, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::input(path, e))?;
+    parse_npy(&bytes).map_err(|e| Error::input(path, e))
 }
 
 #[cfg(test)]

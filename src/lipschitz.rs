@@ -1,4 +1,4 @@
-//! The builder's Lipschitz claims: Frobenius, or spectral with a witness (spec section 5).
+//! The builder's Lipschitz claims: Frobenius, or spectral with a witness (docs/FORMAT.md section 6).
 //!
 //! A spectral claim L >= ||W||_2 is proven by `L^2 I - G = R^T R + delta I + D` with
 //! `||D||_F <= delta`, G the smaller Gram matrix (W W^T or W^T W). R comes from an f64

@@ -1,14 +1,14 @@
-//! Target networks (spec section 2): exact weights, evaluation, network files.
+//! Target networks (docs/FORMAT.md section 3): exact weights, evaluation, network files.
 //!
 //! `a_0 = x, a_i = act_i(W_i a_{i-1}), f(x) = a_l`, no biases; every layer is ReLU except
 //! that the last may be linear. Network files may also give biases ([`BiasedNetwork`]); those
 //! are certified through their homogenized form (`crate::homogenize`).
 
-use crate::certificate::{LayerJson, Rational, TargetJson};
 use crate::numbers::{format_rational, parse_rational, rational_to_f64};
 use num_rational::BigRational;
 use num_traits::{Signed, Zero};
 use serde_json::Value;
+use slth_checker::certificate::{LayerJson, Rational, TargetJson};
 
 pub const NETWORK_FORMAT_NAME: &str = "slth-network";
 
@@ -150,7 +150,7 @@ impl Network {
         }
         // A zero-row first layer makes input_dim free of the file's size; the builders
         // allocate per input, so an absurd one is refused here.
-        let limit = crate::certificate::DEFAULT_MAX_DIMENSION;
+        let limit = slth_checker::certificate::DEFAULT_MAX_DIMENSION;
         if self.input_dim as u64 > limit {
             return Err(format!(
                 "input_dim: {} is above the limit of {limit} inputs",
@@ -234,13 +234,6 @@ impl Network {
         BiasedNetwork::from_json_text(text)?.into_unbiased()
     }
 
-    /// Reads a bias-free network file from disk; errors name the file.
-    pub fn load(path: &std::path::Path) -> Result<Network, String> {
-        BiasedNetwork::load(path)?
-            .into_unbiased()
-            .map_err(|e| format!("{}: {e}", path.display()))
-    }
-
     /// The network file text (strings for weights, one row per line).
     pub fn to_json_text(&self) -> String {
         let mut out = String::new();
@@ -248,7 +241,7 @@ impl Network {
         out.push_str(&format!("  \"format\": \"{NETWORK_FORMAT_NAME}\",\n"));
         out.push_str("  \"version\": 1,\n");
         out.push_str(&format!("  \"input_dim\": {},\n", self.input_dim));
-        crate::certificate::write_layers(&mut out, &self.to_target_json().layers, "  ");
+        crate::write::write_layers(&mut out, &self.to_target_json().layers, "  ");
         out.push_str("}\n");
         out
     }
@@ -435,19 +428,6 @@ impl BiasedNetwork {
         };
         network.check()?;
         Ok(network)
-    }
-
-    /// Reads a target file by its extension: `.safetensors` (a PyTorch MLP, see
-    /// `crate::import`), anything else as a JSON network file. Errors name the file.
-    pub fn load(path: &std::path::Path) -> Result<BiasedNetwork, String> {
-        if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"))
-        {
-            return crate::import::load_safetensors(path);
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        BiasedNetwork::from_json_text(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 }
 

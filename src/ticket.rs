@@ -1,17 +1,17 @@
-//! The ticket g~: the kept weights of g, block by block (spec section 4), and its evaluation.
+//! The ticket g~: the kept weights of g, block by block (docs/FORMAT.md section 5), and its evaluation.
 //!
 //! Block i computes `h_j = ReLU(U_i[j][t_j] y_{t_j})` for each kept hidden neuron j (t_j its
 //! kept input) and `out_m = act_i(sum over kept (m, j) of V_i[m][j] h_j)`.
 
-use crate::certificate::{BlockTicket as BlockTicketJson, Certificate, Rational};
 use crate::network::{Activation, Network, activate};
 use crate::numbers::format_rational;
-use crate::sampler::{
-    Seed, WEIGHT_SCALE, hidden_stream, output_stream, sample_numerator, weight_index,
-};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{Signed, Zero};
+use slth_checker::certificate::{BlockTicket as BlockTicketJson, Certificate, Rational};
+use slth_checker::sampler::{
+    Seed, WEIGHT_SCALE, hidden_stream, output_stream, sample_numerator, weight_index,
+};
 use std::collections::BTreeMap;
 
 /// Kept weights of one block; values are numerators over 2^53.

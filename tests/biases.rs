@@ -4,14 +4,16 @@
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use slth::certificate::{self, Certificate};
+use slth::certify::certify_with_biases;
 use slth::certify::{CertifyOptions, Request, certify};
 use slth::eval::sample_points;
-use slth::homogenize::{certify_with_biases, homogenized_input, statement_for_user};
+use slth::homogenize::homogenized_input;
 use slth::network::{BiasedNetwork, Network};
 use slth::numbers::{parse_rational, sum_of_squares};
-use slth::sampler::Seed;
 use slth::ticket::Ticket;
+use slth_checker::certificate::{self, Certificate};
+use slth_checker::sampler::Seed;
+use slth_checker::statement::statement_for_user;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -55,9 +57,9 @@ fn certify_and_check(f: &BiasedNetwork, radius: BigRational, nonnegative: bool, 
     options.radius = radius.clone();
     options.nonnegative = nonnegative;
     let certified = certify_with_biases(f, &options).unwrap();
-    let text = certificate::to_json_text(&certified.certificate);
+    let text = slth::write::to_json_text(&certified.certificate);
     let read: Certificate = certificate::parse(&text).unwrap();
-    slth::verify::verify(&read).unwrap_or_else(|r| panic!("rejected: {r}"));
+    slth_checker::verify::verify(&read).unwrap_or_else(|r| panic!("rejected: {r}"));
 
     let target = Network::from_target_json(&read.target).unwrap();
     assert_eq!(target.input_dim, f.network.input_dim + 1);
@@ -130,7 +132,7 @@ fn the_pairs_construction_is_refused_where_a_carrier_is_needed() {
         biases.iter_mut().for_each(|b| *b = q(0, 1));
     }
     let certified = certify_with_biases(&first_only, &options).unwrap();
-    slth::verify::verify(&certified.certificate).unwrap();
+    slth_checker::verify::verify(&certified.certificate).unwrap();
 }
 
 #[test]

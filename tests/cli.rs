@@ -556,7 +556,7 @@ const HUGE_INPUT_TARGET: &str =
 /// One product V*U of two weights in (-1, 1) cannot reach 3/2.
 const THREE_HALVES_TARGET: &str = r#"{"input_dim": 2, "layers": [
   {"weights": [["1/4", "3/2"]], "activation": "relu"}]}"#;
-/// A million-digit numerator: far beyond the 10,000-character limit of spec section 1.
+/// A million-digit numerator: far beyond the 10,000-character limit of docs/FORMAT.md section 2.
 const HUGE_DIGITS: usize = 1_000_000;
 /// A width no machine could hold as a matrix; g stays lazy, so it must cost nothing.
 const HUGE_WIDTH: u64 = 1 << 60;
@@ -973,7 +973,7 @@ fn a_huge_width_certificate_is_verified_without_allocating_it() {
     let path = path_text(&scratch.write("wide.json", &huge_width_certificate()));
     let run = slth(&["verify", "--json", &path]);
     // The kept weights and claims are those of the committed certificate and every index is
-    // below 2^60, so the certificate meets the spec and must be accepted (spec section 6).
+    // below 2^60, so the certificate meets the spec and must be accepted (docs/FORMAT.md section 7).
     run.expect(EXIT_VALID);
     let report: Value = serde_json::from_str(run.stdout.trim()).unwrap();
     assert_eq!(

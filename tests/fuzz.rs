@@ -8,12 +8,12 @@
 //! between corpus files), driven by a deterministic PRNG: execution i of a run with base
 //! seed s always sees the same input, whatever the thread count.
 //!
-//! Every input goes through `slth::certificate::parse` and, if it parses, every library
-//! mode of `slth::verify` (see `common/modes.rs`). Properties:
+//! Every input goes through `slth_checker::certificate::parse` and, if it parses, every library
+//! mode of `slth_checker::verify` (see `common/modes.rs`). Properties:
 //! - no panic (caught with `catch_unwind`), no hang (a watchdog aborts after
 //!   [`HANG_SECONDS`] and saves the input), every execution under [`BUDGET_SECONDS`];
 //! - all modes give the same verdict and rejection;
-//! - VALID only when the independent checker (`common/first_principles.rs`) says valid, and
+//! - VALID only when the independent checker (the `slth-oracle` crate) says valid, and
 //!   the independent checker's valid inputs are accepted; a rejection names a kind the
 //!   independent checker also finds.
 //!
@@ -30,9 +30,9 @@
 
 mod common;
 
-use common::first_principles::{Checker, Verdict};
-use common::json::{self, Json};
 use common::modes::{self, Outcome};
+use slth_oracle::json::{self, Json};
+use slth_oracle::{Checker, Verdict};
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -814,7 +814,7 @@ fn write_seed_corpus() {
     use num_rational::BigRational;
     use slth::certify::{CertifyOptions, Construction, Request, certify};
     use slth::network::Network;
-    use slth::sampler::Seed;
+    use slth_checker::sampler::Seed;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let targets = [
         (
@@ -861,7 +861,7 @@ fn write_seed_corpus() {
         options.construction = construction;
         options.nonnegative = nonnegative;
         let certified = certify(&net, &options).unwrap();
-        let text = slth::certificate::to_json_text(&certified.certificate);
+        let text = slth::write::to_json_text(&certified.certificate);
         std::fs::write(corpus_dir().join(name), text).unwrap();
     }
     for (from, name) in [
@@ -884,7 +884,7 @@ fn write_seed_corpus() {
 
 /// The hostile inputs of the resource-limit list, each built from certificates/tiny-3-2-1.json.
 fn hostile_inputs_list() -> Vec<(&'static str, String)> {
-    use common::first_principles as fp;
+    use slth_oracle as fp;
     let base = std::fs::read_to_string(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("certificates/tiny-3-2-1.json"),
     )
@@ -1230,15 +1230,13 @@ fn hostile_inputs() {
 /// same kind of error), for every corpus file, every regression and a few thousand mutants.
 #[test]
 fn streaming_load_agrees_with_parse() {
-    use slth::certificate::{self, LoadError};
+    use slth_checker::certificate::{self, LoadError};
     let dir = std::env::temp_dir().join(format!("slth-fuzz-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("input.json");
     let kind = |r: &Result<certificate::Certificate, LoadError>| match r {
-        Ok(c) => format!("ok {}", certificate::to_json_text(c)),
-        Err(LoadError::Unreadable(_)) => "unreadable".to_string(),
-        Err(LoadError::Schema(_)) => "schema".to_string(),
-        Err(LoadError::Limit(_)) => "limit".to_string(),
+        Ok(c) => format!("ok {}", slth::write::to_json_text(c)),
+        Err(e) => format!("{:?}", e.kind),
     };
     let corpus = corpus();
     let mut inputs: Vec<Vec<u8>> = corpus.iter().map(|(_, b)| b.clone()).collect();

@@ -1,6 +1,6 @@
 //! The mutation campaign: every single-point mutation class applied to every valid
 //! certificate, each mutant's TRUE verdict decided from first principles
-//! (`common/first_principles.rs`, which calls nothing of slth), and slth required to agree
+//! (the `slth-oracle` crate, which calls nothing of slth), and slth required to agree
 //! in every mode: accepted iff valid, and when rejected, with a kind the independent
 //! checker also finds (the class's expected kind where only one is possible).
 //!
@@ -17,15 +17,15 @@
 
 mod common;
 
-use common::first_principles::{self as fp, Checker, Facts, Kind, Verdict};
-use common::json::{self, Json, Step, idx, key};
 use common::modes;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
 use slth::certify::{CertifyOptions, Construction, Request, certify};
 use slth::network::Network;
-use slth::sampler::Seed;
+use slth_checker::sampler::Seed;
+use slth_oracle::json::{self, Json, Step, idx, key};
+use slth_oracle::{self as fp, Checker, Facts, Kind, Verdict};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -152,7 +152,7 @@ fn generated() -> Vec<(String, String)> {
                 let certified = certify(net, &options).unwrap_or_else(|e| panic!("{name}: {e}"));
                 (
                     format!("generated/{name}"),
-                    slth::certificate::to_json_text(&certified.certificate),
+                    slth::write::to_json_text(&certified.certificate),
                 )
             },
         )
@@ -1879,8 +1879,8 @@ fn first_principles_sampler_matches_the_spec_and_slth() {
         for index in [0u64, 1, 7, 8, 1000, 1 << 33, u64::MAX / 2] {
             assert_eq!(
                 fp::weight(&key, stream, u128::from(index)),
-                Some(slth::sampler::sample_numerator(
-                    &slth::sampler::Seed(key),
+                Some(slth_checker::sampler::sample_numerator(
+                    &slth_checker::sampler::Seed(key),
                     stream,
                     index
                 ))

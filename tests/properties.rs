@@ -7,14 +7,15 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
-use slth::certificate::{parse, to_json_text};
 use slth::certify::{CertifyOptions, Construction, Request, certify};
 use slth::eval::{evaluate, sample_points};
 use slth::network::{Activation, Layer, Network};
 use slth::numbers::sum_of_squares;
-use slth::sampler::Seed;
 use slth::ticket::Ticket;
-use slth::verify::verify;
+use slth::write::to_json_text;
+use slth_checker::certificate::parse;
+use slth_checker::sampler::Seed;
+use slth_checker::verify::verify;
 
 /// Cases per run: a few seconds in release on two cores.
 const CASES: u32 = 24;

@@ -10,13 +10,13 @@ use common::run::json_files;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
-use slth::certificate::{self, Certificate, Rational};
 use slth::certify::{CertifyOptions, Construction, Request, certify};
 use slth::fast;
 use slth::generate::{EntryRange, random_target};
 use slth::numbers::{format_rational, parse_rational};
-use slth::sampler::{Seed, WEIGHT_SCALE};
-use slth::verify::{
+use slth_checker::certificate::{self, Certificate, Rational};
+use slth_checker::sampler::{Seed, WEIGHT_SCALE};
+use slth_checker::verify::{
     Arithmetic, Decider, Limits, Rejection, RejectionKind, Report, check_structure, exact_chain,
     verify_using,
 };
@@ -53,7 +53,7 @@ fn just_below_and_above() -> (BigRational, BigRational) {
     (BigRational::one() - &tiny, BigRational::one() + tiny)
 }
 
-/// Rejections that come from an inequality of spec section 5 (the rest are structural).
+/// Rejections that come from an inequality of docs/FORMAT.md section 6 (the rest are structural).
 fn is_inequality(kind: RejectionKind) -> bool {
     matches!(
         kind,
@@ -267,7 +267,7 @@ fn unit_vector(n: usize, seed: u64) -> Vec<BigRational> {
     x
 }
 
-/// P and Q of block 1 (spec section 5) from the ticket, exactly, row-major.
+/// P and Q of block 1 (docs/FORMAT.md section 6) from the ticket, exactly, row-major.
 fn paths_of_block_one(c: &Certificate) -> (Vec<BigRational>, Vec<BigRational>) {
     let cols = c.target.input_dim as usize;
     let rows = c.target.layers[0].weights.len();

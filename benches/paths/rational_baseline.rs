@@ -1,5 +1,5 @@
-//! A deliberately naive exact verifier, the baseline of `benches/paths.rs`: spec sections 4
-//! and 5 computed the obvious way with num-rational's `BigRational` (a gcd after every
+//! A deliberately naive exact verifier, the baseline of `benches/paths.rs`: docs/FORMAT.md sections 5
+//! and 6 computed the obvious way with num-rational's `BigRational` (a gcd after every
 //! operation), every weight of g drawn with its own ChaCha20 block, maps keyed by (m, t).
 //!
 //! Only for measuring: no rejection places, no limits, no care for adversarial input.
@@ -9,16 +9,16 @@
 
 use num_rational::BigRational;
 use num_traits::{Signed, Zero};
-use slth::certificate::Certificate;
 use slth::numbers::parse_rational;
-use slth::sampler::{self, Seed};
+use slth_checker::certificate::Certificate;
+use slth_checker::sampler::{self, Seed};
 use std::collections::{HashMap, HashSet};
 
 fn number(text: &str) -> Result<BigRational, String> {
     parse_rational(text).map_err(|e| e.to_string())
 }
 
-/// e_l when every inequality of spec section 5 holds (and every kept value is g's weight).
+/// e_l when every inequality of docs/FORMAT.md section 6 holds (and every kept value is g's weight).
 pub fn verify(c: &Certificate) -> Result<BigRational, String> {
     let seed = Seed::from_hex(&c.random_network.seed)?;
     let (mut a, mut e) = (number(&c.domain.radius.0)?, BigRational::zero());
@@ -170,7 +170,7 @@ fn gram(w: &[Vec<BigRational>], on_rows: bool) -> Vec<Vec<BigRational>> {
     g
 }
 
-/// Symmetric elimination without pivoting on rationals (spec section 5).
+/// Symmetric elimination without pivoting on rationals (docs/FORMAT.md section 6).
 fn positive_semidefinite(mut m: Vec<Vec<BigRational>>) -> bool {
     let n = m.len();
     for k in 0..n {

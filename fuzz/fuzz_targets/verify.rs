@@ -7,25 +7,16 @@
 //! The properties are those of tests/fuzz.rs, which replays its corpus in every
 //! `cargo test`: no panic (libFuzzer reports it as a crash), the exact and the sound mode
 //! give the same verdict and the same rejection, and the verdict agrees with the
-//! independent first-principles checker of tests/common: never VALID where it finds a
+//! independent first-principles checker (the slth-oracle crate): never VALID where it finds a
 //! violation, never a rejection (other than a resource-limit refusal) where it finds the
 //! certificate true.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use slth::certificate;
-use slth::verify::{self, Arithmetic, Limits};
+use slth_checker::certificate::{self, LoadErrorKind};
+use slth_checker::verify::{self, Arithmetic, Limits};
+use slth_oracle::{Checker, Verdict};
 use std::sync::OnceLock;
-
-// The independent checker of the test suite; it reaches its reader as `super::json`.
-#[allow(dead_code, clippy::all)]
-#[path = "../../tests/common/first_principles.rs"]
-mod first_principles;
-#[allow(dead_code, clippy::all)]
-#[path = "../../tests/common/json.rs"]
-mod json;
-
-use first_principles::{Checker, Verdict};
 
 /// (accepted, rejection kind, place) of one mode.
 fn outcome(result: Result<verify::Report, verify::Rejection>) -> (bool, String, String) {
@@ -48,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(exact, sound, "the exact and the sound mode disagree");
             (exact.0, exact.1)
         }
-        Err(certificate::LoadError::Limit(_)) => (false, "Limit".to_string()),
+        Err(e) if e.kind == LoadErrorKind::Limit => (false, "Limit".to_string()),
         Err(_) => (false, "Json".to_string()),
     };
     let checker = CHECKER.get_or_init(Checker::default);

@@ -8,10 +8,106 @@
 //! needs O(1/tau).
 
 use super::ConstructError;
-use crate::network::Layer;
-use crate::sampler::{Seed, StreamReader, WEIGHT_SCALE, hidden_stream, output_stream};
+use crate::network::{Layer, Network};
 use crate::ticket::BlockTicket;
+use crate::ticket::Ticket;
 use rayon::prelude::*;
+use slth_checker::sampler::{Seed, StreamReader, WEIGHT_SCALE, hidden_stream, output_stream};
+
+/// Settings of the subset-sum construction.
+#[derive(Debug, Clone)]
+pub struct SubsetSumSettings {
+    pub seed: Seed,
+    /// tau_i per block: every `E_i[m][t]` must come out <= tau_i
+    pub tolerances: Vec<f64>,
+    pub signed_input: bool,
+    pub widths: Option<Vec<u64>>,
+    /// a fixed pool size (neurons per input and sign of U), or None to find the smallest
+    pub pool: Option<usize>,
+}
+
+/// Builds the subset-sum ticket for every block; returns it with the pool size per block.
+pub fn subset_sum(
+    target: &Network,
+    settings: &SubsetSumSettings,
+) -> Result<(Ticket, Vec<usize>), ConstructError> {
+    let dims = target.dims();
+    let mut blocks = Vec::with_capacity(target.layers.len());
+    let mut pools = Vec::with_capacity(target.layers.len());
+    for (i, layer) in target.layers.iter().enumerate() {
+        let block_number = i + 1;
+        let tolerance = settings.tolerances[i];
+        let signed = i == 0 && settings.signed_input;
+        let seed = &settings.seed;
+        let (pool, result) = match settings.pool {
+            Some(pool) => {
+                let aim = tolerance * (1.0 - 1e-9);
+                match build_block(
+                    layer,
+                    dims[i],
+                    block_number,
+                    seed,
+                    signed,
+                    pool,
+                    pool,
+                    aim,
+                    false,
+                ) {
+                    Ok(result) => (pool, result),
+                    Err(
+                        BlockFailure::BaseTooSmall { m, t } | BlockFailure::Unreachable { m, t },
+                    ) => {
+                        let needed = smallest_pool(
+                            layer,
+                            dims[i],
+                            block_number,
+                            seed,
+                            signed,
+                            tolerance,
+                            pool + 1,
+                            MAX_EXACT_POOL,
+                        )
+                        .ok()
+                        .map(|(n, _)| n);
+                        return Err(ConstructError::PoolTooSmall {
+                            block: block_number,
+                            m,
+                            t,
+                            weight: layer.weights_f64()[m][t],
+                            tolerance,
+                            pool,
+                            needed,
+                        });
+                    }
+                }
+            }
+            None => smallest_pool(
+                layer,
+                dims[i],
+                block_number,
+                seed,
+                signed,
+                tolerance,
+                first_pool_guess(layer, tolerance),
+                DEFAULT_MAX_POOL,
+            )?,
+        };
+        let width = result.ticket.width();
+        if let Some(fixed) = settings.widths.as_ref().map(|w| w[i])
+            && width > fixed
+        {
+            return Err(ConstructError::WidthTooSmall {
+                block: block_number,
+                width: fixed,
+                needed: width,
+                tolerance,
+            });
+        }
+        blocks.push(result.ticket);
+        pools.push(pool);
+    }
+    Ok((Ticket { blocks }, pools))
+}
 
 /// Largest pool the exact meet-in-the-middle search handles (2^(p/2) sums per half; masks
 /// are u32).
@@ -553,7 +649,7 @@ mod tests {
                     assert!(seen.insert(j), "neuron {j} in two pools");
                     assert_eq!(
                         u,
-                        crate::sampler::sample_numerator(&seed, 0, j * 5 + t as u64)
+                        slth_checker::sampler::sample_numerator(&seed, 0, j * 5 + t as u64)
                     );
                     assert_eq!(u < 0, s == 1);
                     assert!(j < pools.width);

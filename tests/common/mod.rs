@@ -1,9 +1,6 @@
-//! Helpers shared by the integration tests (each uses a part of them).
+//! Helpers shared by the integration tests (each uses a part of them). The independent
+//! first-principles checker they compare with is the `slth-oracle` crate.
 #![allow(dead_code)]
-// Matrix code reads best with index loops.
-#![allow(clippy::needless_range_loop)]
 
-pub mod first_principles;
-pub mod json;
 pub mod modes;
 pub mod run;

@@ -4,8 +4,8 @@
 //! (the `--exact` path) and `verify_using(.., Arithmetic::Sound)` (the sound-f64 default
 //! of `slth verify`). [`cli`] runs the binary in its modes for a sample of inputs.
 
-use slth::certificate::{self, LoadError};
-use slth::verify::{self, Arithmetic, Limits};
+use slth_checker::certificate::{self, LoadError, LoadErrorKind};
+use slth_checker::verify::{self, Arithmetic, Limits};
 use std::path::Path;
 use std::process::Command;
 
@@ -36,6 +36,17 @@ impl Outcome {
     }
 }
 
+/// The outcome of a certificate the reader refused: `Json` (not JSON, or unreadable),
+/// `Schema` or `Limit`, with the message.
+fn load_outcome(e: LoadError) -> Outcome {
+    let kind = match e.kind {
+        LoadErrorKind::Io | LoadErrorKind::Syntax => "Json",
+        LoadErrorKind::Schema => "Schema",
+        LoadErrorKind::Limit => "Limit",
+    };
+    Outcome::reject(kind, e.to_string())
+}
+
 /// Names of the library modes, in the order [`library`] returns them.
 pub const LIBRARY_MODES: [&str; 3] = ["verify", "exact", "sound"];
 
@@ -43,9 +54,7 @@ pub const LIBRARY_MODES: [&str; 3] = ["verify", "exact", "sound"];
 pub fn library(text: &str) -> Vec<Outcome> {
     let certificate = match certificate::parse(text) {
         Ok(c) => c,
-        Err(LoadError::Unreadable(m)) => return vec![Outcome::reject("Json", m); 3],
-        Err(LoadError::Schema(m)) => return vec![Outcome::reject("Schema", m); 3],
-        Err(LoadError::Limit(m)) => return vec![Outcome::reject("Limit", m); 3],
+        Err(e) => return vec![load_outcome(e); 3],
     };
     let limits = Limits::default();
     let runs = [
@@ -68,9 +77,7 @@ pub fn default_mode(text: &str) -> Outcome {
             Ok(_) => Outcome::accept(),
             Err(rejection) => Outcome::reject(format!("{:?}", rejection.kind), rejection.place),
         },
-        Err(LoadError::Unreadable(m)) => Outcome::reject("Json", m),
-        Err(LoadError::Schema(m)) => Outcome::reject("Schema", m),
-        Err(LoadError::Limit(m)) => Outcome::reject("Limit", m),
+        Err(e) => load_outcome(e),
     }
 }
 

@@ -1,4 +1,4 @@
-//! The kept weights of one block (spec section 4) and its deviation E_i (spec section 5).
+//! The kept weights of one block (docs/FORMAT.md section 5) and its deviation E_i (docs/FORMAT.md section 6.1).
 //!
 //! The entries of `hidden` and `output` are judged as if checked one by one in file order:
 //! the earliest entry that breaks a rule is reported, and at one entry the rules come in
@@ -13,7 +13,7 @@ use super::small;
 use super::{Rejection, RejectionKind, reject};
 use crate::certificate::{BlockTicket, Rational};
 use crate::numbers::{self, NumberError, format_rational};
-use crate::sampler::{self, Seed, WEIGHT_SCALE};
+use crate::sampler::{self, Seed, StreamReader, WEIGHT_SCALE};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
@@ -442,38 +442,24 @@ enum Claimed {
     Big(BigRational),
 }
 
-/// Weights of one stream of g, computing each ChaCha20 block once for neighbouring indices.
-struct BlockCache<'a> {
-    seed: &'a Seed,
-    stream: u64,
-    number: Option<u64>,
-    words: [u32; 16],
+/// Weights of one stream of g, read in increasing order, and the kept values to compare.
+struct BlockCache {
+    reader: StreamReader,
     max_chars: usize,
 }
 
-impl<'a> BlockCache<'a> {
-    fn new(seed: &'a Seed, stream: u64) -> BlockCache<'a> {
+impl BlockCache {
+    fn new(seed: &Seed, stream: u64) -> BlockCache {
         BlockCache {
-            seed,
-            stream,
-            number: None,
-            words: [0; 16],
+            reader: StreamReader::new(*seed, stream),
             max_chars: numbers::DEFAULT_MAX_NUMBER_CHARS,
         }
     }
 
-    /// `sample(seed, stream, index)` of spec section 3 as a numerator over 2^53: the u64
-    /// `w_{2 index} + 2^32 w_{2 index + 1}` of the keystream, in block `index / 8`. None when
-    /// that block number does not fit the 64-bit counter (index >= 2^67).
+    /// `sample(seed, stream, index)` of docs/FORMAT.md section 4.3 as a numerator over
+    /// 2^53; None when the index lies beyond the stream (index >= 2^67).
     fn numerator(&mut self, index: u128) -> Option<i64> {
-        let number = u64::try_from(index / 8).ok()?;
-        if self.number != Some(number) {
-            self.words = sampler::chacha20_block(&self.seed.0, number, self.stream);
-            self.number = Some(number);
-        }
-        let at = 2 * (index % 8) as usize;
-        let raw = u64::from(self.words[at]) | (u64::from(self.words[at + 1]) << 32);
-        Some(sampler::numerator_of_raw(raw))
+        self.reader.numerator_at(index)
     }
 
     /// The weight at `index` as a numerator over 2^53, after checking that `value` equals it.
@@ -567,11 +553,6 @@ mod tests {
                 Some(sampler::sample_numerator(&seed, stream, index))
             );
         }
-        // Index 2^64 + 9 is word pair 1 of block 2^61 + 1.
-        let block = sampler::chacha20_block(&seed.0, (1 << 61) + 1, 4);
-        let raw = u64::from(block[2]) | (u64::from(block[3]) << 32);
-        let index = (1u128 << 64) + 9;
-        assert_eq!(numerator(4, index), Some(sampler::numerator_of_raw(raw)));
         let last = (1u128 << 67) - 1;
         assert!(numerator(0, last).is_some());
         assert_eq!(numerator(0, last + 1), None);
@@ -602,7 +583,7 @@ mod tests {
         assert_eq!(sums.small(0), Some(0));
     }
 
-    /// E_i by the formulas of spec section 5 in BigRational, to compare against.
+    /// E_i by the formulas of docs/FORMAT.md section 6.1 in BigRational, to compare against.
     fn naive_deviation(
         paths: &[KeptPath],
         weights: &[Vec<BigRational>],

@@ -1,4 +1,4 @@
-//! Exact positive-semidefiniteness of a symmetric integer matrix (spec section 5).
+//! Exact positive-semidefiniteness of a symmetric integer matrix (docs/FORMAT.md section 6).
 //!
 //! Symmetric Gaussian elimination without pivoting: M is PSD iff every pivot is >= 0 and,
 //! whenever a pivot is 0, the rest of its row in the current Schur complement is 0 too.

@@ -1,4 +1,4 @@
-//! The sound f64 filter for the inequalities of spec section 5 (the default of `slth verify`).
+//! The sound f64 filter for the inequalities of docs/FORMAT.md section 6 (the default of `slth verify`).
 //!
 //! Every quantity is computed in f64 and rounded outward after every operation. If the
 //! exact result of an operation on f64 operands is x and the f64 result (rounded to
@@ -114,7 +114,7 @@ fn distance_upper(s: (f64, f64), w: (f64, f64)) -> f64 {
     larger(up(s.1 - w.0), up(w.1 - s.0))
 }
 
-/// Outward-rounded P, Q, E and Frobenius sums of one block (spec section 5).
+/// Outward-rounded P, Q, E and Frobenius sums of one block (docs/FORMAT.md section 6).
 ///
 /// P and Q are intervals per entry of W: every weight of g is an odd multiple of 2^-53,
 /// exact in f64, and a product V * U has magnitude >= 2^-106, far from underflow. Cost:
@@ -288,7 +288,7 @@ fn divide(a: (f64, f64), p: (f64, f64)) -> (f64, f64) {
 }
 
 /// Whether `L^2 I - G` is positive definite (so positive semidefinite, the spectral claim
-/// of spec section 5), G on the smaller side as in the exact check: symmetric elimination
+/// of docs/FORMAT.md section 6), G on the smaller side as in the exact check: symmetric elimination
 /// without pivoting in interval arithmetic. Every interval contains the value the exact
 /// elimination computes at that step, so pivots with positive lower bounds prove every
 /// exact pivot positive. False when a pivot interval reaches 0 or below (a false claim, a
@@ -335,7 +335,7 @@ pub(super) fn spectral_holds(lipschitz: &BigRational, target: &TargetLayer) -> b
     true
 }
 
-/// Whether a spectral witness (spec section 5) holds in f64 with outward rounding:
+/// Whether a spectral witness (docs/FORMAT.md section 6) holds in f64 with outward rounding:
 /// `shift >= 0`, `L >= 0` and `sum_{a,b} D[a][b]^2 <= shift^2` for
 /// `D = L^2 I - G - shift I - R^T R`, G the Gram matrix on the side of R. False also for a
 /// witness of the wrong shape (the exact check names the problem).

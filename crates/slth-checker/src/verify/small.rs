@@ -1,4 +1,4 @@
-//! Small rationals: the common case of spec section 1 without big-integer work.
+//! Small rationals: the common case of docs/FORMAT.md section 2 without big-integer work.
 //!
 //! A certificate holds one rational per kept weight (`p/9007199254740992`) and per target
 //! weight, so parsing dominates the checker unless texts of the form `[sign] digits` or

@@ -1,4 +1,4 @@
-//! The Lipschitz claims L_i (spec section 5): Frobenius, spectral by exact elimination,
+//! The Lipschitz claims L_i (docs/FORMAT.md section 6): Frobenius, spectral by exact elimination,
 //! or spectral with a witness.
 
 use super::psd::check_psd;

@@ -1,251 +1,81 @@
-//! The certificate file (spec section 6): serde types, loading and deterministic writing.
+//! The streaming reader: a certificate file within [`Limits`], never held whole.
 //!
-//! Rationals stay text here (`Rational`); whoever uses a field parses it and names the place
-//! when it is malformed. Every struct rejects unknown fields and must be a JSON object
-//! (serde would also take an array of its values); only `meta` is free-form.
-//!
-//! Reading enforces the size limits of [`Limits`] while the file streams in: a file over
+//! Reading enforces the size limits while the file streams in: a file over
 //! `max_file_bytes`, nesting deeper than `max_nesting`, more layers, rows, columns or kept
 //! entries than allowed, or a witness larger than `max_witness_side` stops the reader at
-//! that point, so a hostile file never makes slth hold much more than its limits. (Number
-//! lengths are checked by `verify`, which names the place.) Nothing in this module checks
-//! mathematics.
+//! that point, so a hostile file never makes the checker hold much more than its limits.
+//! (Number lengths are checked where numbers are parsed, which names the place.) The
+//! counts live in a thread-local [`Reading`] for the duration of one read, since serde's
+//! derived readers take no context.
 
+use super::{BlockBound, BlockTicket, Certificate, LayerJson, Limits, Rational};
+use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
 use std::cell::Cell;
-use std::fmt::Write as _;
 use std::io::Read;
 use std::marker::PhantomData;
 
-pub const FORMAT_NAME: &str = "slth-certificate";
-pub const FORMAT_VERSION: u64 = 1;
-pub const RNG_NAME: &str = "chacha20";
-pub const DISTRIBUTION_NAME: &str = "uniform-dyadic-53";
-
-/// Resource limits on reading and checking a certificate. Every default is generous for
-/// real networks (a 784-500-10 certificate with 2.2 million kept weights is far inside
-/// them) and each one is a flag of `slth verify`, `inspect` and `eval`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Limits {
-    /// Bytes of the certificate file (`--max-file-size`).
-    pub max_file_bytes: u64,
-    /// Depth of nested JSON arrays and objects (`--max-nesting`; serde_json stops at 128
-    /// whatever this says).
-    pub max_nesting: usize,
-    /// Characters of one rational's text (`--max-number-length`).
-    pub max_number_chars: usize,
-    /// Target layers, and so hidden widths, ticket blocks and bound blocks (`--max-layers`).
-    pub max_layers: usize,
-    /// input_dim, rows of a weight matrix and entries of a row (`--max-dimension`).
-    /// Hidden widths are not limited: the checker never allocates in proportion to them.
-    pub max_dimension: u64,
-    /// Kept entries (hidden plus output, all blocks together) (`--max-kept-entries`).
-    pub max_kept_entries: u64,
-    /// Side of a spectral witness factor (`--max-witness-side`).
-    pub max_witness_side: usize,
-    /// Largest Gram side for which a `"spectral"` claim without witness is checked by
-    /// exact elimination (`--max-elimination-side`).
-    pub max_elimination_side: usize,
-    /// Bits of a common denominator the exact check computes (of a layer's weights, of a
-    /// witness), and of the numbers of the chain e_1..e_l (`--max-exact-bits`).
-    pub max_exact_bits: u64,
-    /// Estimated 64-bit word multiplications of an exact elimination or witness check that
-    /// runs on big integers (`--max-exact-work`); about 3 x 10^8 per second on a 2-core test
-    /// machine, so the default allows roughly half a minute.
-    pub max_exact_work: f64,
-}
-
-impl Limits {
-    /// No limit at all (for checking certificates slth has just built itself).
-    pub fn unlimited() -> Limits {
-        Limits {
-            max_file_bytes: u64::MAX,
-            max_nesting: usize::MAX,
-            max_number_chars: usize::MAX,
-            max_layers: usize::MAX,
-            max_dimension: u64::MAX,
-            max_kept_entries: u64::MAX,
-            max_witness_side: usize::MAX,
-            max_elimination_side: usize::MAX,
-            max_exact_bits: u64::MAX,
-            max_exact_work: f64::INFINITY,
-        }
-    }
-}
-
-/// Default of [`Limits::max_dimension`], also the largest input dimension `certify` takes.
-pub const DEFAULT_MAX_DIMENSION: u64 = 1 << 20;
-
-/// Default of [`Limits::max_file_bytes`]: 1 GiB.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 1 << 30;
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
-            max_nesting: 128,
-            max_number_chars: crate::numbers::DEFAULT_MAX_NUMBER_CHARS,
-            max_layers: 1000,
-            max_dimension: DEFAULT_MAX_DIMENSION,
-            max_kept_entries: 1 << 25,
-            max_witness_side: 1024,
-            max_elimination_side: 128,
-            max_exact_bits: 1 << 18,
-            max_exact_work: 1e10,
-        }
-    }
-}
-
-/// A rational as written in the file: a JSON string (a JSON number is refused). Its length
-/// is checked against [`Limits::max_number_chars`] where it is parsed, which names its place.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Rational(pub String);
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Certificate {
-    pub format: String,
-    pub version: u64,
-    #[serde(deserialize_with = "object")]
-    pub target: TargetJson,
-    #[serde(deserialize_with = "object")]
-    pub domain: Domain,
-    #[serde(deserialize_with = "object")]
-    pub random_network: RandomNetwork,
-    #[serde(deserialize_with = "ticket")]
-    pub ticket: Vec<BlockTicket>,
-    #[serde(deserialize_with = "object")]
-    pub bound: Bound,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub meta: Option<serde_json::Value>,
-}
-
-/// The target network f (spec section 2) with string weights.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TargetJson {
-    pub input_dim: u64,
-    #[serde(deserialize_with = "layers")]
-    pub layers: Vec<LayerJson>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LayerJson {
-    #[serde(deserialize_with = "matrix")]
-    pub weights: Vec<Vec<Rational>>,
-    pub activation: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Domain {
-    pub norm: String,
-    pub radius: Rational,
-    #[serde(default)]
-    pub nonnegative: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RandomNetwork {
-    pub rng: String,
-    pub seed: String,
-    pub distribution: String,
-    #[serde(deserialize_with = "widths")]
-    pub hidden_widths: Vec<u64>,
-}
-
-/// The kept weights of one block: `[j, t, U[j][t]]` and `[m, j, V[m][j]]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BlockTicket {
-    #[serde(deserialize_with = "kept")]
-    pub hidden: Vec<(u64, u64, Rational)>,
-    #[serde(deserialize_with = "kept")]
-    pub output: Vec<(u64, u64, Rational)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Bound {
-    #[serde(deserialize_with = "bound_blocks")]
-    pub blocks: Vec<BlockBound>,
-    pub epsilon: Rational,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BlockBound {
-    pub error: Rational,
-    pub lipschitz: Rational,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lipschitz_method: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "optional_object",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub lipschitz_witness: Option<LipschitzWitness>,
-}
-
-/// `L^2 I - G = R^T R + shift I + D` with `||D||_F <= shift` (spec section 5).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LipschitzWitness {
-    pub shift: Rational,
-    /// Row a holds columns a..n-1 of the upper-triangular R.
-    #[serde(deserialize_with = "factor")]
-    pub factor: Vec<Vec<Rational>>,
-}
-
-/// Why a certificate file could not be read as a certificate.
-#[derive(Debug)]
-pub enum LoadError {
-    /// The file is missing, unreadable, or not JSON at all (usage/input error).
-    Unreadable(String),
+/// Why a certificate could not be read; see [`LoadError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadErrorKind {
+    /// The file is missing or cannot be read (an input error, exit code 2).
+    Io,
+    /// The text is not JSON (an input error, exit code 2).
+    Syntax,
     /// Well-formed JSON that is not a certificate of this format (a rejected certificate).
-    Schema(String),
+    Schema,
     /// The file exceeds one of the [`Limits`] (a refused certificate).
-    Limit(String),
+    Limit,
 }
 
-impl std::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LoadError::Unreadable(m) | LoadError::Schema(m) | LoadError::Limit(m) => f.write_str(m),
-        }
-    }
+/// A certificate that could not be read: what went wrong, and where.
+///
+/// `place` is never empty: a JSON path (`bound.blocks[0].error`) where the reader knows
+/// one, else the position in the text (`line 3 column 7`), else `file` for an I/O error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{place}: {detail}", file.as_ref().map(|f| format!("{f}: ")).unwrap_or_default())]
+pub struct LoadError {
+    pub kind: LoadErrorKind,
+    /// The file the certificate was read from, if any.
+    pub file: Option<String>,
+    pub place: String,
+    pub detail: String,
 }
-
-impl std::error::Error for LoadError {}
 
 impl LoadError {
-    fn prefixed(self, prefix: &str) -> LoadError {
-        match self {
-            LoadError::Unreadable(m) => LoadError::Unreadable(format!("{prefix}: {m}")),
-            LoadError::Schema(m) => LoadError::Schema(format!("{prefix}: {m}")),
-            LoadError::Limit(m) => LoadError::Limit(format!("{prefix}: {m}")),
+    fn new(kind: LoadErrorKind, place: impl Into<String>, detail: impl Into<String>) -> LoadError {
+        LoadError {
+            kind,
+            file: None,
+            place: place.into(),
+            detail: detail.into(),
         }
+    }
+
+    fn in_file(mut self, file: &str) -> LoadError {
+        self.file = Some(file.to_string());
+        self
     }
 }
 
 /// Reads a certificate file within `limits`, streaming it (the file is never held whole).
 pub fn load(path: &std::path::Path, limits: &Limits) -> Result<Certificate, LoadError> {
     let shown = path.display().to_string();
-    let file =
-        std::fs::File::open(path).map_err(|e| LoadError::Unreadable(format!("{shown}: {e}")))?;
-    let size = file
-        .metadata()
-        .map_err(|e| LoadError::Unreadable(format!("{shown}: {e}")))?
-        .len();
+    let io = |e: std::io::Error| {
+        LoadError::new(LoadErrorKind::Io, "file", e.to_string()).in_file(&shown)
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
     if size > limits.max_file_bytes {
-        return Err(LoadError::Limit(format!(
-            "{shown}: file of {size} bytes exceeds the limit of {} bytes (--max-file-size)",
-            limits.max_file_bytes
-        )));
+        return Err(LoadError::new(
+            LoadErrorKind::Limit,
+            "file",
+            format!(
+                "file of {size} bytes exceeds the limit of {} bytes (--max-file-size)",
+                limits.max_file_bytes
+            ),
+        )
+        .in_file(&shown));
     }
     let reader = std::io::BufReader::with_capacity(
         1 << 16,
@@ -254,7 +84,7 @@ pub fn load(path: &std::path::Path, limits: &Limits) -> Result<Certificate, Load
             scan: Scan::new(limits),
         },
     );
-    read_with(limits, serde_json::Deserializer::from_reader(reader)).map_err(|e| e.prefixed(&shown))
+    read_with(limits, serde_json::Deserializer::from_reader(reader)).map_err(|e| e.in_file(&shown))
 }
 
 /// Parses certificate text within the default [`Limits`].
@@ -262,19 +92,22 @@ pub fn parse(text: &str) -> Result<Certificate, LoadError> {
     parse_with(text, &Limits::default())
 }
 
-/// Parses certificate text within `limits`. JSON syntax errors are `Unreadable`, shape
-/// errors `Schema`, exceeded limits `Limit`.
+/// Parses certificate text within `limits`.
 pub fn parse_with(text: &str, limits: &Limits) -> Result<Certificate, LoadError> {
-    if text.len() as u64 > limits.max_file_bytes {
-        return Err(LoadError::Limit(format!(
-            "text of {} bytes exceeds the limit of {} bytes (--max-file-size)",
-            text.len(),
-            limits.max_file_bytes
-        )));
+    let bytes = u64::try_from(text.len()).unwrap_or(u64::MAX);
+    if bytes > limits.max_file_bytes {
+        return Err(LoadError::new(
+            LoadErrorKind::Limit,
+            "text",
+            format!(
+                "text of {bytes} bytes exceeds the limit of {} bytes (--max-file-size)",
+                limits.max_file_bytes
+            ),
+        ));
     }
     let mut scan = Scan::new(limits);
     if let Err(m) = scan.feed(text.as_bytes()) {
-        return Err(LoadError::Limit(m));
+        return Err(LoadError::new(LoadErrorKind::Limit, "text", m));
     }
     read_with(limits, serde_json::Deserializer::from_str(text))
 }
@@ -327,7 +160,11 @@ fn read_with<'de, R: serde_json::de::Read<'de>>(
             limit_hit: false,
         }))
     });
-    let result = Certificate::deserialize(ObjectOnly(&mut de)).and_then(|value| {
+    let mut track = serde_path_to_error::Track::new();
+    let result = Certificate::deserialize(ObjectOnly(serde_path_to_error::Deserializer::new(
+        &mut de, &mut track,
+    )))
+    .and_then(|value| {
         de.end()?;
         Ok(value)
     });
@@ -336,14 +173,31 @@ fn read_with<'de, R: serde_json::de::Read<'de>>(
         .is_some_and(|s| s.limit_hit);
     result.map_err(|e| {
         use serde_json::error::Category;
+        let position = format!("line {} column {}", e.line(), e.column());
+        let path = track.path().to_string();
+        let place = if path.is_empty() || path == "." || path == "?" {
+            position
+        } else {
+            path
+        };
+        // serde_json appends the position to its message; the place carries it now.
+        let message = e.to_string();
+        let at = format!(" at line {} column {}", e.line(), e.column());
+        let message = message.strip_suffix(&at).unwrap_or(&message).to_string();
         if hit {
-            return LoadError::Limit(e.to_string());
+            return LoadError::new(LoadErrorKind::Limit, place, message);
         }
         match e.classify() {
-            Category::Data => LoadError::Schema(format!("not a valid certificate: {e}")),
-            Category::Io | Category::Syntax | Category::Eof => {
-                LoadError::Unreadable(format!("not valid JSON: {e}"))
-            }
+            Category::Data => LoadError::new(
+                LoadErrorKind::Schema,
+                place,
+                format!("not a valid certificate: {message}{at}"),
+            ),
+            Category::Io | Category::Syntax | Category::Eof => LoadError::new(
+                LoadErrorKind::Syntax,
+                format!("line {} column {}", e.line(), e.column()),
+                format!("not valid JSON: {message}"),
+            ),
         }
     })
 }
@@ -475,11 +329,11 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
     }
 }
 
-fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+pub(super) fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
     T::deserialize(ObjectOnly(d))
 }
 
-fn optional_object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(super) fn optional_object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<T>, D::Error> {
     Ok(Option::<Obj<T>>::deserialize(d)?.map(|o| o.0))
@@ -594,23 +448,23 @@ fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Ok(items.into_iter().map(|o| o.0).collect())
 }
 
-fn layers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<LayerJson>, D::Error> {
+pub(super) fn layers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<LayerJson>, D::Error> {
     objects(d, "target.layers")
 }
 
-fn ticket<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<BlockTicket>, D::Error> {
+pub(super) fn ticket<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<BlockTicket>, D::Error> {
     objects(d, "ticket")
 }
 
-fn bound_blocks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<BlockBound>, D::Error> {
+pub(super) fn bound_blocks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<BlockBound>, D::Error> {
     objects(d, "bound.blocks")
 }
 
-fn widths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+pub(super) fn widths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
     bounded(d, Limit::Layers, "random_network.hidden_widths")
 }
 
-fn kept<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u64, u64, Rational)>, D::Error> {
+pub(super) fn kept<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u64, u64, Rational)>, D::Error> {
     bounded(d, Limit::Kept, "ticket")
 }
 
@@ -623,7 +477,7 @@ impl<'de> Deserialize<'de> for DimensionRow {
     }
 }
 
-fn matrix<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Rational>>, D::Error> {
+pub(super) fn matrix<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Rational>>, D::Error> {
     let rows: Vec<DimensionRow> = bounded(d, Limit::Dimension, "target.layers[].weights")?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
@@ -637,131 +491,9 @@ impl<'de> Deserialize<'de> for WitnessRow {
     }
 }
 
-fn factor<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Rational>>, D::Error> {
+pub(super) fn factor<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Rational>>, D::Error> {
     let rows: Vec<WitnessRow> = bounded(d, Limit::WitnessSide, "lipschitz_witness.factor")?;
     Ok(rows.into_iter().map(|r| r.0).collect())
-}
-
-fn quoted(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| String::from("\"\""))
-}
-
-/// The certificate as deterministic JSON text: two-space indentation, one matrix row or
-/// ticket entry per line, fields in the order of spec section 6.
-pub fn to_json_text(certificate: &Certificate) -> String {
-    let mut out = String::new();
-    let c = certificate;
-    let _ = writeln!(out, "{{");
-    let _ = writeln!(out, "  \"format\": {},", quoted(&c.format));
-    let _ = writeln!(out, "  \"version\": {},", c.version);
-    let _ = writeln!(out, "  \"target\": {{");
-    let _ = writeln!(out, "    \"input_dim\": {},", c.target.input_dim);
-    write_layers(&mut out, &c.target.layers, "    ");
-    let _ = writeln!(out, "  }},");
-    let _ = writeln!(out, "  \"domain\": {{");
-    let _ = writeln!(out, "    \"norm\": {},", quoted(&c.domain.norm));
-    let _ = writeln!(out, "    \"radius\": {},", quoted(&c.domain.radius.0));
-    let _ = writeln!(out, "    \"nonnegative\": {}", c.domain.nonnegative);
-    let _ = writeln!(out, "  }},");
-    let rn = &c.random_network;
-    let _ = writeln!(out, "  \"random_network\": {{");
-    let _ = writeln!(out, "    \"rng\": {},", quoted(&rn.rng));
-    let _ = writeln!(out, "    \"seed\": {},", quoted(&rn.seed));
-    let _ = writeln!(out, "    \"distribution\": {},", quoted(&rn.distribution));
-    let widths: Vec<String> = rn.hidden_widths.iter().map(|w| w.to_string()).collect();
-    let _ = writeln!(out, "    \"hidden_widths\": [{}]", widths.join(", "));
-    let _ = writeln!(out, "  }},");
-    let _ = writeln!(out, "  \"ticket\": [");
-    for (b, block) in c.ticket.iter().enumerate() {
-        let _ = writeln!(out, "    {{");
-        write_entries(&mut out, "hidden", &block.hidden, true);
-        write_entries(&mut out, "output", &block.output, false);
-        let sep = if b + 1 < c.ticket.len() { "," } else { "" };
-        let _ = writeln!(out, "    }}{sep}");
-    }
-    let _ = writeln!(out, "  ],");
-    let _ = writeln!(out, "  \"bound\": {{");
-    let _ = writeln!(out, "    \"blocks\": [");
-    for (b, block) in c.bound.blocks.iter().enumerate() {
-        let mut fields = vec![
-            format!("\"error\": {}", quoted(&block.error.0)),
-            format!("\"lipschitz\": {}", quoted(&block.lipschitz.0)),
-        ];
-        if let Some(method) = &block.lipschitz_method {
-            fields.push(format!("\"lipschitz_method\": {}", quoted(method)));
-        }
-        if let Some(witness) = &block.lipschitz_witness {
-            let rows: Vec<String> = witness
-                .factor
-                .iter()
-                .map(|row| {
-                    let cells: Vec<String> = row.iter().map(|x| quoted(&x.0)).collect();
-                    format!("[{}]", cells.join(", "))
-                })
-                .collect();
-            fields.push(format!(
-                "\"lipschitz_witness\": {{\"shift\": {}, \"factor\": [{}]}}",
-                quoted(&witness.shift.0),
-                rows.join(", ")
-            ));
-        }
-        let sep = if b + 1 < c.bound.blocks.len() {
-            ","
-        } else {
-            ""
-        };
-        let _ = writeln!(out, "      {{{}}}{sep}", fields.join(", "));
-    }
-    let _ = writeln!(out, "    ],");
-    let _ = writeln!(out, "    \"epsilon\": {}", quoted(&c.bound.epsilon.0));
-    match &c.meta {
-        Some(meta) => {
-            let _ = writeln!(out, "  }},");
-            let meta = serde_json::to_string(meta).unwrap_or_else(|_| "{}".to_string());
-            let _ = writeln!(out, "  \"meta\": {meta}");
-        }
-        None => {
-            let _ = writeln!(out, "  }}");
-        }
-    }
-    let _ = writeln!(out, "}}");
-    out
-}
-
-/// Writes `"layers": [...]` with one weight row per line (shared with network files).
-pub fn write_layers(out: &mut String, layers: &[LayerJson], indent: &str) {
-    let _ = writeln!(out, "{indent}\"layers\": [");
-    for (i, layer) in layers.iter().enumerate() {
-        let _ = writeln!(out, "{indent}  {{");
-        let _ = writeln!(out, "{indent}    \"weights\": [");
-        for (r, row) in layer.weights.iter().enumerate() {
-            let cells: Vec<String> = row.iter().map(|x| quoted(&x.0)).collect();
-            let sep = if r + 1 < layer.weights.len() { "," } else { "" };
-            let _ = writeln!(out, "{indent}      [{}]{sep}", cells.join(", "));
-        }
-        let _ = writeln!(out, "{indent}    ],");
-        let _ = writeln!(
-            out,
-            "{indent}    \"activation\": {}",
-            quoted(&layer.activation)
-        );
-        let sep = if i + 1 < layers.len() { "," } else { "" };
-        let _ = writeln!(out, "{indent}  }}{sep}");
-    }
-    let _ = writeln!(out, "{indent}]");
-}
-
-fn write_entries(out: &mut String, name: &str, entries: &[(u64, u64, Rational)], comma: bool) {
-    if entries.is_empty() {
-        let _ = writeln!(out, "      \"{name}\": []{}", if comma { "," } else { "" });
-        return;
-    }
-    let _ = writeln!(out, "      \"{name}\": [");
-    for (k, (a, b, value)) in entries.iter().enumerate() {
-        let sep = if k + 1 < entries.len() { "," } else { "" };
-        let _ = writeln!(out, "        [{a}, {b}, {}]{sep}", quoted(&value.0));
-    }
-    let _ = writeln!(out, "      ]{}", if comma { "," } else { "" });
 }
 
 #[cfg(test)]
@@ -781,30 +513,52 @@ mod tests {
     fn written_text_parses_back_to_the_same_certificate() {
         let certificate = parse(SMALL).unwrap();
         assert!(!certificate.domain.nonnegative);
-        let text = to_json_text(&certificate);
+        let text = serde_json::to_string(&certificate).unwrap();
         let again = parse(&text).unwrap();
         assert_eq!(again, certificate);
-        assert_eq!(to_json_text(&again), text);
+        assert_eq!(serde_json::to_string(&again).unwrap(), text);
     }
 
     #[test]
     fn unknown_fields_floats_and_syntax_are_told_apart() {
         let unknown = SMALL.replace("\"version\": 1,", "\"version\": 1, \"extra\": 0,");
-        assert!(matches!(parse(&unknown), Err(LoadError::Schema(m)) if m.contains("extra")));
+        assert!(
+            matches!(parse(&unknown), Err(e) if e.kind == LoadErrorKind::Schema && e.to_string().contains("extra"))
+        );
         let float = SMALL.replace("\"radius\": \"1\"", "\"radius\": 1.0");
-        assert!(matches!(parse(&float), Err(LoadError::Schema(_))));
+        assert!(matches!(
+            parse(&float),
+            Err(LoadError {
+                kind: LoadErrorKind::Schema,
+                ..
+            })
+        ));
         let negative = SMALL.replace("[[0, 0, ", "[[-1, 0, ");
-        assert!(matches!(parse(&negative), Err(LoadError::Schema(_))));
+        assert!(matches!(
+            parse(&negative),
+            Err(LoadError {
+                kind: LoadErrorKind::Schema,
+                ..
+            })
+        ));
         assert!(matches!(
             parse("{\"format\": "),
-            Err(LoadError::Unreadable(_))
+            Err(LoadError {
+                kind: LoadErrorKind::Syntax,
+                ..
+            })
         ));
         assert!(matches!(
             parse("{\"format\": NaN}"),
-            Err(LoadError::Unreadable(_))
+            Err(LoadError {
+                kind: LoadErrorKind::Syntax,
+                ..
+            })
         ));
         let duplicate = SMALL.replace("\"version\": 1,", "\"version\": 1, \"version\": 1,");
-        assert!(matches!(parse(&duplicate), Err(LoadError::Schema(m)) if m.contains("duplicate")));
+        assert!(
+            matches!(parse(&duplicate), Err(e) if e.kind == LoadErrorKind::Schema && e.to_string().contains("duplicate"))
+        );
     }
 
     fn limited(text: &str, set: impl FnOnce(&mut Limits)) -> Result<Certificate, LoadError> {
@@ -815,7 +569,7 @@ mod tests {
 
     fn limit_message(result: Result<Certificate, LoadError>) -> String {
         match result {
-            Err(LoadError::Limit(m)) => m,
+            Err(e) if e.kind == LoadErrorKind::Limit => e.to_string(),
             other => panic!("expected a limit error, got {other:?}"),
         }
     }
@@ -827,14 +581,28 @@ mod tests {
             r#""domain": ["l2", "1"]"#,
         );
         assert_ne!(arrays, SMALL);
-        assert!(matches!(parse(&arrays), Err(LoadError::Schema(m)) if m.contains("sequence")));
+        assert!(
+            matches!(parse(&arrays), Err(e) if e.kind == LoadErrorKind::Schema && e.to_string().contains("sequence"))
+        );
         let witness = SMALL.replace(
             r#""lipschitz": "1"}"#,
             r#""lipschitz": "1", "lipschitz_method": "spectral", "lipschitz_witness": ["0", [["1"]]]}"#,
         );
-        assert!(matches!(parse(&witness), Err(LoadError::Schema(_))));
+        assert!(matches!(
+            parse(&witness),
+            Err(LoadError {
+                kind: LoadErrorKind::Schema,
+                ..
+            })
+        ));
         let whole = r#"["slth-certificate", 1]"#;
-        assert!(matches!(parse(whole), Err(LoadError::Schema(_))));
+        assert!(matches!(
+            parse(whole),
+            Err(LoadError {
+                kind: LoadErrorKind::Schema,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -856,7 +624,10 @@ mod tests {
         assert!(limited(&two, |l| l.max_kept_entries = 2).is_ok());
         assert!(matches!(
             limited(&two, |l| l.max_kept_entries = 1),
-            Err(LoadError::Limit(_))
+            Err(LoadError {
+                kind: LoadErrorKind::Limit,
+                ..
+            })
         ));
         let witness = SMALL.replace(
             r#""lipschitz": "1"}"#,
@@ -914,21 +685,21 @@ mod tests {
             ..Limits::default()
         };
         assert!(
-            matches!(load(&path, &limits), Err(LoadError::Limit(m)) if m.contains("--max-file-size"))
+            matches!(load(&path, &limits), Err(e) if e.kind == LoadErrorKind::Limit && e.to_string().contains("--max-file-size"))
         );
         let limits = Limits {
             max_layers: 0,
             ..Limits::default()
         };
         assert!(
-            matches!(load(&path, &limits), Err(LoadError::Limit(m)) if m.contains("target.layers"))
+            matches!(load(&path, &limits), Err(e) if e.kind == LoadErrorKind::Limit && e.to_string().contains("target.layers"))
         );
         let limits = Limits {
             max_nesting: 5,
             ..Limits::default()
         };
         assert!(
-            matches!(load(&path, &limits), Err(LoadError::Limit(m)) if m.contains("--max-nesting"))
+            matches!(load(&path, &limits), Err(e) if e.kind == LoadErrorKind::Limit && e.to_string().contains("--max-nesting"))
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -1,12 +1,16 @@
-//! The random network g: any single weight from (seed, stream, index) (spec section 3).
+//! The random network g: any single weight from (seed, stream, index) (docs/FORMAT.md
+//! section 4).
 //!
 //! `sample(seed, stream, index)` reads the u64 `r = w[2 index] + 2^32 w[2 index + 1]` of the
 //! ChaCha20 keystream (key = seed, 64-bit block counter, 64-bit stream id) and maps its top
 //! 53 bits u to the odd multiple `(2u + 1 - 2^53) / 2^53` of 2^-53 in (-1, 1).
 //! Nothing is materialized: a weight costs one ChaCha20 block (8 weights share a block).
+//! ChaCha20 itself is rand_chacha's; the test vectors of the format pin it.
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
 use std::fmt;
 
 /// 2^53: the denominator of every weight of g.
@@ -84,54 +88,11 @@ pub fn weight_index(row_major: u64, width: u64, column: u64) -> Option<u64> {
     u64::try_from(index).ok()
 }
 
-const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
-
-#[inline(always)]
-fn quarter_round(s: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
-    s[a] = s[a].wrapping_add(s[b]);
-    s[d] = (s[d] ^ s[a]).rotate_left(16);
-    s[c] = s[c].wrapping_add(s[d]);
-    s[b] = (s[b] ^ s[c]).rotate_left(12);
-    s[a] = s[a].wrapping_add(s[b]);
-    s[d] = (s[d] ^ s[a]).rotate_left(8);
-    s[c] = s[c].wrapping_add(s[d]);
-    s[b] = (s[b] ^ s[c]).rotate_left(7);
-}
-
-/// One ChaCha20 block (Bernstein's layout: words 12-13 counter, 14-15 stream, low first).
-pub fn chacha20_block(key: &[u8; 32], counter: u64, stream: u64) -> [u32; 16] {
-    let mut input = [0u32; 16];
-    input[..4].copy_from_slice(&SIGMA);
-    for i in 0..8 {
-        input[4 + i] =
-            u32::from_le_bytes([key[4 * i], key[4 * i + 1], key[4 * i + 2], key[4 * i + 3]]);
-    }
-    input[12] = counter as u32;
-    input[13] = (counter >> 32) as u32;
-    input[14] = stream as u32;
-    input[15] = (stream >> 32) as u32;
-    let mut s = input;
-    for _ in 0..10 {
-        quarter_round(&mut s, 0, 4, 8, 12);
-        quarter_round(&mut s, 1, 5, 9, 13);
-        quarter_round(&mut s, 2, 6, 10, 14);
-        quarter_round(&mut s, 3, 7, 11, 15);
-        quarter_round(&mut s, 0, 5, 10, 15);
-        quarter_round(&mut s, 1, 6, 11, 12);
-        quarter_round(&mut s, 2, 7, 8, 13);
-        quarter_round(&mut s, 3, 4, 9, 14);
-    }
-    for (out, inp) in s.iter_mut().zip(input.iter()) {
-        *out = out.wrapping_add(*inp);
-    }
-    s
-}
-
-/// The raw u64 `r` of spec section 3 step 3.
+/// The raw u64 `r` of docs/FORMAT.md section 4.3, step 3 (one ChaCha20 block per call;
+/// read many weights of a stream with a [`StreamReader`]).
 pub fn raw(seed: &Seed, stream: u64, index: u64) -> u64 {
-    let block = chacha20_block(&seed.0, index / 8, stream);
-    let at = 2 * (index % 8) as usize;
-    block[at] as u64 | ((block[at + 1] as u64) << 32)
+    let mut reader = StreamReader::new(*seed, stream);
+    reader.raw(u128::from(index)).unwrap_or_default()
 }
 
 /// The numerator over 2^53 of the weight with raw value r: 2 floor(r / 2^11) + 1 - 2^53.
@@ -158,37 +119,55 @@ pub fn sample_exact(seed: &Seed, stream: u64, index: u64) -> BigRational {
     )
 }
 
-/// Sequential reader of one stream that computes each ChaCha20 block once.
+/// Reader of one stream of g: rand_chacha's ChaCha20 (the format's layout is rand_chacha's:
+/// 64-bit block counter and 64-bit stream, each low word first), positioned at word
+/// `2 * index` for the weight at `index`.
 ///
-/// Reading indices in increasing order (as the constructions do) costs one block per 8
-/// weights; any jump is allowed.
+/// Reading indices in increasing order (as the constructions and the checker do) costs one
+/// ChaCha20 block per 8 weights; a jump costs a refill of rand_chacha's 4-block buffer.
 pub struct StreamReader {
-    seed: Seed,
-    stream: u64,
-    block_number: u64,
-    block: [u32; 16],
+    rng: ChaCha20Rng,
+    /// The word position of the next `next_u64`, when known.
+    position: Option<u128>,
 }
+
+/// Largest index plus one that a stream holds: 2^64 blocks of 8 weights.
+const STREAM_WEIGHTS: u128 = 1 << 67;
 
 impl StreamReader {
     pub fn new(seed: Seed, stream: u64) -> StreamReader {
+        let mut rng = ChaCha20Rng::from_seed(seed.0);
+        rng.set_stream(stream);
         StreamReader {
-            seed,
-            stream,
-            block_number: 0,
-            block: chacha20_block(&seed.0, 0, stream),
+            rng,
+            position: None,
         }
     }
 
-    /// The numerator over 2^53 of the weight at `index`.
+    /// `r` at `index`, or None when the index lies beyond the 2^67 weights of the stream.
+    pub fn raw(&mut self, index: u128) -> Option<u64> {
+        if index >= STREAM_WEIGHTS {
+            return None;
+        }
+        // index < 2^67, so 2 index + 2 < 2^68 cannot overflow.
+        let word = index.checked_mul(2)?;
+        if self.position != Some(word) {
+            self.rng.set_word_pos(word);
+        }
+        self.position = word.checked_add(2);
+        Some(self.rng.next_u64())
+    }
+
+    /// The numerator over 2^53 of the weight at `index` (every u64 index is in the stream).
     #[inline]
     pub fn numerator(&mut self, index: u64) -> i64 {
-        let wanted = index / 8;
-        if wanted != self.block_number {
-            self.block = chacha20_block(&self.seed.0, wanted, self.stream);
-            self.block_number = wanted;
-        }
-        let at = 2 * (index % 8) as usize;
-        numerator_of_raw(self.block[at] as u64 | ((self.block[at + 1] as u64) << 32))
+        self.numerator_at(u128::from(index)).unwrap_or_default()
+    }
+
+    /// The numerator over 2^53 of the weight at `index`, or None beyond the stream.
+    #[inline]
+    pub fn numerator_at(&mut self, index: u128) -> Option<i64> {
+        self.raw(index).map(numerator_of_raw)
     }
 
     /// The weight at `index` as an f64 (exact).
@@ -201,8 +180,6 @@ impl StreamReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand_chacha::ChaCha20Rng;
-    use rand_chacha::rand_core::{Rng, SeedableRng};
 
     fn vector_key() -> Seed {
         let mut key = [0u8; 32];
@@ -212,7 +189,7 @@ mod tests {
         Seed(key)
     }
 
-    /// The test vectors of spec section 3 (r and the value's numerator over 2^53).
+    /// The test vectors of docs/FORMAT.md section 4.5 (r and the value's numerator over 2^53).
     const SPEC_VECTORS: [(u64, u64, u64, i64); 6] = [
         (0, 0, 1923361524001297530, -7128916516458475),
         (0, 1, 6612263058979633945, -2549911111206193),
@@ -246,17 +223,6 @@ mod tests {
         assert_eq!(first, "-1485704009238179/9007199254740992");
         let second = crate::numbers::format_rational(&sample_exact(&seed, 1, 0));
         assert_eq!(second, "2530848373222757/9007199254740992");
-    }
-
-    #[test]
-    fn own_block_function_matches_rand_chacha() {
-        let seed = vector_key();
-        for (stream, index) in [(0u64, 0u64), (2, 7), (2, 8), (9, 1 << 33), (u64::MAX, 77)] {
-            let mut rng = ChaCha20Rng::from_seed(seed.0);
-            rng.set_stream(stream);
-            rng.set_word_pos(2 * index as u128);
-            assert_eq!(rng.next_u64(), raw(&seed, stream, index));
-        }
     }
 
     #[test]

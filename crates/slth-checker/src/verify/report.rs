@@ -5,7 +5,7 @@ use num_rational::BigRational;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
-/// How the inequalities of spec section 5 are decided (every other check is exact).
+/// How the inequalities of docs/FORMAT.md section 6 are decided (every other check is exact).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Arithmetic {
     /// f64 with outward rounding, exact wherever that cannot decide (`slth verify`).

@@ -1,7 +1,8 @@
-//! An independent checker of certificate-v1, written from the spec
-//! (/work/shared/spec/certificate-v1.md) without calling anything of slth.
+//! An independent checker of slth certificates (version 1), written from the format
+//! alone (docs/FORMAT.md) without calling anything of slth or slth-checker: the oracle
+//! the differential tests, the mutation campaign and the fuzz target compare with.
 //!
-//! It reads the text with its own JSON reader ([`super::json`]), draws every weight of g
+//! It reads the text with its own JSON reader ([`json`]), draws every weight of g
 //! with its own ChaCha20, computes P, Q, E, the sums, the Frobenius and spectral claims
 //! (rational LDL^T elimination, or the witness inequality) and the chain with
 //! `num-rational`, and answers with a [`Verdict`]: valid, invalid with EVERY violation it
@@ -9,7 +10,12 @@
 //! undecided (a spectral claim without witness on a Gram side above
 //! [`Checker::max_elimination_side`]).
 
-use super::json::{self, Json};
+// Matrix code reads best with index loops.
+#![allow(clippy::needless_range_loop)]
+
+pub mod json;
+
+use json::Json;
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_rational::BigRational;
@@ -19,7 +25,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
 // ---------------------------------------------------------------------------------------
-// ChaCha20 and the weights of g (spec section 3)
+// ChaCha20 and the weights of g (docs/FORMAT.md section 4)
 
 fn quarter(s: &mut [u32; 16], a: usize, b: usize, c: usize, d: usize) {
     s[a] = s[a].wrapping_add(s[b]);
@@ -95,7 +101,7 @@ pub fn two53() -> BigInt {
 }
 
 // ---------------------------------------------------------------------------------------
-// Numbers (spec section 1): the forms of Python's `fractions.Fraction(str)` without spaces
+// Numbers (docs/FORMAT.md section 2): the forms of Python's `fractions.Fraction(str)` without spaces
 // and `_`; texts over 10,000 characters and exponents beyond +-10,000 are refused as limits.
 
 pub const MAX_NUMBER_CHARS: usize = 10_000;
@@ -948,7 +954,7 @@ impl Checker {
         }
         let structure_ok = out.iter().all(|v| v.what == ARRAY_FOR_OBJECT) && dims_ok;
 
-        // The ticket (spec section 4), only when the shape around it is sound.
+        // The ticket (docs/FORMAT.md section 5), only when the shape around it is sound.
         let mut paths: Vec<Option<Vec<Path>>> = vec![None; depth];
         if structure_ok {
             let key = key.unwrap();
@@ -1102,7 +1108,7 @@ impl Checker {
     }
 
     /// The kept paths (cell row m, column t, V, U) of block b, or None after pushing every
-    /// violation of spec section 4 it finds.
+    /// violation of docs/FORMAT.md section 5 it finds.
     fn check_ticket(
         &self,
         b: usize,
@@ -1304,7 +1310,7 @@ pub fn over_common_denominator(xs: &[&BigRational]) -> (Vec<BigInt>, BigInt) {
     (ints, den)
 }
 
-/// `sum_{m,t} E[m][t]^2` from the kept paths (m, t, V, U), straight from spec section 5:
+/// `sum_{m,t} E[m][t]^2` from the kept paths (m, t, V, U), straight from docs/FORMAT.md section 6:
 /// P and Q are integers over 2^106, W integers over its common denominator D, so every
 /// E is an integer over D 2^106 and the sum of squares is one integer over (D 2^106)^2.
 pub fn deviation_squared(

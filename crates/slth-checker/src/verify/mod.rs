@@ -1,7 +1,7 @@
-//! The trusted checker: does a certificate prove its statement? (spec sections 4-6)
+//! The trusted checker: does a certificate prove its statement? (docs/FORMAT.md sections 5-7)
 //!
 //! It recomputes every kept weight of g~ from the seed and compares it exactly, then
-//! decides every inequality of spec section 5, and uses only `numbers`, `sampler` and
+//! decides every inequality of docs/FORMAT.md section 6, and uses only `numbers`, `sampler` and
 //! `certificate` (a test enforces this). It never panics: every failure is a [`Rejection`]
 //! that names the place in the certificate, with 0-based JSON paths (`ticket[0]`) and
 //! 1-based block numbers in formulas (`c_1`).
@@ -53,7 +53,7 @@ pub enum RejectionKind {
     Dimension,
     /// An activation other than `"relu"` (or `"linear"` on the last layer).
     Activation,
-    /// A rational that does not parse (spec section 1).
+    /// A rational that does not parse (docs/FORMAT.md section 2).
     Number,
     /// An index of the ticket outside its matrix or outside the ChaCha20 keystream.
     IndexOutOfRange,
@@ -157,7 +157,7 @@ pub struct CheckedBlock {
     pub signed_input: bool,
 }
 
-/// A certificate that passed every check of spec sections 4 and 6 (format, dimensions,
+/// A certificate that passed every check of docs/FORMAT.md sections 5 and 7 (format, dimensions,
 /// indices, duplicates, every kept value against g, every number parsed); only the
 /// inequalities of section 5 remain.
 #[derive(Debug, Clone)]
@@ -191,7 +191,7 @@ pub fn verify_sound(certificate: &Certificate, limits: &Limits) -> Result<Report
     verify_using(certificate, limits, Arithmetic::Sound)
 }
 
-/// Checks a certificate; `arithmetic` chooses how the inequalities of spec section 5 are
+/// Checks a certificate; `arithmetic` chooses how the inequalities of docs/FORMAT.md section 6 are
 /// decided. Everything else ([`check_structure`]) is exact in every mode.
 pub fn verify_using(
     certificate: &Certificate,
@@ -207,7 +207,7 @@ pub fn check_structure(certificate: &Certificate) -> Result<Checked, Rejection> 
     check_structure_with(certificate, &Limits::default())
 }
 
-/// Every check of spec sections 4 and 6: header, domain and random network; target
+/// Every check of docs/FORMAT.md sections 5 and 7: header, domain and random network; target
 /// dimensions and activations; the counts of widths, ticket blocks and bound blocks; every
 /// kept weight (recomputed from the seed and compared exactly); every claimed number.
 /// Then the sizes the exact checks would meet, against `limits` (see `cost`), so that a
@@ -276,7 +276,7 @@ pub fn check_structure_with(
     })
 }
 
-/// The inequalities of spec section 5, block by block and then epsilon.
+/// The inequalities of docs/FORMAT.md section 6, block by block and then epsilon.
 ///
 /// Exact: E_i, the Frobenius sums and the chain in exact arithmetic. Sound: the f64 filter
 /// of `sound` first; a block check it cannot decide is done exactly (and a false claim is
@@ -537,7 +537,7 @@ fn check_random_network(rn: &certificate::RandomNetwork) -> Result<Seed, Rejecti
 /// The dimensions n_0..n_l and the weight matrices W_1..W_l of f, every weight parsed.
 ///
 /// The activations only need checking: ReLU and identity are both 1-Lipschitz, which is
-/// all the bound of spec section 5 uses.
+/// all the bound of docs/FORMAT.md section 6 uses.
 fn read_target(
     target: &certificate::TargetJson,
     limits: &Limits,

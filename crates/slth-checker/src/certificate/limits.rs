@@ -1,0 +1,75 @@
+//! The resource limits of reading and checking a certificate (docs/FORMAT.md section 11).
+
+/// Resource limits on reading and checking a certificate. Every default is generous for
+/// real networks (a 784-500-10 certificate with 2.2 million kept weights is far inside
+/// them) and each one is a flag of `slth verify`, `inspect` and `eval`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Bytes of the certificate file (`--max-file-size`).
+    pub max_file_bytes: u64,
+    /// Depth of nested JSON arrays and objects (`--max-nesting`; serde_json stops at 128
+    /// whatever this says).
+    pub max_nesting: usize,
+    /// Characters of one rational's text (`--max-number-length`).
+    pub max_number_chars: usize,
+    /// Target layers, and so hidden widths, ticket blocks and bound blocks (`--max-layers`).
+    pub max_layers: usize,
+    /// input_dim, rows of a weight matrix and entries of a row (`--max-dimension`).
+    /// Hidden widths are not limited: the checker never allocates in proportion to them.
+    pub max_dimension: u64,
+    /// Kept entries (hidden plus output, all blocks together) (`--max-kept-entries`).
+    pub max_kept_entries: u64,
+    /// Side of a spectral witness factor (`--max-witness-side`).
+    pub max_witness_side: usize,
+    /// Largest Gram side for which a `"spectral"` claim without witness is checked by
+    /// exact elimination (`--max-elimination-side`).
+    pub max_elimination_side: usize,
+    /// Bits of a common denominator the exact check computes (of a layer's weights, of a
+    /// witness), and of the numbers of the chain e_1..e_l (`--max-exact-bits`).
+    pub max_exact_bits: u64,
+    /// Estimated 64-bit word multiplications of an exact elimination or witness check that
+    /// runs on big integers (`--max-exact-work`); about 3 x 10^8 per second on a 2-core test
+    /// machine, so the default allows roughly half a minute.
+    pub max_exact_work: f64,
+}
+
+impl Limits {
+    /// No limit at all (for checking certificates slth has just built itself).
+    pub fn unlimited() -> Limits {
+        Limits {
+            max_file_bytes: u64::MAX,
+            max_nesting: usize::MAX,
+            max_number_chars: usize::MAX,
+            max_layers: usize::MAX,
+            max_dimension: u64::MAX,
+            max_kept_entries: u64::MAX,
+            max_witness_side: usize::MAX,
+            max_elimination_side: usize::MAX,
+            max_exact_bits: u64::MAX,
+            max_exact_work: f64::INFINITY,
+        }
+    }
+}
+
+/// Default of [`Limits::max_dimension`], also the largest input dimension `certify` takes.
+pub const DEFAULT_MAX_DIMENSION: u64 = 1 << 20;
+
+/// Default of [`Limits::max_file_bytes`]: 1 GiB.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 1 << 30;
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            max_nesting: 128,
+            max_number_chars: crate::numbers::DEFAULT_MAX_NUMBER_CHARS,
+            max_layers: 1000,
+            max_dimension: DEFAULT_MAX_DIMENSION,
+            max_kept_entries: 1 << 25,
+            max_witness_side: 1024,
+            max_elimination_side: 128,
+            max_exact_bits: 1 << 18,
+            max_exact_work: 1e10,
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The certificate file (docs/FORMAT.md section 7): its schema, the resource limits of
+//! reading it ([`limits`]) and the streaming reader ([`read`]). Writing lives with the
+//! builder; nothing here checks mathematics.
+//!
+//! Rationals stay text here ([`Rational`]); whoever uses a field parses it and names the
+//! place when it is malformed. Every struct rejects unknown fields and must be a JSON
+//! object (serde would also take an array of its values); only `meta` is free-form.
+
+mod limits;
+mod read;
+
+pub use limits::{DEFAULT_MAX_DIMENSION, DEFAULT_MAX_FILE_BYTES, Limits};
+pub use read::{LoadError, LoadErrorKind, load, parse, parse_with};
+
+use serde::{Deserialize, Serialize};
+
+pub const FORMAT_NAME: &str = "slth-certificate";
+pub const FORMAT_VERSION: u64 = 1;
+pub const RNG_NAME: &str = "chacha20";
+pub const DISTRIBUTION_NAME: &str = "uniform-dyadic-53";
+
+/// A rational as written in the file: a JSON string (a JSON number is refused). Its length
+/// is checked against [`Limits::max_number_chars`] where it is parsed, which names its place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Rational(pub String);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Certificate {
+    pub format: String,
+    pub version: u64,
+    #[serde(deserialize_with = "read::object")]
+    pub target: TargetJson,
+    #[serde(deserialize_with = "read::object")]
+    pub domain: Domain,
+    #[serde(deserialize_with = "read::object")]
+    pub random_network: RandomNetwork,
+    #[serde(deserialize_with = "read::ticket")]
+    pub ticket: Vec<BlockTicket>,
+    #[serde(deserialize_with = "read::object")]
+    pub bound: Bound,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<serde_json::Value>,
+}
+
+/// The target network f (docs/FORMAT.md section 3) with string weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetJson {
+    pub input_dim: u64,
+    #[serde(deserialize_with = "read::layers")]
+    pub layers: Vec<LayerJson>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerJson {
+    #[serde(deserialize_with = "read::matrix")]
+    pub weights: Vec<Vec<Rational>>,
+    pub activation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    pub norm: String,
+    pub radius: Rational,
+    #[serde(default)]
+    pub nonnegative: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomNetwork {
+    pub rng: String,
+    pub seed: String,
+    pub distribution: String,
+    #[serde(deserialize_with = "read::widths")]
+    pub hidden_widths: Vec<u64>,
+}
+
+/// The kept weights of one block: `[j, t, U[j][t]]` and `[m, j, V[m][j]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockTicket {
+    #[serde(deserialize_with = "read::kept")]
+    pub hidden: Vec<(u64, u64, Rational)>,
+    #[serde(deserialize_with = "read::kept")]
+    pub output: Vec<(u64, u64, Rational)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bound {
+    #[serde(deserialize_with = "read::bound_blocks")]
+    pub blocks: Vec<BlockBound>,
+    pub epsilon: Rational,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockBound {
+    pub error: Rational,
+    pub lipschitz: Rational,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lipschitz_method: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "read::optional_object",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub lipschitz_witness: Option<LipschitzWitness>,
+}
+
+/// `L^2 I - G = R^T R + shift I + D` with `||D||_F <= shift` (docs/FORMAT.md section 6.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LipschitzWitness {
+    pub shift: Rational,
+    /// Row a holds columns a..n-1 of the upper-triangular R.
+    #[serde(deserialize_with = "read::factor")]
+    pub factor: Vec<Vec<Rational>>,
+}

@@ -1,0 +1,89 @@
+//! What a certificate of a homogenized target says about the user's network with biases:
+//! the line `slth verify` prints after the verdict (docs/FORMAT.md section 11).
+//!
+//! `meta` is not verified, so this is a reading of the proven statement, not a new claim:
+//! if `meta.derived_from` says the target is the homogenized form f' of a network f with
+//! biases (f'(x, 1) = f(x), inputs in R^d), then the proven statement about f' on the
+//! ball of radius R gives, for every x with ||x||_2 <= r where r^2 + 1 <= R^2,
+//! ||g~(x, 1) - f(x)||_2 <= epsilon. The line checks d + 1 = input_dim and r^2 + 1 <= R^2
+//! itself and says so when meta disagrees.
+
+use crate::certificate::Certificate;
+use crate::numbers::{format_rational, parse_rational};
+use num_rational::BigRational;
+use num_traits::{One, Signed};
+use serde_json::Value;
+
+/// `meta.derived_from.kind` of a certificate whose target is a homogenized network.
+pub const DERIVATION_KIND: &str = "homogenized-biases";
+
+/// What the certificate implies for the user's network f, in words.
+pub fn statement(d: usize, radius: &str, nonnegative: bool, epsilon: &str) -> String {
+    let orthant = if nonnegative { " and x >= 0" } else { "" };
+    format!(
+        "for every x in R^{d} with ||x||_2 <= {radius}{orthant}: ||g~(x, 1) - f(x)||_2 <= {epsilon}, where g~ receives the constant 1 as its last input"
+    )
+}
+
+/// d when `meta.derived_from` says the target is homogenized from R^d (untrusted: meta is
+/// not verified).
+pub fn homogenized_from(meta: Option<&Value>) -> Option<usize> {
+    let derivation = meta?.get("derived_from")?;
+    if derivation.get("kind")?.as_str()? != DERIVATION_KIND {
+        return None;
+    }
+    usize::try_from(derivation.get("input_dim")?.as_u64()?).ok()
+}
+
+/// The line `verify` and `inspect` print for a homogenized certificate: what follows for the
+/// user's network f, according to meta. None when meta does not say homogenized.
+///
+/// The radius r of meta is checked against the certificate's own domain (r^2 + 1 <= R^2)
+/// and d against its input dimension (d + 1); if they disagree, the line says so instead.
+pub fn statement_for_user(certificate: &Certificate) -> Option<String> {
+    let derivation = certificate.meta.as_ref()?.get("derived_from")?;
+    if derivation.get("kind").and_then(Value::as_str) != Some(DERIVATION_KIND) {
+        return None;
+    }
+    let claimed = || -> Result<(usize, BigRational), String> {
+        let d = homogenized_from(certificate.meta.as_ref())
+            .ok_or("meta.derived_from.input_dim is not a dimension")?;
+        let r = derivation
+            .get("radius")
+            .and_then(Value::as_str)
+            .ok_or("meta.derived_from.radius is not a rational string".to_string())
+            .and_then(|t| {
+                parse_rational(t).map_err(|e| format!("meta.derived_from.radius: {e}"))
+            })?;
+        if d as u64 + 1 != certificate.target.input_dim {
+            return Err(format!(
+                "meta.derived_from.input_dim {d} is not the target's input dimension {} minus 1",
+                certificate.target.input_dim
+            ));
+        }
+        let big_r = parse_rational(&certificate.domain.radius.0)
+            .map_err(|e| format!("domain.radius: {e}"))?;
+        if r.is_negative() || &r * &r + BigRational::one() > &big_r * &big_r {
+            return Err(format!(
+                "meta.derived_from.radius {} does not satisfy r^2 + 1 <= R^2 with the domain's radius R = {}",
+                format_rational(&r),
+                certificate.domain.radius.0
+            ));
+        }
+        Ok((d, r))
+    };
+    Some(match claimed() {
+        Ok((d, r)) => format!(
+            "according to meta, the target is the homogenized form of a network f with biases; for f: {}",
+            statement(
+                d,
+                &format_rational(&r),
+                certificate.domain.nonnegative,
+                &certificate.bound.epsilon.0
+            )
+        ),
+        Err(reason) => format!(
+            "meta says the target is a homogenized network with biases, but {reason}: nothing about such a network follows beyond the statement above"
+        ),
+    })
+}

@@ -1,0 +1,264 @@
+//! The command line's arguments, and the typed options each one becomes: this is the one
+//! place where text from the command line turns into [`CertifyOptions`], [`Limits`],
+//! seeds and rationals. The binary parses [`Cli`] and calls the library with the result.
+
+use crate::certify::{CertifyOptions, Construction, Request};
+use crate::error::Error;
+use crate::generate::EntryRange;
+use clap::{Parser, Subcommand};
+use num_rational::BigRational;
+use slth_checker::certificate::Limits;
+use slth_checker::sampler::Seed;
+use std::path::PathBuf;
+
+/// The arguments of `slth`.
+#[derive(Parser)]
+#[command(
+    name = "slth",
+    version,
+    about = "Certified strong lottery tickets: prune a seeded random ReLU network until it provably \
+             approximates a target network, and check such proofs exactly."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands of `slth`.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Find a ticket in the random network drawn from SEED and write its certificate.
+    Certify(CertifyArgs),
+    /// Check a certificate. The proof: every kept weight is recomputed from the seed and
+    /// compared exactly, and the inequalities are decided in f64 with outward rounding,
+    /// falling back to exact arithmetic wherever that cannot decide.
+    Verify(VerifyArgs),
+    /// Write a random target network with exact weights.
+    RandomTarget(RandomTargetArgs),
+    /// Evaluate f and g~ exactly at rational points of the domain.
+    Eval(EvalArgs),
+    /// Certify and verify a small bundled target, and explain the result.
+    Demo,
+    /// Summarize a certificate without verifying it.
+    Inspect(InspectArgs),
+}
+
+/// The arguments of `slth certify`.
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("request").required(true).args(["epsilon", "tolerance"])))]
+pub struct CertifyArgs {
+    /// Target network: a JSON network file (docs/FORMAT.md section 3, optionally with
+    /// per-layer "biases") or a PyTorch MLP saved with safetensors (.safetensors). A
+    /// network with biases is certified through its homogenized form (input (x, 1)).
+    pub target: PathBuf,
+    /// Certified bound on ||g~(x) - f(x)||_2 over the domain (a rational: 0.05, 1/20).
+    #[arg(long)]
+    pub epsilon: Option<String>,
+    /// Instead of --epsilon: every per-weight error E_i[m][t] <= T; the certificate
+    /// carries the epsilon that follows.
+    #[arg(long)]
+    pub tolerance: Option<String>,
+    /// Seed of g: an unsigned 64-bit integer or 64 hexadecimal digits.
+    #[arg(long)]
+    pub seed: String,
+    /// subset-sum (Pensia et al., logarithmic width) or pairs (Malach et al.).
+    #[arg(long, value_enum, default_value_t = ConstructionArg::SubsetSum)]
+    pub construction: ConstructionArg,
+    /// subset-sum: hidden neurons per input and sign of U (default: the smallest that works).
+    #[arg(long)]
+    pub pool: Option<usize>,
+    /// Fix the hidden width of each block (comma-separated, one per layer).
+    #[arg(long, value_delimiter = ',')]
+    pub width: Option<Vec<u64>>,
+    /// Radius of the L2 ball the statement covers.
+    #[arg(long, default_value = "1")]
+    pub radius: String,
+    /// Restrict the domain to x >= 0 (one path per weight suffices then).
+    #[arg(long)]
+    pub nonnegative: bool,
+    /// Lipschitz claims: "best" (spectral, with an exact witness for wide layers, where
+    /// it is tighter than Frobenius) or "frobenius".
+    #[arg(long, value_enum, default_value_t = LipschitzArg::Best)]
+    pub lipschitz: LipschitzArg,
+    /// pairs: how many hidden neurons per block the search may scan before giving up.
+    #[arg(long, default_value_t = crate::construct::DEFAULT_MAX_WIDTH)]
+    pub max_width: u64,
+    /// Write the certificate here (atomically) instead of stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+/// The arguments of `slth verify`.
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    pub certificate: PathBuf,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Decide every inequality in exact rational arithmetic (same verdict, slower).
+    #[arg(long, conflicts_with = "plain_f64")]
+    pub exact: bool,
+    /// Estimate the inequalities in plain f64 instead: NOT a proof (kept weights are
+    /// still recomputed and compared exactly); reports how far its e_l is from the exact one.
+    #[arg(long = "f64")]
+    pub plain_f64: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The arguments of `slth random-target`.
+#[derive(clap::Args)]
+pub struct RandomTargetArgs {
+    /// Widths n_0,n_1,...,n_l.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub dims: Vec<usize>,
+    #[arg(long)]
+    pub seed: String,
+    /// Make the last layer linear instead of ReLU.
+    #[arg(long)]
+    pub linear_output: bool,
+    /// Draw entries uniformly from LOW,HIGH instead of the theorem's assumptions
+    /// (entries <= 1/sqrt(n_in), spectral norm <= 1).
+    #[arg(long, value_delimiter = ',', num_args = 1, allow_hyphen_values = true)]
+    pub range: Option<Vec<f64>>,
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+/// The arguments of `slth eval`.
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    pub certificate: PathBuf,
+    #[arg(long, default_value_t = 1000)]
+    pub points: usize,
+    /// Seed of the random points.
+    #[arg(long, default_value = "0")]
+    pub seed: String,
+    /// Instead of random points: classify the rows of this .npy array ([N, d], float or
+    /// int) with f and g~, and count the agreements the certificate guarantees.
+    #[arg(long, conflicts_with = "points")]
+    pub inputs: Option<PathBuf>,
+    /// Class labels of the inputs (.npy, [N] integers): report the accuracy of f and g~.
+    #[arg(long, requires = "inputs")]
+    pub labels: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The arguments of `slth inspect`.
+#[derive(clap::Args)]
+pub struct InspectArgs {
+    pub certificate: PathBuf,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The resource limits of reading and checking a certificate (`Limits`; the defaults are
+/// generous for real networks and refuse hostile files early).
+#[derive(clap::Args)]
+#[command(next_help_heading = "Resource limits")]
+pub struct LimitArgs {
+    /// Largest certificate file, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_file_bytes)]
+    pub max_file_size: u64,
+    /// Deepest nesting of JSON arrays and objects (at most 128).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_nesting)]
+    pub max_nesting: usize,
+    /// Longest text of one rational number, in characters.
+    #[arg(long, value_name = "CHARS", default_value_t = Limits::default().max_number_chars)]
+    pub max_number_length: usize,
+    /// Most target layers.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_layers)]
+    pub max_layers: usize,
+    /// Largest input_dim, number of rows, or row length of a target layer.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_dimension)]
+    pub max_dimension: u64,
+    /// Most kept entries in the whole ticket.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_kept_entries)]
+    pub max_kept_entries: u64,
+    /// Largest side of a spectral witness factor.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_witness_side)]
+    pub max_witness_side: usize,
+    /// Largest Gram side checked by exact elimination for a "spectral" claim without a
+    /// witness (the time grows like side^3 with growing numbers).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_elimination_side)]
+    pub max_elimination_side: usize,
+    /// Most bits of a common denominator, and of the numbers of the chain e_1..e_l, in the
+    /// exact check.
+    #[arg(long, value_name = "BITS", default_value_t = Limits::default().max_exact_bits)]
+    pub max_exact_bits: u64,
+    /// Most estimated 64-bit word multiplications of one exact elimination or witness
+    /// check (about 3 x 10^8 per second on a small machine).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_exact_work)]
+    pub max_exact_work: f64,
+}
+
+impl From<&LimitArgs> for Limits {
+    fn from(a: &LimitArgs) -> Limits {
+        Limits {
+            max_file_bytes: a.max_file_size,
+            max_nesting: a.max_nesting,
+            max_number_chars: a.max_number_length,
+            max_layers: a.max_layers,
+            max_dimension: a.max_dimension,
+            max_kept_entries: a.max_kept_entries,
+            max_witness_side: a.max_witness_side,
+            max_elimination_side: a.max_elimination_side,
+            max_exact_bits: a.max_exact_bits,
+            max_exact_work: a.max_exact_work,
+        }
+    }
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum LipschitzArg {
+    Best,
+    Frobenius,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ConstructionArg {
+    SubsetSum,
+    Pairs,
+}
+
+/// A seed given on the command line.
+pub fn seed(text: &str) -> Result<Seed, Error> {
+    Seed::parse_cli(text).map_err(|e| Error::usage("seed", e))
+}
+
+/// A rational given to `--option`.
+pub fn rational(option: &str, text: &str) -> Result<BigRational, Error> {
+    crate::numbers::parse_rational(text).map_err(|e| Error::usage(option, e))
+}
+
+impl CertifyArgs {
+    /// The options of the certify pipeline.
+    pub fn options(&self) -> Result<CertifyOptions, Error> {
+        let request = match (&self.epsilon, &self.tolerance) {
+            (Some(e), _) => Request::Epsilon(rational("epsilon", e)?),
+            (None, Some(t)) => Request::Tolerance(rational("tolerance", t)?),
+            (None, None) => return Err(Error::usage("epsilon", "give --epsilon or --tolerance")),
+        };
+        let mut options = CertifyOptions::new(request, seed(&self.seed)?);
+        options.construction = match self.construction {
+            ConstructionArg::SubsetSum => Construction::SubsetSum,
+            ConstructionArg::Pairs => Construction::Pairs,
+        };
+        options.pool = self.pool;
+        options.widths = self.width.clone();
+        options.radius = rational("radius", &self.radius)?;
+        options.nonnegative = self.nonnegative;
+        options.spectral = matches!(self.lipschitz, LipschitzArg::Best);
+        options.max_width = self.max_width;
+        options.check()?;
+        Ok(options)
+    }
+}
+
+impl RandomTargetArgs {
+    /// How the entries are drawn.
+    pub fn range(&self) -> Result<EntryRange, Error> {
+        EntryRange::from_option(self.range.as_deref())
+    }
+}

@@ -1,0 +1,162 @@
+//! Classification by f and g~, and the agreements a certificate guarantees.
+
+use super::IntegerEvaluator;
+use crate::network::Network;
+use crate::numbers::sum_of_squares;
+use crate::ticket::Ticket;
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{Signed, Zero};
+
+/// How f and g~ classify a set of inputs (the predicted class is the first largest output).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classification {
+    pub inputs: usize,
+    /// correct predictions of f and of g~, when labels are given
+    pub f_correct: Option<usize>,
+    pub g_correct: Option<usize>,
+    /// inputs where f and g~ predict the same class
+    pub agree: usize,
+    /// inputs of the domain where f's top-two margin m > sqrt(2) epsilon, exactly
+    pub guaranteed: usize,
+    /// inputs of the domain where m > 2 epsilon (the cruder rule: no output moves by more
+    /// than epsilon)
+    pub guaranteed_two_epsilon: usize,
+    /// inputs outside the certified domain (never counted as guaranteed)
+    pub outside_domain: usize,
+    /// max ||f(x) - g~(x)||_2^2 over the inputs of the domain, exactly
+    pub max_squared_in_domain: BigRational,
+    /// inputs of the domain where ||f - g~||_2 > epsilon: a false certificate if any
+    pub exceeding: Vec<usize>,
+}
+
+/// One input's verdicts.
+struct Verdict {
+    f_class: usize,
+    g_class: usize,
+    in_domain: bool,
+    /// m^2 > 2 eps^2 and m > 2 eps, where m is f's top-two margin
+    safe: (bool, bool),
+    squared: BigRational,
+}
+
+/// Index of the first largest entry (0 for an empty vector).
+pub fn predicted_class(outputs: &[BigRational]) -> usize {
+    let mut best = 0;
+    for (k, v) in outputs.iter().enumerate() {
+        if *v > outputs[best] {
+            best = k;
+        }
+    }
+    best
+}
+
+/// f's largest output minus its second largest (None with fewer than two outputs).
+pub fn top_two_margin(outputs: &[BigRational]) -> Option<BigRational> {
+    let top = predicted_class(outputs);
+    outputs
+        .iter()
+        .enumerate()
+        .filter(|&(k, _)| k != top)
+        .map(|(_, v)| v)
+        .max()
+        .map(|second| &outputs[top] - second)
+}
+
+/// Classifies every input with f and g~, exactly, and counts the agreements the certificate
+/// guarantees.
+///
+/// `inputs` are the certificate target's own inputs (for a homogenized target, (x, 1)).
+/// Since ||g~(x) - f(x)||_2 <= epsilon on the domain, any two outputs of g~ differ from
+/// those of f by at most sqrt(2) epsilon in their difference (|d_a - d_b| <= sqrt(2) ||d||),
+/// so g~ predicts f's class wherever f's top-two margin exceeds sqrt(2) epsilon. An input is
+/// in the domain when ||x||_2 <= radius (and x >= 0 if `nonnegative`), checked exactly.
+/// Cost: one exact evaluation of f and of g~ per input ([`IntegerEvaluator`]), in parallel
+/// over inputs.
+pub fn classify(
+    target: &Network,
+    ticket: &Ticket,
+    inputs: &[Vec<BigRational>],
+    labels: Option<&[i64]>,
+    radius: &BigRational,
+    nonnegative: bool,
+    epsilon: &BigRational,
+) -> Classification {
+    use rayon::prelude::*;
+    let radius2 = radius * radius;
+    let epsilon2 = epsilon * epsilon;
+    let two = BigRational::from_integer(BigInt::from(2));
+    let evaluator = IntegerEvaluator::new(target);
+    let verdicts: Vec<Verdict> = inputs
+        .par_iter()
+        .map(|x| {
+            let (f, g) = evaluator.both(ticket, x);
+            let in_domain = sum_of_squares(x.iter()) <= radius2
+                && (!nonnegative || x.iter().all(|v| !v.is_negative()));
+            let differences: Vec<BigRational> = f.iter().zip(&g).map(|(a, b)| a - b).collect();
+            let safe = match top_two_margin(&f) {
+                None => (true, true),
+                Some(m) => (
+                    m.is_positive() && &m * &m > &two * &epsilon2,
+                    m > &two * epsilon,
+                ),
+            };
+            Verdict {
+                f_class: predicted_class(&f),
+                g_class: predicted_class(&g),
+                in_domain,
+                safe,
+                squared: sum_of_squares(differences.iter()),
+            }
+        })
+        .collect();
+    let mut result = Classification {
+        inputs: inputs.len(),
+        f_correct: labels.map(|_| 0),
+        g_correct: labels.map(|_| 0),
+        agree: 0,
+        guaranteed: 0,
+        guaranteed_two_epsilon: 0,
+        outside_domain: 0,
+        max_squared_in_domain: BigRational::zero(),
+        exceeding: Vec::new(),
+    };
+    for (k, verdict) in verdicts.into_iter().enumerate() {
+        if let Some(labels) = labels {
+            let label = labels.get(k).copied();
+            let hit = |class: usize| usize::from(label == i64::try_from(class).ok());
+            *result.f_correct.get_or_insert(0) += hit(verdict.f_class);
+            *result.g_correct.get_or_insert(0) += hit(verdict.g_class);
+        }
+        result.agree += usize::from(verdict.f_class == verdict.g_class);
+        if !verdict.in_domain {
+            result.outside_domain += 1;
+            continue;
+        }
+        result.guaranteed += usize::from(verdict.safe.0);
+        result.guaranteed_two_epsilon += usize::from(verdict.safe.1);
+        if verdict.squared > epsilon2 {
+            result.exceeding.push(k);
+        }
+        if verdict.squared > result.max_squared_in_domain {
+            result.max_squared_in_domain = verdict.squared;
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_bigint::BigInt;
+
+    #[test]
+    fn margins_and_classes_are_exact() {
+        let q = |n: i64, d: i64| BigRational::new(BigInt::from(n), BigInt::from(d));
+        let outputs = [q(1, 3), q(2, 3), q(2, 3), q(-5, 1)];
+        assert_eq!(predicted_class(&outputs), 1);
+        assert_eq!(top_two_margin(&outputs), Some(q(0, 1)));
+        assert_eq!(top_two_margin(&[q(1, 2), q(1, 8)]), Some(q(3, 8)));
+        assert_eq!(top_two_margin(&[q(1, 2)]), None);
+    }
+}

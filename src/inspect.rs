@@ -1,0 +1,63 @@
+//! `slth inspect`: what a certificate claims, read without checking it.
+
+use slth_checker::certificate::Certificate;
+use slth_checker::statement::statement_for_user;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The summary `inspect` prints: dimensions, claim, seed, widths, per-block counts and
+/// claims, meta, and the statement for a network with biases.
+pub fn summary(path: &Path, certificate: &Certificate) -> String {
+    let c = certificate;
+    let mut out = String::new();
+    let dims: Vec<String> = std::iter::once(c.target.input_dim)
+        .chain(c.target.layers.iter().map(|l| l.weights.len() as u64))
+        .map(|d| d.to_string())
+        .collect();
+    let _ = writeln!(
+        out,
+        "certificate {} (not verified; run `slth verify` for that)",
+        path.display()
+    );
+    let _ = writeln!(
+        out,
+        "target: {} ({} layers)",
+        dims.join("-"),
+        c.target.layers.len()
+    );
+    let orthant = if c.domain.nonnegative {
+        " and x >= 0"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "claim: ||g~(x) - f(x)||_2 <= {} for ||x||_2 <= {}{orthant}",
+        c.bound.epsilon.0, c.domain.radius.0
+    );
+    let _ = writeln!(out, "seed: {}", c.random_network.seed);
+    let _ = writeln!(
+        out,
+        "hidden widths of g: {:?}",
+        c.random_network.hidden_widths
+    );
+    for (i, (block, claim)) in c.ticket.iter().zip(&c.bound.blocks).enumerate() {
+        let _ = writeln!(
+            out,
+            "block {}: {} hidden + {} output weights kept; c = {}, L = {} ({})",
+            i + 1,
+            block.hidden.len(),
+            block.output.len(),
+            claim.error.0,
+            claim.lipschitz.0,
+            claim.lipschitz_method.as_deref().unwrap_or("frobenius")
+        );
+    }
+    if let Some(meta) = &c.meta {
+        let _ = writeln!(out, "meta: {meta}");
+    }
+    if let Some(line) = statement_for_user(c) {
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}

@@ -1,0 +1,188 @@
+//! Writing a certificate: deterministic JSON text, two-space indentation, one matrix row or
+//! ticket entry per line, fields in the order of docs/FORMAT.md section 7. The same text
+//! for the same certificate, byte for byte, is what lets a test regenerate the committed
+//! certificates exactly.
+
+use crate::error::Error;
+use slth_checker::certificate::{Certificate, LayerJson, Rational};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| String::from("\"\""))
+}
+
+/// The certificate as deterministic JSON text.
+pub fn to_json_text(certificate: &Certificate) -> String {
+    let mut out = String::new();
+    let c = certificate;
+    let _ = writeln!(out, "{{");
+    let _ = writeln!(out, "  \"format\": {},", quoted(&c.format));
+    let _ = writeln!(out, "  \"version\": {},", c.version);
+    let _ = writeln!(out, "  \"target\": {{");
+    let _ = writeln!(out, "    \"input_dim\": {},", c.target.input_dim);
+    write_layers(&mut out, &c.target.layers, "    ");
+    let _ = writeln!(out, "  }},");
+    let _ = writeln!(out, "  \"domain\": {{");
+    let _ = writeln!(out, "    \"norm\": {},", quoted(&c.domain.norm));
+    let _ = writeln!(out, "    \"radius\": {},", quoted(&c.domain.radius.0));
+    let _ = writeln!(out, "    \"nonnegative\": {}", c.domain.nonnegative);
+    let _ = writeln!(out, "  }},");
+    let rn = &c.random_network;
+    let _ = writeln!(out, "  \"random_network\": {{");
+    let _ = writeln!(out, "    \"rng\": {},", quoted(&rn.rng));
+    let _ = writeln!(out, "    \"seed\": {},", quoted(&rn.seed));
+    let _ = writeln!(out, "    \"distribution\": {},", quoted(&rn.distribution));
+    let widths: Vec<String> = rn.hidden_widths.iter().map(|w| w.to_string()).collect();
+    let _ = writeln!(out, "    \"hidden_widths\": [{}]", widths.join(", "));
+    let _ = writeln!(out, "  }},");
+    let _ = writeln!(out, "  \"ticket\": [");
+    for (b, block) in c.ticket.iter().enumerate() {
+        let _ = writeln!(out, "    {{");
+        write_entries(&mut out, "hidden", &block.hidden, true);
+        write_entries(&mut out, "output", &block.output, false);
+        let sep = if b + 1 < c.ticket.len() { "," } else { "" };
+        let _ = writeln!(out, "    }}{sep}");
+    }
+    let _ = writeln!(out, "  ],");
+    let _ = writeln!(out, "  \"bound\": {{");
+    let _ = writeln!(out, "    \"blocks\": [");
+    for (b, block) in c.bound.blocks.iter().enumerate() {
+        let mut fields = vec![
+            format!("\"error\": {}", quoted(&block.error.0)),
+            format!("\"lipschitz\": {}", quoted(&block.lipschitz.0)),
+        ];
+        if let Some(method) = &block.lipschitz_method {
+            fields.push(format!("\"lipschitz_method\": {}", quoted(method)));
+        }
+        if let Some(witness) = &block.lipschitz_witness {
+            let rows: Vec<String> = witness
+                .factor
+                .iter()
+                .map(|row| {
+                    let cells: Vec<String> = row.iter().map(|x| quoted(&x.0)).collect();
+                    format!("[{}]", cells.join(", "))
+                })
+                .collect();
+            fields.push(format!(
+                "\"lipschitz_witness\": {{\"shift\": {}, \"factor\": [{}]}}",
+                quoted(&witness.shift.0),
+                rows.join(", ")
+            ));
+        }
+        let sep = if b + 1 < c.bound.blocks.len() {
+            ","
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "      {{{}}}{sep}", fields.join(", "));
+    }
+    let _ = writeln!(out, "    ],");
+    let _ = writeln!(out, "    \"epsilon\": {}", quoted(&c.bound.epsilon.0));
+    match &c.meta {
+        Some(meta) => {
+            let _ = writeln!(out, "  }},");
+            let meta = serde_json::to_string(meta).unwrap_or_else(|_| "{}".to_string());
+            let _ = writeln!(out, "  \"meta\": {meta}");
+        }
+        None => {
+            let _ = writeln!(out, "  }}");
+        }
+    }
+    let _ = writeln!(out, "}}");
+    out
+}
+
+/// Writes `"layers": [...]` with one weight row per line (shared with network files).
+pub fn write_layers(out: &mut String, layers: &[LayerJson], indent: &str) {
+    let _ = writeln!(out, "{indent}\"layers\": [");
+    for (i, layer) in layers.iter().enumerate() {
+        let _ = writeln!(out, "{indent}  {{");
+        let _ = writeln!(out, "{indent}    \"weights\": [");
+        for (r, row) in layer.weights.iter().enumerate() {
+            let cells: Vec<String> = row.iter().map(|x| quoted(&x.0)).collect();
+            let sep = if r + 1 < layer.weights.len() { "," } else { "" };
+            let _ = writeln!(out, "{indent}      [{}]{sep}", cells.join(", "));
+        }
+        let _ = writeln!(out, "{indent}    ],");
+        let _ = writeln!(
+            out,
+            "{indent}    \"activation\": {}",
+            quoted(&layer.activation)
+        );
+        let sep = if i + 1 < layers.len() { "," } else { "" };
+        let _ = writeln!(out, "{indent}  }}{sep}");
+    }
+    let _ = writeln!(out, "{indent}]");
+}
+
+fn write_entries(out: &mut String, name: &str, entries: &[(u64, u64, Rational)], comma: bool) {
+    if entries.is_empty() {
+        let _ = writeln!(out, "      \"{name}\": []{}", if comma { "," } else { "" });
+        return;
+    }
+    let _ = writeln!(out, "      \"{name}\": [");
+    for (k, (a, b, value)) in entries.iter().enumerate() {
+        let sep = if k + 1 < entries.len() { "," } else { "" };
+        let _ = writeln!(out, "        [{a}, {b}, {}]{sep}", quoted(&value.0));
+    }
+    let _ = writeln!(out, "      ]{}", if comma { "," } else { "" });
+}
+
+/// Writes `text` to `path` through a temporary file beside it and a rename, so that the file
+/// is either whole or untouched; to standard output when `path` is None (a reader that
+/// went away is not an error).
+pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), Error> {
+    match path {
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(Error::input(Path::new("standard output"), e))
+                }
+                _ => Ok(()),
+            }
+        }
+        Some(path) => {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+            std::fs::write(&temporary, text)
+                .and_then(|()| std::fs::rename(&temporary, path))
+                .map_err(|e| {
+                    let _ = std::fs::remove_file(&temporary);
+                    Error::input(path, e)
+                })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slth_checker::certificate::parse;
+
+    const SMALL: &str = r#"{"format": "slth-certificate", "version": 1,
+      "target": {"input_dim": 1, "layers": [{"weights": [["1/2"]], "activation": "linear"}]},
+      "domain": {"norm": "l2", "radius": "1"},
+      "random_network": {"rng": "chacha20", "seed": "00", "distribution": "uniform-dyadic-53",
+                         "hidden_widths": [1]},
+      "ticket": [{"hidden": [[0, 0, "1/4"]], "output": []}],
+      "bound": {"blocks": [{"error": "1", "lipschitz": "1"}], "epsilon": "1"},
+      "meta": {"anything": [1, 2.5]}}"#;
+
+    #[test]
+    fn written_text_parses_back_to_the_same_certificate() {
+        let certificate = parse(SMALL).unwrap();
+        let text = to_json_text(&certificate);
+        let again = parse(&text).unwrap();
+        assert_eq!(again, certificate);
+        assert_eq!(to_json_text(&again), text);
+    }
+}
