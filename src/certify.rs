@@ -5,7 +5,7 @@ use crate::construct::{
     ConstructError, PairsSettings, SubsetSumSettings, budget, pairs, subset_sum,
 };
 use crate::error::Error;
-use crate::network::{BiasedNetwork, Network};
+use crate::network::{BiasedNetwork, Network, NetworkError};
 use crate::numbers::{format_rational, rational_to_f64};
 use crate::ticket::Ticket;
 use num_rational::BigRational;
@@ -17,6 +17,7 @@ use slth_checker::certificate::{
 };
 use slth_checker::sampler::Seed;
 use slth_checker::statement::{DERIVATION_KIND, statement};
+use slth_checker::verify::Rejection;
 
 /// What the certificate must achieve.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +42,52 @@ impl Construction {
         match self {
             Construction::Pairs => "pairs",
             Construction::SubsetSum => "subset-sum",
+        }
+    }
+}
+
+/// Why certify could not certify: each names the option, block or weight concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum CertifyError {
+    /// The target is not a well-formed network.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    /// An option that does not fit the target.
+    #[error("--{option}: {reason}")]
+    Option {
+        option: &'static str,
+        reason: String,
+    },
+    /// The construction cannot reach a weight, or a width or pool is too small.
+    #[error(transparent)]
+    Construct(#[from] ConstructError),
+    /// The bound of every attempt exceeds the requested epsilon.
+    #[error("could not meet --epsilon: {0}")]
+    EpsilonNotMet(String),
+    /// A `--tolerance` request whose exact per-weight error came out larger.
+    #[error("block {block}: the largest per-weight error is {largest:.6e}, above --tolerance")]
+    ToleranceNotMet { block: usize, largest: f64 },
+    /// The builder's own exact bound could not be formed (a block's path sums overflow).
+    #[error("{0}")]
+    Bound(String),
+    /// A spectral claim the checker rejected: certify never hands out a certificate its
+    /// own checker rejects.
+    #[error(
+        "the spectral Lipschitz claim did not verify ({0}); certify with --lipschitz frobenius instead"
+    )]
+    SelfCheck(Rejection),
+    /// A homogenized target's carrier weight 1, which one product V U cannot reach.
+    #[error(
+        "the homogenized network passes the constant 1 on with a carrier weight of 1, which the pairs construction cannot reach (one product of two weights in (-1, 1)); use the subset-sum construction"
+    )]
+    PairsCannotCarry,
+}
+
+impl CertifyError {
+    fn option(option: &'static str, reason: impl Into<String>) -> CertifyError {
+        CertifyError::Option {
+            option,
+            reason: reason.into(),
         }
     }
 }
@@ -119,18 +166,21 @@ const TOLERANCE_SCALES: [f64; 4] = [1.6, 1.0, 0.8, 0.5];
 const BUDGET_FRACTION: f64 = 0.95;
 
 /// Certifies `target`: chooses per-block tolerances, builds a ticket, bounds it exactly.
-pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, String> {
+pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, CertifyError> {
     target.check()?;
     if options.radius.is_negative() {
-        return Err("--radius must be >= 0".into());
+        return Err(CertifyError::option("radius", "must be >= 0"));
     }
     if let Some(widths) = &options.widths
         && widths.len() != target.layers.len()
     {
-        return Err(format!(
-            "--width lists {} widths but the target has {} layers",
-            widths.len(),
-            target.layers.len()
+        return Err(CertifyError::option(
+            "width",
+            format!(
+                "lists {} widths but the target has {} layers",
+                widths.len(),
+                target.layers.len()
+            ),
         ));
     }
     if options.pool == Some(0)
@@ -138,18 +188,21 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
             .pool
             .is_some_and(|p| p > crate::construct::subset_sum::MAX_EXACT_POOL)
     {
-        return Err(format!(
-            "--pool must be between 1 and {}",
-            crate::construct::subset_sum::MAX_EXACT_POOL
+        return Err(CertifyError::option(
+            "pool",
+            format!(
+                "must be between 1 and {}",
+                crate::construct::subset_sum::MAX_EXACT_POOL
+            ),
         ));
     }
     let layers = target.layers.len();
     match &options.request {
         Request::Epsilon(epsilon) => {
             if !epsilon.is_positive() {
-                return Err(format!(
-                    "--epsilon must be positive, got {}",
-                    format_rational(epsilon)
+                return Err(CertifyError::option(
+                    "epsilon",
+                    format!("must be positive, got {}", format_rational(epsilon)),
                 ));
             }
             let worst_case = budget(
@@ -165,7 +218,7 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
                 let tolerances: Vec<f64> = worst_case.iter().map(|t| t * scale).collect();
                 let (ticket, pools) = match build(target, options, &tolerances) {
                     Ok(built) => built,
-                    Err(e) if guaranteed => return Err(e.to_string()),
+                    Err(e) if guaranteed => return Err(e.into()),
                     Err(e) => {
                         last_error = e.to_string();
                         continue;
@@ -177,7 +230,8 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
                     &options.radius,
                     options.nonnegative,
                     options.spectral,
-                )?;
+                )
+                .map_err(CertifyError::Bound)?;
                 let claimed = if claims.epsilon <= *epsilon {
                     claims.epsilon.clone()
                 } else if claims.bound <= *epsilon {
@@ -192,33 +246,33 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
                 };
                 return finish(target, options, ticket, claims, claimed, tolerances, pools);
             }
-            Err(format!("could not meet --epsilon: {last_error}"))
+            Err(CertifyError::EpsilonNotMet(last_error))
         }
         Request::Tolerance(tolerance) => {
             if !tolerance.is_positive() {
-                return Err(format!(
-                    "--tolerance must be positive, got {}",
-                    format_rational(tolerance)
+                return Err(CertifyError::option(
+                    "tolerance",
+                    format!("must be positive, got {}", format_rational(tolerance)),
                 ));
             }
             // The search works in f64: aim a hair below T so that rounding cannot cross it.
             let aim = rational_to_f64(tolerance) * (1.0 - 1e-9);
             let tolerances = vec![aim; layers];
-            let (ticket, pools) = build(target, options, &tolerances).map_err(|e| e.to_string())?;
+            let (ticket, pools) = build(target, options, &tolerances)?;
             let claims = claims(
                 target,
                 &ticket,
                 &options.radius,
                 options.nonnegative,
                 options.spectral,
-            )?;
+            )
+            .map_err(CertifyError::Bound)?;
             for (i, block) in claims.blocks.iter().enumerate() {
                 if block.deviation.max > *tolerance {
-                    return Err(format!(
-                        "block {}: the largest per-weight error is {:.6e}, above --tolerance",
-                        i + 1,
-                        rational_to_f64(&block.deviation.max)
-                    ));
+                    return Err(CertifyError::ToleranceNotMet {
+                        block: i + 1,
+                        largest: rational_to_f64(&block.deviation.max),
+                    });
                 }
             }
             let claimed = claims.epsilon.clone();
@@ -268,7 +322,7 @@ fn finish(
     epsilon: BigRational,
     tolerances: Vec<f64>,
     pools: Vec<usize>,
-) -> Result<Certified, String> {
+) -> Result<Certified, CertifyError> {
     let certificate = assemble(
         target,
         options,
@@ -282,12 +336,8 @@ fn finish(
         // The default verifier (sound f64 with exact fallback), with no resource limit: the
         // question is whether the claims hold, not whether the file is small.
         let unlimited = slth_checker::verify::Limits::unlimited();
-        slth_checker::verify::verify_sound(&certificate, &unlimited).map_err(|rejection| {
-            format!(
-                "the spectral Lipschitz claim did not verify ({rejection}); \
-                 certify with --lipschitz frobenius instead"
-            )
-        })?;
+        slth_checker::verify::verify_sound(&certificate, &unlimited)
+            .map_err(CertifyError::SelfCheck)?;
     }
     Ok(Certified {
         certificate,
@@ -369,21 +419,18 @@ fn assemble(
 pub fn certify_with_biases(
     target: &BiasedNetwork,
     options: &CertifyOptions,
-) -> Result<Certified, String> {
+) -> Result<Certified, CertifyError> {
     target.check()?;
     if !target.has_biases() {
         return certify(&target.network, options);
     }
     if options.radius.is_negative() {
-        return Err("--radius must be >= 0".into());
+        return Err(CertifyError::option("radius", "must be >= 0"));
     }
     let homogenized = crate::homogenize::homogenize(target);
     let carried = homogenized.dims()[1..] != target.network.dims()[1..];
     if carried && options.construction == Construction::Pairs {
-        return Err(
-            "the homogenized network passes the constant 1 on with a carrier weight of 1, which the pairs construction cannot reach (one product of two weights in (-1, 1)); use the subset-sum construction"
-                .into(),
-        );
+        return Err(CertifyError::PairsCannotCarry);
     }
     let mut lifted = options.clone();
     lifted.radius = crate::homogenize::homogenized_radius(&options.radius);
@@ -414,9 +461,9 @@ pub fn certify_with_biases(
 /// certifies it, through its homogenized form when it has biases.
 pub fn certify_file(path: &std::path::Path, options: &CertifyOptions) -> Result<Certified, Error> {
     let target = crate::import::load_target(path)?;
-    certify_with_biases(&target, options).map_err(|reason| Error::Certify {
+    certify_with_biases(&target, options).map_err(|e| Error::Certify {
         file: path.display().to_string(),
-        reason,
+        reason: e.to_string(),
     })
 }
 

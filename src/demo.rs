@@ -20,7 +20,7 @@ pub fn run() -> Result<String, Error> {
         file: "certificates/targets/tiny-3-2-1.json".into(),
         reason,
     };
-    let target = Network::from_json_text(DEMO_TARGET).map_err(bundled)?;
+    let target = Network::from_json_text(DEMO_TARGET).map_err(|e| bundled(e.to_string()))?;
     let requested = BigRational::new(1.into(), 20.into());
     let options = CertifyOptions::new(Request::Epsilon(requested), Seed::from_u64(42));
     let mut out = String::new();
@@ -37,7 +37,7 @@ pub fn run() -> Result<String, Error> {
         "Goal: a subnetwork g~ of g with ||g~(x) - f(x)||_2 <= 1/20 for every ||x||_2 <= 1.\n"
     );
     let started = Instant::now();
-    let certified = certify(&target, &options).map_err(bundled)?;
+    let certified = certify(&target, &options).map_err(|e| bundled(e.to_string()))?;
     let built = started.elapsed();
     let c = &certified.certificate;
     let widths = &c.random_network.hidden_widths;

@@ -144,32 +144,33 @@ impl Network {
     }
 
     /// Checks the shape: at least one layer, rows of n_{i-1} entries, activations.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), NetworkError> {
         if self.layers.is_empty() {
-            return Err("network has no layers".into());
+            return Err(NetworkError::at("layers", "network has no layers"));
         }
         // A zero-row first layer makes input_dim free of the file's size; the builders
         // allocate per input, so an absurd one is refused here.
         let limit = slth_checker::certificate::DEFAULT_MAX_DIMENSION;
         if self.input_dim as u64 > limit {
-            return Err(format!(
-                "input_dim: {} is above the limit of {limit} inputs",
-                self.input_dim
+            return Err(NetworkError::at(
+                "input_dim",
+                format!("{} is above the limit of {limit} inputs", self.input_dim),
             ));
         }
         let mut width = self.input_dim;
         for (i, layer) in self.layers.iter().enumerate() {
             for (m, row) in layer.weights.iter().enumerate() {
                 if row.len() != width {
-                    return Err(format!(
-                        "layers[{i}].weights[{m}]: row has {} entries, expected {width}",
-                        row.len()
+                    return Err(NetworkError::at(
+                        format!("layers[{i}].weights[{m}]"),
+                        format!("row has {} entries, expected {width}", row.len()),
                     ));
                 }
             }
             if layer.activation == Activation::Linear && i + 1 != self.layers.len() {
-                return Err(format!(
-                    "layers[{i}].activation: \"linear\" is allowed only on the last layer"
+                return Err(NetworkError::at(
+                    format!("layers[{i}].activation"),
+                    "\"linear\" is allowed only on the last layer",
                 ));
             }
             width = layer.outputs();
@@ -197,22 +198,25 @@ impl Network {
     }
 
     /// Reads the target of a certificate (string weights only).
-    pub fn from_target_json(target: &TargetJson) -> Result<Network, String> {
-        let input_dim = usize::try_from(target.input_dim)
-            .map_err(|_| format!("target.input_dim: {} is too large", target.input_dim))?;
+    pub fn from_target_json(target: &TargetJson) -> Result<Network, NetworkError> {
+        let input_dim = usize::try_from(target.input_dim).map_err(|_| {
+            NetworkError::at(
+                "target.input_dim",
+                format!("{} is too large", target.input_dim),
+            )
+        })?;
         let count = target.layers.len();
         let mut layers = Vec::with_capacity(count);
         for (i, layer) in target.layers.iter().enumerate() {
             let activation = Activation::parse(&layer.activation, i + 1 == count)
-                .map_err(|e| format!("target.layers[{i}].activation: {e}"))?;
+                .map_err(|e| NetworkError::at(format!("target.layers[{i}].activation"), e))?;
             let mut weights = Vec::with_capacity(layer.weights.len());
             for (m, row) in layer.weights.iter().enumerate() {
                 let mut parsed = Vec::with_capacity(row.len());
                 for (t, w) in row.iter().enumerate() {
-                    parsed.push(
-                        parse_rational(&w.0)
-                            .map_err(|e| format!("target.layers[{i}].weights[{m}][{t}]: {e}"))?,
-                    );
+                    parsed.push(parse_rational(&w.0).map_err(|e| {
+                        NetworkError::at(format!("target.layers[{i}].weights[{m}][{t}]"), e)
+                    })?);
                 }
                 weights.push(parsed);
             }
@@ -222,7 +226,7 @@ impl Network {
             });
         }
         let network = Network { input_dim, layers };
-        network.check().map_err(|e| format!("target.{e}"))?;
+        network.check().map_err(|e| e.within("target"))?;
         Ok(network)
     }
 
@@ -230,7 +234,7 @@ impl Network {
     ///
     /// A file whose `biases` are all zero is accepted; one with a non-zero bias is refused,
     /// naming it: a `Network` is the bias-free target of a certificate.
-    pub fn from_json_text(text: &str) -> Result<Network, String> {
+    pub fn from_json_text(text: &str) -> Result<Network, NetworkError> {
         BiasedNetwork::from_json_text(text)?.into_unbiased()
     }
 
@@ -286,11 +290,12 @@ impl BiasedNetwork {
     }
 
     /// The network itself if every bias is zero; otherwise an error naming the first bias.
-    pub fn into_unbiased(self) -> Result<Network, String> {
+    pub fn into_unbiased(self) -> Result<Network, NetworkError> {
         for (i, biases) in self.biases.iter().enumerate() {
             if let Some(m) = biases.iter().position(|b| !b.is_zero()) {
-                return Err(format!(
-                    "layers[{i}].biases[{m}]: non-zero bias; a bias-free network is needed here (certify homogenizes networks with biases)"
+                return Err(NetworkError::at(
+                    format!("layers[{i}].biases[{m}]"),
+                    "non-zero bias; a bias-free network is needed here (certify homogenizes networks with biases)",
                 ));
             }
         }
@@ -298,21 +303,27 @@ impl BiasedNetwork {
     }
 
     /// Checks the shape of the weights and that layer i has n_i biases.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), NetworkError> {
         self.network.check()?;
         if self.biases.len() != self.network.layers.len() {
-            return Err(format!(
-                "{} bias vectors for {} layers",
-                self.biases.len(),
-                self.network.layers.len()
+            return Err(NetworkError::at(
+                "layers",
+                format!(
+                    "{} bias vectors for {} layers",
+                    self.biases.len(),
+                    self.network.layers.len()
+                ),
             ));
         }
         for (i, (biases, layer)) in self.biases.iter().zip(&self.network.layers).enumerate() {
             if biases.len() != layer.outputs() {
-                return Err(format!(
-                    "layers[{i}].biases: {} entries, expected one per output ({})",
-                    biases.len(),
-                    layer.outputs()
+                return Err(NetworkError::at(
+                    format!("layers[{i}].biases"),
+                    format!(
+                        "{} entries, expected one per output ({})",
+                        biases.len(),
+                        layer.outputs()
+                    ),
                 ));
             }
         }
@@ -337,40 +348,52 @@ impl BiasedNetwork {
     /// `format` and `version` may be omitted, weights may be strings or JSON numbers, and
     /// each layer may carry `"biases": [b_0, ..., b_{n_i - 1}]` (same number forms; zeros
     /// when absent).
-    pub fn from_json_text(text: &str) -> Result<BiasedNetwork, String> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-        let object = value
-            .as_object()
-            .ok_or("a network file is a JSON object with input_dim and layers")?;
+    pub fn from_json_text(text: &str) -> Result<BiasedNetwork, NetworkError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            NetworkError::at(
+                format!("line {} column {}", e.line(), e.column()),
+                format!("not valid JSON: {e}"),
+            )
+        })?;
+        let object = value.as_object().ok_or(NetworkError::at(
+            "file",
+            "a network file is a JSON object with input_dim and layers",
+        ))?;
         for key in object.keys() {
             if !matches!(key.as_str(), "format" | "version" | "input_dim" | "layers") {
-                return Err(format!("unknown field {key:?}"));
+                return Err(NetworkError::at(key.as_str(), "unknown field"));
             }
         }
         if let Some(format) = object.get("format")
             && format.as_str() != Some(NETWORK_FORMAT_NAME)
         {
-            return Err(format!(
-                "format: expected \"{NETWORK_FORMAT_NAME}\", got {format}"
+            return Err(NetworkError::at(
+                "format",
+                format!("expected \"{NETWORK_FORMAT_NAME}\", got {format}"),
             ));
         }
         if let Some(version) = object.get("version")
             && version.as_u64() != Some(1)
         {
-            return Err(format!("version: expected 1, got {version}"));
+            return Err(NetworkError::at(
+                "version",
+                format!("expected 1, got {version}"),
+            ));
         }
         let input_dim = object
             .get("input_dim")
-            .ok_or("missing field input_dim")?
+            .ok_or(NetworkError::at("input_dim", "missing field"))?
             .as_u64()
             .and_then(|d| usize::try_from(d).ok())
-            .ok_or("input_dim: expected a non-negative integer")?;
+            .ok_or(NetworkError::at(
+                "input_dim",
+                "expected a non-negative integer",
+            ))?;
         let layers_json = object
             .get("layers")
-            .ok_or("missing field layers")?
+            .ok_or(NetworkError::at("layers", "missing field"))?
             .as_array()
-            .ok_or("layers: expected an array")?;
+            .ok_or(NetworkError::at("layers", "expected an array"))?;
         let count = layers_json.len();
         let mut layers = Vec::with_capacity(count);
         let mut all_biases = Vec::with_capacity(count);
@@ -378,27 +401,32 @@ impl BiasedNetwork {
             let place = format!("layers[{i}]");
             let layer = layer
                 .as_object()
-                .ok_or(format!("{place}: expected an object"))?;
+                .ok_or_else(|| NetworkError::at(format!("{place}"), "expected an object"))?;
             for key in layer.keys() {
                 if !matches!(key.as_str(), "weights" | "activation" | "biases") {
-                    return Err(format!("{place}: unknown field {key:?}"));
+                    return Err(NetworkError::at(&place, format!("unknown field {key:?}")));
                 }
             }
-            let activation_name = layer
-                .get("activation")
-                .and_then(Value::as_str)
-                .ok_or(format!("{place}.activation: expected a string"))?;
+            let activation_name =
+                layer
+                    .get("activation")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        NetworkError::at(format!("{place}.activation"), "expected a string")
+                    })?;
             let activation = Activation::parse(activation_name, i + 1 == count)
-                .map_err(|e| format!("{place}.activation: {e}"))?;
+                .map_err(|e| NetworkError::at(format!("{place}.activation"), e))?;
             let rows = layer
                 .get("weights")
                 .and_then(Value::as_array)
-                .ok_or(format!("{place}.weights: expected an array of rows"))?;
+                .ok_or_else(|| {
+                    NetworkError::at(format!("{place}.weights"), "expected an array of rows")
+                })?;
             let mut weights = Vec::with_capacity(rows.len());
             for (m, row) in rows.iter().enumerate() {
-                let row = row
-                    .as_array()
-                    .ok_or(format!("{place}.weights[{m}]: expected an array"))?;
+                let row = row.as_array().ok_or_else(|| {
+                    NetworkError::at(format!("{place}.weights[{m}]"), "expected an array")
+                })?;
                 let parsed = row
                     .iter()
                     .enumerate()
@@ -410,7 +438,9 @@ impl BiasedNetwork {
                 None => vec![BigRational::zero(); weights.len()],
                 Some(list) => list
                     .as_array()
-                    .ok_or(format!("{place}.biases: expected an array"))?
+                    .ok_or_else(|| {
+                        NetworkError::at(format!("{place}.biases"), "expected an array")
+                    })?
                     .iter()
                     .enumerate()
                     .map(|(m, b)| json_rational(b, &format!("{place}.biases[{m}]")))
@@ -432,17 +462,50 @@ impl BiasedNetwork {
 }
 
 /// A rational of a network file: a string or a JSON number, read as the exact value of its text.
-fn json_rational(value: &Value, place: &str) -> Result<BigRational, String> {
+fn json_rational(value: &Value, place: &str) -> Result<BigRational, NetworkError> {
     let text = match value {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         other => {
-            return Err(format!(
-                "{place}: expected a number or a string, got {other}"
+            return Err(NetworkError::at(
+                place,
+                format!("expected a number or a string, got {other}"),
             ));
         }
     };
-    parse_rational(&text).map_err(|e| format!("{place}: {e}"))
+    parse_rational(&text).map_err(|e| NetworkError::at(place, e))
+}
+
+/// What is wrong with a network, and where (a JSON path such as `layers[0].weights[2]`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{place}: {reason}")]
+pub struct NetworkError {
+    pub place: String,
+    pub reason: String,
+}
+
+impl NetworkError {
+    pub fn at(place: impl Into<String>, reason: impl std::fmt::Display) -> NetworkError {
+        NetworkError {
+            place: place.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// The same error inside `outer` (`target` + `layers[0]` = `target.layers[0]`).
+    pub fn within(self, outer: &str) -> NetworkError {
+        NetworkError {
+            place: format!("{outer}.{}", self.place),
+            reason: self.reason,
+        }
+    }
+}
+
+/// Code that still reports errors as text (the importers) takes the line.
+impl From<NetworkError> for String {
+    fn from(e: NetworkError) -> String {
+        e.to_string()
+    }
 }
 
 /// act(z) for one coordinate.
@@ -503,7 +566,7 @@ mod tests {
         // x = (1, 3): relu(1 + 1/3, 3/2 - 1/2) = (4/3, 1); output 7/3.
         assert_eq!(f.eval_exact(&[q(1, 1), q(3, 1)]), vec![q(7, 3)]);
         assert!((f.eval_f64(&[1.0, 3.0])[0] - 7.0 / 3.0).abs() < 1e-12);
-        let error = Network::from_json_text(text).unwrap_err();
+        let error = Network::from_json_text(text).unwrap_err().to_string();
         assert!(
             error.contains("layers[0].biases[0]: non-zero bias"),
             "{error}"
@@ -518,8 +581,9 @@ mod tests {
             (r#"["1", "x"]"#, "layers[0].biases[1]: malformed rational"),
             (r#""1""#, "layers[0].biases: expected an array"),
         ] {
-            let error =
-                BiasedNetwork::from_json_text(&text.replace(r#"["1/3", -0.5]"#, bad)).unwrap_err();
+            let error = BiasedNetwork::from_json_text(&text.replace(r#"["1/3", -0.5]"#, bad))
+                .unwrap_err()
+                .to_string();
             assert!(error.contains(expected), "{bad}: {error}");
         }
     }
@@ -556,7 +620,7 @@ mod tests {
             ("[1, 2", "not valid JSON"),
         ];
         for (text, expected) in cases {
-            let error = Network::from_json_text(text).unwrap_err();
+            let error = Network::from_json_text(text).unwrap_err().to_string();
             assert!(error.contains(expected), "{text}: got {error:?}");
         }
     }

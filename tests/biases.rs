@@ -121,7 +121,9 @@ fn a_bias_only_in_the_first_layer_needs_no_carrier() {
 fn the_pairs_construction_is_refused_where_a_carrier_is_needed() {
     let mut options = CertifyOptions::new(Request::Epsilon(q(1, 20)), Seed::from_u64(1));
     options.construction = slth::certify::Construction::Pairs;
-    let error = certify_with_biases(&biased(), &options).unwrap_err();
+    let error = certify_with_biases(&biased(), &options)
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("carrier weight of 1, which the pairs construction cannot reach"),
         "{error}"

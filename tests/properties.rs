@@ -119,7 +119,7 @@ proptest! {
             // `subset_sum_certifies_a_single_weight` below). The target must still be
             // certifiable, by pairs, and the soundness checks run on that certificate.
             (Construction::SubsetSum, Err(e)) => {
-                prop_assert!(e.starts_with("block "), "unclear failure: {}", e);
+                prop_assert!(e.to_string().starts_with("block "), "unclear failure: {}", e);
                 options.construction = Construction::Pairs;
                 certify(&target, &options).map_err(|p| {
                     TestCaseError::fail(format!("subset sum failed ({e}) and pairs too: {p}"))

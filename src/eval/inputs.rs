@@ -41,7 +41,12 @@ impl Evaluable {
             place: String::new(),
             reason,
         };
-        let target = Network::from_target_json(&certificate.target).map_err(rejected)?;
+        let target =
+            Network::from_target_json(&certificate.target).map_err(|e| Error::Rejected {
+                file: path.display().to_string(),
+                place: format!("{}: ", e.place),
+                reason: e.reason,
+            })?;
         let ticket = Ticket::from_certificate(&certificate, &target).map_err(rejected)?;
         let number = |place: &str, text: &str| {
             parse_rational(text).map_err(|e| rejected(format!("{place}: {e}")))
