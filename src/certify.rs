@@ -414,7 +414,7 @@ fn assemble(
 }
 
 /// Certifies a network that may have biases: as it is if it has none, else through its
-/// homogenized form on the ball of radius [`homogenized_radius`], with `meta.derived_from`
+/// homogenized form on the ball of radius [`crate::homogenize::homogenized_radius`], with `meta.derived_from`
 /// saying so and `options.radius` (r) recorded there.
 pub fn certify_with_biases(
     target: &BiasedNetwork,

@@ -54,7 +54,7 @@ pub struct CertifyArgs {
     /// Certified bound on ||g~(x) - f(x)||_2 over the domain (a rational: 0.05, 1/20).
     #[arg(long)]
     pub epsilon: Option<String>,
-    /// Instead of --epsilon: every per-weight error E_i[m][t] <= T; the certificate
+    /// Instead of --epsilon: every per-weight error `E_i[m][t]` <= T; the certificate
     /// carries the epsilon that follows.
     #[arg(long)]
     pub tolerance: Option<String>,
@@ -138,7 +138,7 @@ pub struct EvalArgs {
     /// int) with f and g~, and count the agreements the certificate guarantees.
     #[arg(long, conflicts_with = "points")]
     pub inputs: Option<PathBuf>,
-    /// Class labels of the inputs (.npy, [N] integers): report the accuracy of f and g~.
+    /// Class labels of the inputs (.npy, `[N]` integers): report the accuracy of f and g~.
     #[arg(long, requires = "inputs")]
     pub labels: Option<PathBuf>,
     #[command(flatten)]

@@ -401,7 +401,7 @@ impl BiasedNetwork {
             let place = format!("layers[{i}]");
             let layer = layer
                 .as_object()
-                .ok_or_else(|| NetworkError::at(format!("{place}"), "expected an object"))?;
+                .ok_or_else(|| NetworkError::at(&place, "expected an object"))?;
             for key in layer.keys() {
                 if !matches!(key.as_str(), "weights" | "activation" | "biases") {
                     return Err(NetworkError::at(&place, format!("unknown field {key:?}")));

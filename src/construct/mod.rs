@@ -1,7 +1,7 @@
 //! The constructions that choose a ticket, and the tolerance budget that steers them: one
-//! file each. [`pairs`] is Malach et al.'s construction (one product V U per path, width
-//! O(1/tau) per input), [`subset_sum`] Pensia et al.'s (a subset of a pool of O(log 1/tau)
-//! neurons per input), [`budget`] the per-block tolerances that make a requested epsilon.
+//! file each. [`mod@pairs`] is Malach et al.'s construction (one product V U per path, width
+//! O(1/tau) per input), [`mod@subset_sum`] Pensia et al.'s (a subset of a pool of O(log 1/tau)
+//! neurons per input), [`mod@budget`] the per-block tolerances that make a requested epsilon.
 
 pub mod budget;
 pub mod pairs;

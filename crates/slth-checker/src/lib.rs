@@ -13,7 +13,7 @@
 //! - [`sampler`]: the weights of g from (seed, stream, index) (section 4);
 //! - [`certificate`]: the schema, the resource [`Limits`] and the streaming reader
 //!   (sections 7 and 11);
-//! - [`verify`]: every check, the kept weights against g (section 5) and the inequalities
+//! - [`mod@verify`]: every check, the kept weights against g (section 5) and the inequalities
 //!   of the bound (section 6), in exact arithmetic or a sound f64 filter with exact
 //!   fallback, and the [`Report`] of what was proven;
 //! - [`statement`]: what a certificate of a homogenized target says about a network with

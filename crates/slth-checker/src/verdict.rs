@@ -60,7 +60,7 @@ impl Verdict {
         }
     }
 
-    /// The verdict of a rejection by the checks of [`crate::verify`].
+    /// The verdict of a rejection by the checks of [`mod@crate::verify`].
     pub fn of_rejection(file: &str, rejection: Rejection) -> Verdict {
         let refused = rejection.kind == RejectionKind::Limit;
         let failure = Failure {

@@ -1,5 +1,5 @@
 //! The certificate file (docs/FORMAT.md section 7): its schema, the resource limits of
-//! reading it ([`limits`]) and the streaming reader ([`read`]). Writing lives with the
+//! reading it (`limits.rs`) and the streaming reader (`read.rs`). Writing lives with the
 //! builder; nothing here checks mathematics.
 //!
 //! Rationals stay text here ([`Rational`]); whoever uses a field parses it and names the
