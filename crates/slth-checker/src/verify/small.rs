@@ -32,14 +32,8 @@ pub(super) fn parse_small(text: &str) -> Option<(i64, u64)> {
         return None;
     }
     let magnitude = i64::try_from(digits(numerator)?).ok()?;
-    Some((
-        if negative {
-            magnitude.checked_neg()?
-        } else {
-            magnitude
-        },
-        denominator,
-    ))
+    let sign = if negative { -1 } else { 1 };
+    Some((magnitude.checked_mul(sign)?, denominator))
 }
 
 /// The value of 1 to 18 ASCII digits.
