@@ -39,6 +39,8 @@
 //! assert_eq!(rejection.place, "ticket[0].hidden[0]");
 //! ```
 
+#![warn(clippy::arithmetic_side_effects)]
+
 pub mod certificate;
 pub mod numbers;
 pub mod sampler;

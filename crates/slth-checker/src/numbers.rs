@@ -102,10 +102,9 @@ pub fn parse_rational_limited(text: &str, limit: usize) -> Result<BigRational, N
         }
         BigRational::new(num, den)
     } else {
-        let (mantissa, exponent) = match body.find(['e', 'E']) {
-            Some(at) => (&body[..at], Some(&body[at + 1..])),
-            None => (body, None),
-        };
+        let (mantissa, exponent) = body
+            .split_once(['e', 'E'])
+            .map_or((body, None), |(m, e)| (m, Some(e)));
         let (int_part, frac_part) = match mantissa.split_once('.') {
             Some((i, f)) => (i, f),
             None => (mantissa, ""),
@@ -116,7 +115,7 @@ pub fn parse_rational_limited(text: &str, limit: usize) -> Result<BigRational, N
         if !int_ok || !frac_ok || (int_part.is_empty() && frac_part.is_empty()) {
             return Err(malformed());
         }
-        let mut exp: i64 = match exponent {
+        let exp: i64 = match exponent {
             None => 0,
             Some(e) => {
                 let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
@@ -135,22 +134,21 @@ pub fn parse_rational_limited(text: &str, limit: usize) -> Result<BigRational, N
                     .filter(|m| *m <= MAX_DECIMAL_EXPONENT)
                     .ok_or_else(|| NumberError::ExponentTooLarge(text.to_string()))?;
                 if e.starts_with('-') {
-                    -magnitude
+                    magnitude.saturating_neg() // never saturates: magnitude >= 0
                 } else {
                     magnitude
                 }
             }
         };
-        let mut digits = String::with_capacity(int_part.len() + frac_part.len());
-        digits.push_str(int_part);
-        digits.push_str(frac_part);
-        exp -= frac_part.len() as i64;
-        let mantissa = parse_digits(&digits);
+        let exp = exp
+            .checked_sub_unsigned(frac_part.len() as u64)
+            .ok_or_else(|| NumberError::ExponentTooLarge(text.to_string()))?;
+        let mantissa = parse_digits(&[int_part, frac_part].concat());
         let ten = BigInt::from(10u32);
         if exp >= 0 {
             BigRational::from_integer(mantissa * num_traits::pow(ten, exp as usize))
         } else {
-            BigRational::new(mantissa, num_traits::pow(ten, (-exp) as usize))
+            BigRational::new(mantissa, num_traits::pow(ten, exp.unsigned_abs() as usize))
         }
     };
     Ok(if negative { -value } else { value })
@@ -174,14 +172,15 @@ pub fn format_rational(value: &BigRational) -> String {
 /// A rational approximated by an f64 (nearest or close to it; not exact).
 pub fn rational_to_f64(value: &BigRational) -> f64 {
     let (n, d) = (value.numer(), value.denom());
-    let nb = n.bits() as i64;
-    let db = d.bits() as i64;
     // Scale both to about 60 significant bits so the division happens in f64 range.
-    let shift_n = (nb - 60).max(0);
-    let shift_d = (db - 60).max(0);
-    let nf = num_traits::ToPrimitive::to_f64(&(n >> shift_n as usize)).unwrap_or(f64::NAN);
-    let df = num_traits::ToPrimitive::to_f64(&(d >> shift_d as usize)).unwrap_or(f64::NAN);
-    let scale = (shift_n - shift_d).clamp(-4000, 4000) as i32;
+    let shift_n = n.bits().saturating_sub(60);
+    let shift_d = d.bits().saturating_sub(60);
+    let nf = num_traits::ToPrimitive::to_f64(&(n >> shift_n)).unwrap_or(f64::NAN);
+    let df = num_traits::ToPrimitive::to_f64(&(d >> shift_d)).unwrap_or(f64::NAN);
+    // Clamped right after, so saturating changes nothing.
+    let scale = (shift_n as i64)
+        .saturating_sub(shift_d as i64)
+        .clamp(-4000, 4000) as i32;
     nf / df * 2f64.powi(scale)
 }
 

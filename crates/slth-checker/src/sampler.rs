@@ -43,8 +43,9 @@ impl Seed {
             ));
         }
         let mut key = [0u8; 32];
-        for (i, byte) in key.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+        for (byte, pair) in key.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
+            let pair = std::str::from_utf8(pair).map_err(|e| e.to_string())?;
+            *byte = u8::from_str_radix(pair, 16).map_err(|e| e.to_string())?;
         }
         Ok(Seed(key))
     }
@@ -68,24 +69,24 @@ impl Seed {
     }
 }
 
-/// The stream of U_i (block i counts from 1).
+/// The stream of U_i (block i counts from 1). Blocks are counted in a Vec, far below 2^63,
+/// so the saturating operations never saturate.
 pub fn hidden_stream(block: usize) -> u64 {
-    2 * (block as u64 - 1)
+    (block as u64).saturating_sub(1).saturating_mul(2)
 }
 
 /// The stream of V_i (block i counts from 1).
 pub fn output_stream(block: usize) -> u64 {
-    2 * (block as u64 - 1) + 1
+    hidden_stream(block) | 1
 }
 
 /// Position of a weight in its stream; None when it lies beyond the 2^64 blocks of ChaCha20.
 ///
 /// `U_i[j][t]` has index j * n_{i-1} + t and `V_i[m][j]` has index j * n_i + m.
 pub fn weight_index(row_major: u64, width: u64, column: u64) -> Option<u64> {
-    let index = (row_major as u128) * (width as u128) + column as u128;
     // 8 weights per 64-byte block and a 64-bit block counter: index < 2^67; u64 covers
     // everything a certificate can address with u64 dimensions.
-    u64::try_from(index).ok()
+    row_major.checked_mul(width)?.checked_add(column)
 }
 
 /// The raw u64 `r` of docs/FORMAT.md section 4.3, step 3 (one ChaCha20 block per call;
@@ -98,7 +99,8 @@ pub fn raw(seed: &Seed, stream: u64, index: u64) -> u64 {
 /// The numerator over 2^53 of the weight with raw value r: 2 floor(r / 2^11) + 1 - 2^53.
 #[inline]
 pub fn numerator_of_raw(r: u64) -> i64 {
-    2 * (r >> 11) as i64 + 1 - WEIGHT_SCALE
+    // 2 floor(r / 2^11) + 1 = (r >> 10) | 1 < 2^54, so the difference never saturates.
+    (((r >> 10) | 1) as i64).saturating_sub(WEIGHT_SCALE)
 }
 
 /// The weight at (stream, index) as its numerator over 2^53 (odd, |n| < 2^53).
@@ -178,6 +180,7 @@ impl StreamReader {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -55,7 +55,8 @@ pub fn statement_for_user(certificate: &Certificate) -> Option<String> {
             .and_then(|t| {
                 parse_rational(t).map_err(|e| format!("meta.derived_from.radius: {e}"))
             })?;
-        if d as u64 + 1 != certificate.target.input_dim {
+        // Checked: d = u64::MAX would wrap to the input dimension 0.
+        if (d as u64).checked_add(1) != Some(certificate.target.input_dim) {
             return Err(format!(
                 "meta.derived_from.input_dim {d} is not the target's input dimension {} minus 1",
                 certificate.target.input_dim
@@ -86,4 +87,29 @@ pub fn statement_for_user(certificate: &Certificate) -> Option<String> {
             "meta says the target is a homogenized network with biases, but {reason}: nothing about such a network follows beyond the statement above"
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// meta's d = u64::MAX once wrapped to d + 1 = 0 and matched a target with input_dim 0.
+    #[test]
+    fn a_huge_meta_dimension_does_not_wrap_to_the_input_dimension() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../certificates/tiny-3-2-1.json"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut certificate = crate::certificate::parse(&text).unwrap();
+        certificate.target.input_dim = 0;
+        certificate.meta = Some(serde_json::json!({"derived_from": {
+            "kind": DERIVATION_KIND, "input_dim": u64::MAX, "radius": "0"
+        }}));
+        let line = statement_for_user(&certificate).unwrap();
+        assert!(
+            line.contains("is not the target's input dimension"),
+            "{line}"
+        );
+    }
 }

@@ -225,42 +225,43 @@ impl Scan {
     }
 
     fn feed(&mut self, data: &[u8]) -> Result<(), String> {
-        self.bytes += data.len() as u64;
+        // Saturating: u64::MAX bytes is over any limit anyway.
+        self.bytes = self.bytes.saturating_add(data.len() as u64);
         if self.bytes > self.max_bytes {
             return Err(format!(
                 "more than {} bytes (--max-file-size)",
                 self.max_bytes
             ));
         }
-        let mut k = 0;
-        while k < data.len() {
+        // `rest` starts at the next byte to scan.
+        let mut rest = data;
+        while let Some((&byte, after)) = rest.split_first() {
             if self.in_string {
                 if self.escaped {
                     self.escaped = false;
-                    k += 1;
+                    rest = after;
                     continue;
                 }
                 // Most of a certificate is string content: jump to its next quote or escape.
-                match data[k..].iter().position(|&b| b == b'"' || b == b'\\') {
+                match rest.iter().position(|&b| b == b'"' || b == b'\\') {
                     None => return Ok(()),
                     Some(skip) => {
-                        k += skip;
-                        if data[k] == b'"' {
+                        if rest[skip] == b'"' {
                             self.in_string = false;
                         } else {
                             self.escaped = true;
                         }
-                        k += 1;
+                        rest = &rest[skip..][1..];
                         continue;
                     }
                 }
             }
-            match data[k] {
+            match byte {
                 b'"' => self.in_string = true,
                 b'[' | b'{' => {
-                    self.depth += 1;
+                    self.depth = self.depth.saturating_add(1);
                     if self.depth > self.max_nesting {
-                        let at = self.bytes - (data.len() - k) as u64;
+                        let at = self.bytes.saturating_sub(rest.len() as u64);
                         return Err(format!(
                             "arrays and objects nested deeper than {} at byte {at} (--max-nesting)",
                             self.max_nesting
@@ -270,7 +271,7 @@ impl Scan {
                 b']' | b'}' => self.depth = self.depth.saturating_sub(1),
                 _ => {}
             }
-            k += 1;
+            rest = after;
         }
         Ok(())
     }
@@ -386,7 +387,7 @@ impl Bounded {
         if let Limit::Kept = self.limit {
             READING.with(|r| {
                 if let Some(mut state) = r.get() {
-                    state.kept += 1;
+                    state.kept = state.kept.saturating_add(1);
                     r.set(Some(state));
                 }
             });

@@ -55,7 +55,7 @@ pub(super) fn check_counts(c: &Certificate, limits: &Limits) -> Result<(), Rejec
     let kept = c
         .ticket
         .iter()
-        .map(|b| (b.hidden.len() + b.output.len()) as u64)
+        .map(|b| b.hidden.len().saturating_add(b.output.len()) as u64)
         .fold(0u64, u64::saturating_add);
     if kept > limits.max_kept_entries {
         return Err(refuse(
@@ -125,7 +125,7 @@ pub(super) fn check_exact_sizes(
         let (_, entry_bits) = scaled_bits(
             layer.weights.iter(),
             || format!("target.layers[{b}].weights"),
-            &format!("the weights of layer {}", b + 1),
+            &format!("the weights of layer {}", b.saturating_add(1)),
             limits,
         )?;
         let (rows, cols) = (layer.rows as f64, layer.cols as f64);
@@ -144,7 +144,7 @@ pub(super) fn check_exact_sizes(
                         "checking the spectral claim L_{} by exact elimination needs side {side}, \
                          above the limit of {} (--max-elimination-side); give a \
                          \"lipschitz_witness\" or raise the limit",
-                        b + 1,
+                        b.saturating_add(1),
                         limits.max_elimination_side
                     ),
                 ));
@@ -175,7 +175,7 @@ pub(super) fn check_exact_sizes(
                     "the exact check of the {} claim of block {} needs about {estimate:.2e} \
                      word multiplications, above the limit of {:.2e} (--max-exact-work)",
                     claim.method.name(),
-                    b + 1,
+                    b.saturating_add(1),
                     limits.max_exact_work
                 ),
             ));
@@ -187,7 +187,7 @@ pub(super) fn check_exact_sizes(
         .iter()
         .flat_map(|c| [&c.error, &c.lipschitz])
         .chain([radius])
-        .map(|x| x.numer().bits() + x.denom().bits())
+        .map(|x| x.numer().bits().saturating_add(x.denom().bits()))
         .fold(0, u64::saturating_add);
     if chain > limits.max_exact_bits {
         return Err(refuse(

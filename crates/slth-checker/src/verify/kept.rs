@@ -137,11 +137,12 @@ impl KeptBlock {
     /// in i128 for dyadic targets and the squares are summed in 256 bits; anything larger
     /// is done with BigInt. Cost: one multiply-add per path, a few per entry of W.
     pub(super) fn deviation(&self, weights: &Scaled, signed: bool) -> Deviation {
-        let cells = weights.rows * weights.cols;
+        let cells = weights.numer.len();
         let mut p = PathSums::new(cells);
         let mut q = PathSums::new(if signed { cells } else { 0 });
         for path in &self.paths {
-            let product = i128::from(path.output) * i128::from(path.hidden);
+            // Never saturates: a product of two i64 fits in i128.
+            let product = i128::from(path.output).saturating_mul(i128::from(path.hidden));
             if path.hidden > 0 {
                 p.add(path.cell, product);
             } else if signed {
@@ -155,13 +156,12 @@ impl KeptBlock {
             .unwrap_or(0)
             .min(u64::from(PRODUCT_SHIFT));
         let a: BigInt = d >> twos;
-        let b: BigInt = BigInt::one() << (u64::from(PRODUCT_SHIFT) - twos);
+        let b: BigInt = (BigInt::one() << PRODUCT_SHIFT) >> twos;
         let small_scales = i128::try_from(&a).ok().zip(i128::try_from(&b).ok());
 
         let mut squares = SquareSum::default();
         let (mut max_small, mut max_big) = (0u128, BigInt::zero());
-        for cell in 0..cells {
-            let w = &weights.numer[cell];
+        for (cell, w) in weights.numer.iter().enumerate() {
             let small = small_scales.and_then(|(a, b)| {
                 let w = i128::try_from(w).ok()?.checked_mul(b)?;
                 let e = distance_small(p.small(cell)?, a, w)?;
@@ -208,7 +208,7 @@ fn check_hidden(
     seed: &Seed,
 ) -> Result<Vec<(u64, u64, i64)>, Rejection> {
     let b = shape.block;
-    let i = b + 1;
+    let i = b.saturating_add(1); // b indexes a Vec of blocks: far below usize::MAX
     let place = |k: usize| format!("ticket[{b}].hidden[{k}]");
     let mut failure = FirstFailure::default();
 
@@ -271,7 +271,7 @@ fn check_hidden(
         if !failure.beats(k, Rule::Value) {
             continue;
         }
-        let index = u128::from(j) * u128::from(shape.inputs) + u128::from(t);
+        let index = flat_index(j, shape.inputs, t);
         match cache.check(index, &entries[k].2) {
             Ok(u) => hidden.push((j, t, u)),
             Err(value_failure) => failure.offer(k, Rule::Value, || {
@@ -290,7 +290,7 @@ fn check_output(
     seed: &Seed,
 ) -> Result<Vec<KeptPath>, Rejection> {
     let b = shape.block;
-    let i = b + 1;
+    let i = b.saturating_add(1);
     let place = |k: usize| format!("ticket[{b}].output[{k}]");
     let mut failure = FirstFailure::default();
 
@@ -343,12 +343,14 @@ fn check_output(
     let mut cache = BlockCache::new(seed, sampler::output_stream(i));
     cache.max_chars = shape.max_number_chars;
     let mut paths = Vec::with_capacity(order.len());
-    let mut next_hidden = 0;
+    let mut hidden = hidden;
     for &(j, m, k) in &order {
-        while hidden.get(next_hidden).is_some_and(|h| h.0 < j) {
-            next_hidden += 1;
+        while let [h, after @ ..] = hidden
+            && h.0 < j
+        {
+            hidden = after;
         }
-        let Some(&(_, t, u)) = hidden.get(next_hidden).filter(|h| h.0 == j) else {
+        let Some(&(_, t, u)) = hidden.first().filter(|h| h.0 == j) else {
             failure.offer(k, Rule::MissingInput, || {
                 reject(
                     RejectionKind::OutputWithoutInput,
@@ -363,7 +365,7 @@ fn check_output(
         if !failure.beats(k, Rule::Value) {
             continue;
         }
-        let index = u128::from(j) * u128::from(shape.outputs) + u128::from(m);
+        let index = flat_index(j, shape.outputs, m);
         let v = match cache.check(index, &entries[k].2) {
             Ok(v) => v,
             Err(value_failure) => {
@@ -374,7 +376,7 @@ fn check_output(
             }
         };
         // m < n_i rows of n_{i-1} target weights each are in memory, so the cell fits.
-        let cell = u128::from(m) * u128::from(shape.inputs) + u128::from(t);
+        let cell = flat_index(m, shape.inputs, t);
         match usize::try_from(cell) {
             Ok(cell) => paths.push(KeptPath {
                 cell,
@@ -391,6 +393,14 @@ fn check_output(
         }
     }
     failure.result(paths)
+}
+
+/// `row * width + column`, exact: at most (2^64 - 1)^2 + 2^64 - 1 < 2^128, so the
+/// saturating operations never saturate.
+fn flat_index(row: u64, width: u64, column: u64) -> u128 {
+    u128::from(row)
+        .saturating_mul(u128::from(width))
+        .saturating_add(u128::from(column))
 }
 
 fn out_of_range(place: String, name: &str, value: u64, bound: String) -> Rejection {
@@ -474,9 +484,10 @@ impl BlockCache {
         let weight = self.numerator(index).ok_or(ValueFailure::BeyondKeystream)?;
         let equal = match claimed {
             // p/q = n/2^53 iff p 2^53 = n q; |p| < 2^63, q < 2^64, |n| < 2^53: both < 2^117.
-            Claimed::Small(p, q) => {
-                i128::from(p) * i128::from(WEIGHT_SCALE) == i128::from(weight) * i128::from(q)
-            }
+            // An overflow (impossible by these bounds) would count as a mismatch.
+            Claimed::Small(p, q) => i128::from(p)
+                .checked_mul(i128::from(WEIGHT_SCALE))
+                .is_some_and(|x| Some(x) == i128::from(weight).checked_mul(i128::from(q))),
             Claimed::Big(x) => x == BigRational::new(weight.into(), WEIGHT_SCALE.into()),
         };
         if equal {
@@ -534,6 +545,7 @@ impl PathSums {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -2,7 +2,7 @@
 //! or spectral with a witness.
 
 use super::psd::check_psd;
-use super::scaled::{Scaled, SquareSum, common_denominator};
+use super::scaled::{Scaled, SquareSum, common_denominator, flat};
 use super::{Limits, Rejection, RejectionKind, reject, show};
 use crate::numbers;
 use num_bigint::BigInt;
@@ -42,7 +42,7 @@ pub(super) fn check(
     weights: &Scaled,
     limits: &Limits,
 ) -> Result<(), Rejection> {
-    let i = b + 1;
+    let i = b.saturating_add(1);
     let place = format!("bound.blocks[{b}].lipschitz");
     if lipschitz.is_negative() {
         return Err(reject(
@@ -88,11 +88,11 @@ pub(super) fn check(
             let diagonal = lipschitz.numer() * lipschitz.numer() * &weights.denom * &weights.denom;
             let q2 = lipschitz.denom() * lipschitz.denom();
             let mut matrix = weights.gram(on_rows);
-            for (k, x) in matrix.iter_mut().enumerate() {
+            for x in matrix.iter_mut() {
                 *x = -(&q2 * &*x);
-                if k % (side + 1) == 0 {
-                    *x += &diagonal;
-                }
+            }
+            for x in matrix.iter_mut().step_by(side.saturating_add(1)) {
+                *x += &diagonal;
             }
             if let Err(step) = check_psd(matrix, side) {
                 return Err(reject(
@@ -103,7 +103,7 @@ pub(super) fn check(
                          L_{i}^2 I - {gram_name} is not positive semidefinite \
                          (exact elimination fails at pivot {} of {side})",
                         show(lipschitz),
-                        step + 1
+                        step.saturating_add(1)
                     ),
                 ));
             }
@@ -133,7 +133,7 @@ fn check_witness(
     factor: &[Vec<BigRational>],
     weights: &Scaled,
 ) -> Result<(), Rejection> {
-    let i = b + 1;
+    let i = b.saturating_add(1);
     let place = format!("bound.blocks[{b}].lipschitz_witness");
     if shift.is_negative() {
         return Err(reject(
@@ -158,14 +158,14 @@ fn check_witness(
         ));
     };
     for (a, row) in factor.iter().enumerate() {
-        if row.len() != n - a {
+        if a.checked_add(row.len()) != Some(n) {
             return Err(reject(
                 RejectionKind::WitnessInvalid,
                 format!("{place}.factor[{a}]"),
                 format!(
                     "row {a} of the upper-triangular factor must hold columns {a}..{} ({} entries), found {}",
-                    n - 1,
-                    n - a,
+                    n.saturating_sub(1),
+                    n.saturating_sub(a),
                     row.len()
                 ),
             ));
@@ -181,6 +181,7 @@ fn check_witness(
     let r_at = |c: usize, a: usize| -> Option<&BigInt> { r.get(c)?.get(a.checked_sub(c)?) };
 
     let diagonal = square - shift;
+    // Every divisor below is a denominator (> 0) or a square of one: no division by zero.
     let d_w2 = &weights.denom * &weights.denom;
     let d_r2 = &d_r * &d_r;
     let common = numbers::lcm(&numbers::lcm(diagonal.denom(), &d_w2), &d_r2);
@@ -209,9 +210,10 @@ fn check_witness(
             .iter()
             .zip(&columns[c])
             .try_fold(0i128, |sum, (x, y)| {
-                sum.checked_add(i128::from(*x) * i128::from(*y))
+                // i64 times i64 never saturates an i128.
+                sum.checked_add(i128::from(*x).saturating_mul(i128::from(*y)))
             })?;
-        let g = i128::try_from(&gram[a * n + c]).ok()?;
+        let g = i128::try_from(&gram[flat(a, n, c)]).ok()?;
         let mut d = g
             .checked_mul(g_scale)?
             .checked_neg()?
@@ -236,7 +238,7 @@ fn check_witness(
             let s: BigInt = (0..=a)
                 .filter_map(|k| Some(r_at(k, a)? * r_at(k, c)?))
                 .sum();
-            let mut d = -(&gram[a * n + c] * &g_scale) - s * &s_scale;
+            let mut d = -(&gram[flat(a, n, c)] * &g_scale) - s * &s_scale;
             if a == c {
                 d += &diagonal;
                 sum.add_big(&d * &d);

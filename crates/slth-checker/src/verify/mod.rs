@@ -408,7 +408,7 @@ fn check_inequalities(
     let parameters = widths
         .iter()
         .zip(dims.windows(2))
-        .map(|(&k, n)| (k as u128).saturating_mul(n[0] as u128 + n[1] as u128))
+        .map(|(&k, n)| (k as u128).saturating_mul((n[0] as u128).saturating_add(n[1] as u128)))
         .fold(0u128, u128::saturating_add);
     let kept_weights = blocks
         .iter()
@@ -554,7 +554,7 @@ fn read_target(
     let mut layers = Vec::with_capacity(depth);
     for (i, layer) in target.layers.iter().enumerate() {
         let place = format!("target.layers[{i}]");
-        let last = i + 1 == depth;
+        let last = i.saturating_add(1) == depth;
         let allowed = layer.activation == "relu" || (last && layer.activation == "linear");
         if !allowed {
             let rule = if last {
@@ -568,7 +568,7 @@ fn read_target(
                 format!(
                     "activation {:?} of layer {} is not allowed; expected {rule}",
                     numbers::abbreviate(&layer.activation),
-                    i + 1
+                    i.saturating_add(1)
                 ),
             ));
         }
@@ -673,7 +673,7 @@ fn read_claim(
 /// `c_i >= 0` and `c_i^2 >= sum_{m,t} E_i[m][t]^2`.
 fn check_error(b: usize, error: &BigRational, squared_sum: &BigRational) -> Result<(), Rejection> {
     let place = format!("bound.blocks[{b}].error");
-    let i = b + 1;
+    let i = b.saturating_add(1);
     if error.is_negative() {
         return Err(reject(
             RejectionKind::ErrorTooSmall,

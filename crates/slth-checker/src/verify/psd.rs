@@ -10,33 +10,35 @@
 //! elimination is then that of M with row and column k deleted.
 //! Cost: n^3 / 3 big-integer multiplications for side n.
 
+use super::scaled::flat;
 use num_bigint::BigInt;
 use num_traits::{One, Signed, Zero};
 
 /// `Err(k)` with the 0-based elimination step that proves `matrix` (row-major, side `n`,
 /// symmetric) is not PSD; only the upper triangle is read.
 pub(super) fn check_psd(mut matrix: Vec<BigInt>, n: usize) -> Result<(), usize> {
-    if matrix.len() != n * n {
+    if n.checked_mul(n) != Some(matrix.len()) {
         return Err(0);
     }
+    let at = |i: usize, j: usize| flat(i, n, j);
+    // 1 or the last pivot, which was checked positive: never a division by zero.
     let mut previous = BigInt::one();
     for k in 0..n {
-        let pivot = matrix[k * n + k].clone();
+        let pivot = matrix[at(k, k)].clone();
         if pivot.is_negative() {
             return Err(k);
         }
         if pivot.is_zero() {
-            if (k + 1..n).any(|j| !matrix[k * n + j].is_zero()) {
+            if (k..n).skip(1).any(|j| !matrix[at(k, j)].is_zero()) {
                 return Err(k);
             }
             continue;
         }
-        for i in k + 1..n {
-            let left = matrix[k * n + i].clone();
+        for i in (k..n).skip(1) {
+            let left = matrix[at(k, i)].clone();
             for j in i..n {
-                let updated =
-                    (&pivot * &matrix[i * n + j] - &left * &matrix[k * n + j]) / &previous;
-                matrix[i * n + j] = updated;
+                let updated = (&pivot * &matrix[at(i, j)] - &left * &matrix[at(k, j)]) / &previous;
+                matrix[at(i, j)] = updated;
             }
         }
         previous = pivot;
@@ -45,6 +47,7 @@ pub(super) fn check_psd(mut matrix: Vec<BigInt>, n: usize) -> Result<(), usize> 
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use num_rational::BigRational;

@@ -112,7 +112,7 @@ fn show_as(x: &BigRational, decider: Decider) -> String {
 pub(super) fn show(x: &BigRational) -> String {
     let (numer_bits, denom_bits) = (x.numer().bits(), x.denom().bits());
     let approx = approximate(x);
-    if numer_bits + denom_bits <= 128 {
+    if numer_bits.saturating_add(denom_bits) <= 128 {
         return format!("{} ({approx})", format_rational(x));
     }
     format!("{approx} (exact: {numer_bits}-bit / {denom_bits}-bit fraction)")
@@ -124,7 +124,7 @@ fn approximate(x: &BigRational) -> String {
     if approx.is_finite() && (approx != 0.0 || x.numer().bits() == 0) {
         return format!("~{approx:?}");
     }
-    let k = x.numer().bits() as i64 - x.denom().bits() as i64;
+    let k = (x.numer().bits() as i64).saturating_sub(x.denom().bits() as i64);
     let sign = if x.numer().sign() == num_bigint::Sign::Minus {
         "-"
     } else {
@@ -157,7 +157,7 @@ impl Report {
         );
         let _ = writeln!(out, "  checked by: {}", self.checked_by());
         for (b, block) in self.blocks.iter().enumerate() {
-            let i = b + 1;
+            let i = b.saturating_add(1);
             let input = if block.signed_input {
                 "signed"
             } else {

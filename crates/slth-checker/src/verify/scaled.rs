@@ -46,7 +46,7 @@ impl Scaled {
 
     /// The numerator of entry (r, c), for r < rows and c < cols.
     pub fn at(&self, r: usize, c: usize) -> &BigInt {
-        &self.numer[r * self.cols + c]
+        &self.numer[flat(r, self.cols, c)]
     }
 
     /// `sum_{r,c} value[r][c]^2` exactly.
@@ -74,32 +74,43 @@ impl Scaled {
         let small: Option<Vec<i64>> = self.numer.iter().map(|x| i64::try_from(x).ok()).collect();
         let small_entry = |small: &[i64], a: usize, k: usize| {
             i128::from(if on_rows {
-                small[a * self.cols + k]
+                small[flat(a, self.cols, k)]
             } else {
-                small[k * self.cols + a]
+                small[flat(k, self.cols, a)]
             })
         };
-        let mut gram = vec![BigInt::zero(); side * side];
+        // side^2 entries fit: side is that of a matrix or a witness factor in memory.
+        let mut gram = vec![BigInt::zero(); side.saturating_mul(side)];
         for a in 0..side {
             for b in a..side {
                 let fast = small.as_deref().and_then(|small| {
                     (0..inner).try_fold(0i128, |sum, k| {
-                        sum.checked_add(small_entry(small, a, k) * small_entry(small, b, k))
+                        // i64 times i64 never saturates an i128.
+                        sum.checked_add(
+                            small_entry(small, a, k).saturating_mul(small_entry(small, b, k)),
+                        )
                     })
                 });
                 let dot: BigInt = match fast {
                     Some(dot) => dot.into(),
                     None => (0..inner).map(|k| entry(a, k) * entry(b, k)).sum(),
                 };
-                gram[b * side + a] = dot.clone();
-                gram[a * side + b] = dot;
+                gram[flat(b, side, a)] = dot.clone();
+                gram[flat(a, side, b)] = dot;
             }
         }
         gram
     }
 }
 
-/// The least common multiple of the denominators (1 for no values).
+/// The row-major index `r * cols + c`. Every caller has r < rows and c < cols of a matrix
+/// held in memory, so the saturating operations never saturate.
+pub(super) fn flat(r: usize, cols: usize, c: usize) -> usize {
+    r.saturating_mul(cols).saturating_add(c)
+}
+
+/// The least common multiple of the denominators (1 for no values; never 0, since no
+/// BigInt has more than u64::MAX bits, so the fallback 0 below is never taken).
 pub(super) fn common_denominator<'a>(values: impl Iterator<Item = &'a BigRational>) -> BigInt {
     common_denominator_within(values, u64::MAX)
         .map(|(denom, _)| denom)
@@ -116,7 +127,7 @@ pub(super) fn common_denominator_within<'a>(
     let mut excess = i64::MIN;
     for x in values {
         if !x.is_zero() {
-            excess = excess.max(x.numer().bits() as i64 - x.denom().bits() as i64);
+            excess = excess.max((x.numer().bits() as i64).saturating_sub(x.denom().bits() as i64));
         }
         if x.denom().is_one() || (&denom % x.denom()).is_zero() {
             continue;
@@ -141,10 +152,13 @@ impl SquareSum {
     pub fn add_square(&mut self, x: u128) {
         // x = x1 2^64 + x0: x^2 = x1^2 2^128 + x1 x0 2^65 + x0^2, each product < 2^128.
         let (x1, x0) = (x >> 64, x & u128::from(u64::MAX));
-        let middle = x1 * x0;
-        let (low, carry) = (x0 * x0).overflowing_add(middle << 65);
-        // x^2 < 2^256, so its high half fits.
-        let high = x1 * x1 + (middle >> 63) + u128::from(carry);
+        // Nothing saturates: x1, x0 < 2^64, and x^2 < 2^256, so its high half fits.
+        let middle = x1.saturating_mul(x0);
+        let (low, carry) = x0.saturating_mul(x0).overflowing_add(middle << 65);
+        let high = x1
+            .saturating_mul(x1)
+            .saturating_add(middle >> 63)
+            .saturating_add(u128::from(carry));
         let (sum_low, carry) = self.low.overflowing_add(low);
         match self
             .high

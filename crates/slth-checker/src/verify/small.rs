@@ -9,6 +9,7 @@
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_rational::BigRational;
+use std::num::NonZeroU64;
 
 /// Most decimal digits read into a u64 (10^18 < 2^63, so the numerator also fits an i64).
 const MAX_DIGITS: usize = 18;
@@ -24,14 +25,15 @@ pub(super) fn parse_small(text: &str) -> Option<(i64, u64)> {
         _ => (false, bytes),
     };
     let (numerator, denominator) = match body.iter().position(|&b| b == b'/') {
-        Some(slash) => (&body[..slash], digits(&body[slash + 1..])?),
+        Some(slash) => (&body[..slash], digits(&body[slash..][1..])?),
         None => (body, 1),
     };
     if denominator == 0 {
         return None;
     }
     let magnitude = i64::try_from(digits(numerator)?).ok()?;
-    Some((if negative { -magnitude } else { magnitude }, denominator))
+    let sign = if negative { -1 } else { 1 };
+    Some((magnitude.checked_mul(sign)?, denominator))
 }
 
 /// The value of 1 to 18 ASCII digits.
@@ -40,16 +42,19 @@ fn digits(text: &[u8]) -> Option<u64> {
         return None;
     }
     text.iter().try_fold(0u64, |value, &b| {
-        b.is_ascii_digit().then(|| value * 10 + u64::from(b - b'0'))
+        value
+            .checked_mul(10)?
+            .checked_add(u64::from(char::from(b).to_digit(10)?))
     })
 }
 
 /// p/q in lowest terms (q > 0), reduced with a machine-word gcd.
 pub(super) fn to_rational(p: i64, q: u64) -> BigRational {
-    let divisor = p.unsigned_abs().gcd(&q);
-    // divisor >= 1 because q >= 1; p / divisor keeps the sign of p.
-    let numerator = p / divisor as i64;
-    BigRational::new_raw(BigInt::from(numerator), BigInt::from(q / divisor))
+    // divisor >= 1 because q >= 1 (the fallback 1 is for q = 0, which parse_small never gives).
+    let divisor = NonZeroU64::new(p.unsigned_abs().gcd(&q)).unwrap_or(NonZeroU64::MIN);
+    let numerator = BigInt::from(p.unsigned_abs() / divisor);
+    let numerator = if p < 0 { -numerator } else { numerator };
+    BigRational::new_raw(numerator, BigInt::from(q / divisor))
 }
 
 #[cfg(test)]

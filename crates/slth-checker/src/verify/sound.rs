@@ -16,6 +16,7 @@
 
 use super::TargetLayer;
 use super::kept::KeptBlock;
+use super::scaled::flat;
 use crate::numbers::rational_to_f64;
 use crate::sampler::WEIGHT_SCALE;
 use num_bigint::BigInt;
@@ -68,7 +69,7 @@ fn small_f64(x: &BigInt) -> Option<f64> {
 
 fn is_power_of_two(x: &BigInt) -> bool {
     x.trailing_zeros()
-        .is_some_and(|zeros| zeros + 1 == x.bits())
+        .is_some_and(|zeros| zeros.checked_add(1) == Some(x.bits()))
 }
 
 fn enclose_exactly(q: &BigRational) -> (f64, f64) {
@@ -120,7 +121,7 @@ fn distance_upper(s: (f64, f64), w: (f64, f64)) -> f64 {
 /// exact in f64, and a product V * U has magnitude >= 2^-106, far from underflow. Cost:
 /// one product and four roundings per path, one enclosure of W per entry.
 pub(super) fn block_bounds(kept: &KeptBlock, target: &TargetLayer, signed: bool) -> BlockBounds {
-    let cells = target.rows * target.cols;
+    let cells = target.weights.len();
     let mut p = vec![(0.0f64, 0.0f64); cells];
     let mut q = vec![(0.0f64, 0.0f64); if signed { cells } else { 0 }];
     let scale = WEIGHT_SCALE as f64;
@@ -258,20 +259,18 @@ impl Vectors {
 /// The vectors whose dot products make the Gram matrix, `inner` entries each: the rows of
 /// W (G = W W^T, `on_rows`) or its columns (G = W^T W).
 fn gram_vectors(target: &TargetLayer, on_rows: bool) -> (Vectors, usize) {
-    let (side, inner) = if on_rows {
-        (target.rows, target.cols)
-    } else {
-        (target.cols, target.rows)
-    };
-    let mut vectors = vec![(0.0, 0.0); side * inner];
-    for (cell, weight) in target.weights.iter().enumerate() {
-        let (m, t) = (cell / target.cols, cell % target.cols);
-        let at = if on_rows {
-            m * inner + t
-        } else {
-            t * inner + m
-        };
-        vectors[at] = enclose(weight);
+    let inner = if on_rows { target.cols } else { target.rows };
+    let mut vectors = vec![(0.0, 0.0); target.weights.len()];
+    // Rows of `cols` weights (no weights at all when cols = 0).
+    for (m, row) in target.weights.chunks(target.cols.max(1)).enumerate() {
+        for (t, weight) in row.iter().enumerate() {
+            let at = if on_rows {
+                flat(m, inner, t)
+            } else {
+                flat(t, inner, m)
+            };
+            vectors[at] = enclose(weight);
+        }
     }
     (Vectors::new(vectors), inner)
 }
@@ -306,11 +305,13 @@ pub(super) fn spectral_holds(lipschitz: &BigRational, target: &TargetLayer) -> b
     let square = (down(l.0 * l.0), up(l.1 * l.1));
     let (vectors, inner) = gram_vectors(target, on_rows);
     // The upper triangle of L^2 I - G, row-major.
-    let mut m = vec![(0.0, 0.0); n * n];
+    // n^2 <= rows cols, the weights in memory.
+    let mut m = vec![(0.0, 0.0); n.saturating_mul(n)];
+    let vector = |a: usize| flat(a, inner, 0)..flat(a, inner, inner);
     for a in 0..n {
         for c in a..n {
-            let g = vectors.dot(a * inner..(a + 1) * inner, c * inner..(c + 1) * inner);
-            m[a * n + c] = if a == c {
+            let g = vectors.dot(vector(a), vector(c));
+            m[flat(a, n, c)] = if a == c {
                 (down(square.0 - g.1), up(square.1 - g.0))
             } else {
                 (-g.1, -g.0)
@@ -318,17 +319,17 @@ pub(super) fn spectral_holds(lipschitz: &BigRational, target: &TargetLayer) -> b
         }
     }
     for k in 0..n {
-        let pivot = m[k * n + k];
+        let pivot = m[flat(k, n, k)];
         if pivot.0.is_nan() || pivot.0 <= 0.0 {
             return false;
         }
-        for i in k + 1..n {
+        for i in (k..n).skip(1) {
             // M[i][j] -= (M[k][i] / M[k][k]) M[k][j]  for j >= i
-            let factor = divide(m[k * n + i], pivot);
+            let factor = divide(m[flat(k, n, i)], pivot);
             for j in i..n {
-                let t = times(factor, m[k * n + j]);
-                let x = m[i * n + j];
-                m[i * n + j] = (down(x.0 - t.1), up(x.1 - t.0));
+                let t = times(factor, m[flat(k, n, j)]);
+                let x = m[flat(i, n, j)];
+                m[flat(i, n, j)] = (down(x.0 - t.1), up(x.1 - t.0));
             }
         }
     }
@@ -355,7 +356,11 @@ pub(super) fn witness_holds(
     } else {
         return false;
     };
-    if factor.iter().enumerate().any(|(a, row)| row.len() != n - a) {
+    if factor
+        .iter()
+        .enumerate()
+        .any(|(a, row)| a.checked_add(row.len()) != Some(n))
+    {
         return false;
     }
     let (l, delta) = (enclose(lipschitz), enclose(shift));
@@ -365,21 +370,27 @@ pub(super) fn witness_holds(
     // L^2 - shift, the diagonal of D before G and R^T R.
     let diagonal = (down(down(l.0 * l.0) - delta.1), up(up(l.1 * l.1) - delta.0));
     let (vectors, inner) = gram_vectors(target, on_rows);
-    // Column a of R, R[k][a] for k <= a (stored at factor[k][a - k]), from offset a(a+1)/2.
-    let start = |a: usize| a * (a + 1) / 2;
+    let vector = |a: usize| flat(a, inner, 0)..flat(a, inner, inner);
+    // Column a of R, R[k][a] for k <= a (stored at factor[k][a - k]), from offset a(a+1)/2
+    // (below the n(n+1)/2 entries of the factor in memory, so nothing saturates).
+    let column = |a: usize, len: usize| {
+        let start = a.saturating_mul(a.saturating_add(1)) / 2;
+        start..start.saturating_add(len)
+    };
     let columns = Vectors::new(
         (0..n)
             .flat_map(|a| (0..=a).map(move |k| (k, a)))
-            .map(|(k, a)| enclose(&factor[k][a - k]))
+            .map(|(k, a)| enclose(&factor[k][a.saturating_sub(k)]))
             .collect(),
     );
 
     let mut sum = 0.0f64;
     for a in 0..n {
         for c in a..n {
-            let g = vectors.dot(a * inner..(a + 1) * inner, c * inner..(c + 1) * inner);
+            let g = vectors.dot(vector(a), vector(c));
             // (R^T R)[a][c] = sum_{k <= a} R[k][a] R[k][c]
-            let s = columns.dot(start(a)..start(a + 1), start(c)..start(c) + a + 1);
+            let len = a.saturating_add(1);
+            let s = columns.dot(column(a, len), column(c, len));
             let base = if a == c { diagonal } else { (0.0, 0.0) };
             let d = (down(down(base.0 - g.1) - s.1), up(up(base.1 - g.0) - s.0));
             let magnitude = larger(d.1, -d.0);
