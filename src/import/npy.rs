@@ -146,4 +146,45 @@ mod tests {
             assert_eq!(parse_npy(&npy(&header, &data)).unwrap().values, expected);
         }
     }
+
+    #[test]
+    fn hostile_npy_files_are_refused_without_panicking() {
+        let cases: [(Vec<u8>, &str); 7] = [
+            (b"\x93NUM".to_vec(), "not a .npy file"),
+            (b"\x93NUMPY\x01\x00\xff".to_vec(), "truncated .npy header"),
+            (
+                b"\x93NUMPY\x02\x00\xff\xff\xff\xff{'descr'".to_vec(),
+                "truncated .npy header",
+            ),
+            (b"\x93NUMPY\x07\x00\x10\x00".to_vec(), ".npy header:"),
+            (
+                npy(
+                    "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 2), }",
+                    &[],
+                ),
+                "too large",
+            ),
+            (
+                npy(
+                    "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }",
+                    &[0; 8],
+                ),
+                "expected 1000000000000 values",
+            ),
+            (
+                npy(
+                    "{'descr': '<f2', 'fortran_order': False, 'shape': (1,), }",
+                    &[0; 2],
+                ),
+                ".npy dtype <f2 is not supported",
+            ),
+        ];
+        for (bytes, expected) in cases {
+            let error = parse_npy(&bytes).unwrap_err();
+            assert!(
+                error.contains(expected),
+                "expected {expected:?}, got {error:?}"
+            );
+        }
+    }
 }

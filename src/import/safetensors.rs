@@ -536,6 +536,91 @@ mod tests {
         assert_eq!(bf16_to_f64(0xbf00), -0.5);
     }
 
+    /// A safetensors file with this header text and data section.
+    fn file(header: &str, data: &[u8]) -> Vec<u8> {
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.extend_from_slice(data);
+        bytes
+    }
+
+    #[test]
+    fn hostile_headers_are_refused_naming_the_place() {
+        let entry = |name: &str, dtype: &str, shape: &str, offsets: &str| {
+            format!(
+                r#""{name}": {{"dtype": "{dtype}", "shape": {shape}, "data_offsets": {offsets}}}"#
+            )
+        };
+        let w = entry("0.weight", "F32", "[1, 1]", "[0, 4]");
+        let mut huge = u64::MAX.to_le_bytes().to_vec();
+        huge.extend_from_slice(&[0; 16]);
+        let mut large = (MAX_HEADER_BYTES + 1).to_le_bytes().to_vec();
+        large.resize(MAX_HEADER_BYTES as usize + 9, b' ');
+        let cases: Vec<(Vec<u8>, String)> = vec![
+            (
+                huge,
+                format!("header length {} goes beyond the file", u64::MAX),
+            ),
+            (
+                large,
+                format!("exceeds the limit of {MAX_HEADER_BYTES} bytes"),
+            ),
+            (
+                file("[1, 2]", &[]),
+                "header is not a JSON object of tensors".into(),
+            ),
+            (
+                file(
+                    &format!("{{{}}}", entry("a.weight", "F128", "[1]", "[0, 16]")),
+                    &[0; 16],
+                ),
+                "tensor a.weight: dtype F128 is not supported".into(),
+            ),
+            (
+                file(
+                    &format!("{{{}}}", entry("a.weight", "F32", "[-1]", "[0, 4]")),
+                    &[0; 4],
+                ),
+                "tensor a.weight: invalid".into(),
+            ),
+            (
+                file(
+                    &format!(r#"{{{w}, "__metadata__": {{"activations": 3}}}}"#),
+                    &[0; 4],
+                ),
+                "__metadata__.activations: expected a string".into(),
+            ),
+            (
+                file(&format!("{{{w}}}"), &[0; 8]),
+                "the data section has 8 bytes, but the tensors' data ends at byte 4".into(),
+            ),
+            (
+                file(
+                    &format!("{{{w}, {}}}", entry("0.bias", "F32", "[1]", "[0, 4]")),
+                    &[0; 8],
+                ),
+                "data_offsets do not begin where the data of the tensor before it ends".into(),
+            ),
+            (
+                file(
+                    &format!(
+                        "{{{}}}",
+                        entry("a.weight", "F32", "[4294967296, 4294967296, 2]", "[0, 0]")
+                    ),
+                    &[],
+                ),
+                "tensor a.weight: shape [4294967296, 4294967296, 2] is too large".into(),
+            ),
+        ];
+        for (bytes, expected) in cases {
+            let error = parse_safetensors(&bytes).unwrap_err();
+            assert!(
+                error.contains(&expected),
+                "expected {expected:?}, got {error:?}"
+            );
+        }
+    }
+
     #[test]
     fn unravel_is_c_order() {
         assert_eq!(unravel(5, &[2, 3]), vec![1, 2]);
