@@ -1,12 +1,12 @@
-//! Reading trained networks: safetensors files (PyTorch MLPs) and `.npy` arrays, every value
-//! converted to its exact rational.
+//! safetensors files of PyTorch MLPs (`safetensors.torch.save_file(model.state_dict(), path)`),
+//! read with the `safetensors` crate, every value converted to its exact rational.
 //!
-//! **safetensors** (`safetensors.torch.save_file(model.state_dict(), path)`): an 8-byte
-//! little-endian header length N, N bytes of JSON
+//! The crate checks the layout (an 8-byte little-endian header length N, N bytes of JSON
 //! `{name: {"dtype", "shape", "data_offsets": [a, b]}, "__metadata__": {...}}`, then the raw
-//! little-endian data (offsets count from the end of the header). Dtypes F32, F64, F16 and
-//! BF16 are read; each of their finite values is a dyadic rational, exactly an f64, and is
-//! kept exactly (f16 and bf16 are decoded bit by bit). NaN and infinities are refused.
+//! little-endian data, each tensor's bytes following the previous one's); when it refuses a
+//! file, [`parse_safetensors`] says which tensor is at fault. Dtypes F32, F64, F16 and BF16
+//! are read; each of their finite values is a dyadic rational, exactly an f64, and is kept
+//! exactly (f16 and bf16 are decoded bit by bit). NaN and infinities are refused.
 //!
 //! Which tensors make a network (see [`network_from_tensors`]): every tensor is the `weight`
 //! (`[out, in]`) or `bias` (`[out]`) of an `nn.Linear`; the layers are ordered by their
@@ -15,18 +15,17 @@
 //! order in which their shapes chain. Hidden layers are ReLU and the last layer is linear
 //! (logits), unless `__metadata__` has `"activations": "relu,relu,linear"` (one per layer).
 //! A state_dict does not record activations: slth cannot see a Tanh between two Linears.
-//!
-//! **npy** (`numpy.save`): magic `\x93NUMPY`, version, header length, a Python dict
-//! `{'descr': '<f4', 'fortran_order': False, 'shape': (N, d), }`, then the data in C order.
-//! Little-endian f4, f8, i4, i8 and u1 are read.
 
 use crate::error::Error;
 use crate::network::{Activation, BiasedNetwork, Layer, Network};
+use ::safetensors::SafeTensorError;
+use ::safetensors::tensor::TensorInfo;
 use num_rational::BigRational;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Largest safetensors header accepted (the reference implementation's limit).
+/// Largest safetensors header accepted (the reference implementation's limit, which the
+/// `safetensors` crate enforces before it reads the header).
 pub const MAX_HEADER_BYTES: u64 = 100_000_000;
 
 /// Element types of a safetensors tensor that slth reads.
@@ -39,12 +38,12 @@ pub enum Dtype {
 }
 
 impl Dtype {
-    fn parse(name: &str) -> Option<Dtype> {
-        match name {
-            "F16" => Some(Dtype::F16),
-            "BF16" => Some(Dtype::BF16),
-            "F32" => Some(Dtype::F32),
-            "F64" => Some(Dtype::F64),
+    fn of(dtype: ::safetensors::Dtype) -> Option<Dtype> {
+        match dtype {
+            ::safetensors::Dtype::F16 => Some(Dtype::F16),
+            ::safetensors::Dtype::BF16 => Some(Dtype::BF16),
+            ::safetensors::Dtype::F32 => Some(Dtype::F32),
+            ::safetensors::Dtype::F64 => Some(Dtype::F64),
             _ => None,
         }
     }
@@ -104,113 +103,163 @@ pub struct SafeTensors {
 
 /// Parses a safetensors file; every error names the tensor (or the header field).
 pub fn parse_safetensors(bytes: &[u8]) -> Result<SafeTensors, String> {
-    let length_bytes: [u8; 8] = bytes.get(..8).and_then(|b| b.try_into().ok()).ok_or_else(
-        || {
-            format!(
-                "truncated: {} bytes, shorter than the 8-byte header length of a safetensors file",
-                bytes.len()
-            )
-        },
-    )?;
-    let header_length = u64::from_le_bytes(length_bytes);
-    let available = bytes.len() as u64 - 8;
-    if header_length > available {
-        return Err(format!(
-            "header length {header_length} goes beyond the file ({available} bytes after the length; truncated, or not a safetensors file)"
-        ));
-    }
-    if header_length > MAX_HEADER_BYTES {
-        return Err(format!(
-            "header length {header_length} exceeds the limit of {MAX_HEADER_BYTES} bytes"
-        ));
-    }
-    let header_end = 8 + header_length as usize;
-    let header: Value = serde_json::from_slice(&bytes[8..header_end])
-        .map_err(|e| format!("header is not valid JSON: {e}"))?;
-    let entries = header
-        .as_object()
-        .ok_or("header is not a JSON object of tensors")?;
-    let data = &bytes[header_end..];
-    let mut tensors = Vec::new();
-    let mut metadata = BTreeMap::new();
-    for (name, entry) in entries {
-        if name == "__metadata__" {
-            for (key, value) in entry
-                .as_object()
-                .ok_or("__metadata__: expected an object")?
-            {
-                let text = value
-                    .as_str()
-                    .ok_or(format!("__metadata__.{key}: expected a string"))?;
-                metadata.insert(key.clone(), text.to_string());
-            }
-            continue;
-        }
-        tensors.push(read_tensor(name, entry, data)?);
-    }
-    Ok(SafeTensors { tensors, metadata })
+    let (header_length, header) =
+        ::safetensors::SafeTensors::read_metadata(bytes).map_err(|e| explain(bytes, e))?;
+    // The crate has checked that the tensors' data exactly fills the rest of the file.
+    let data = bytes.get(8 + header_length..).unwrap_or_default();
+    // Sorted by name, so that the first error reported does not depend on hashing.
+    let infos: BTreeMap<String, &TensorInfo> = header.tensors().into_iter().collect();
+    let tensors = infos
+        .into_iter()
+        .map(|(name, info)| read_tensor(name, info, data))
+        .collect::<Result<_, _>>()?;
+    let metadata = header.metadata().iter().flatten();
+    Ok(SafeTensors {
+        tensors,
+        metadata: metadata.map(|(k, v)| (k.clone(), v.clone())).collect(),
+    })
 }
 
-fn read_tensor(name: &str, entry: &Value, data: &[u8]) -> Result<Tensor, String> {
+fn read_tensor(name: String, info: &TensorInfo, data: &[u8]) -> Result<Tensor, String> {
     let place = format!("tensor {name}");
-    let dtype_name = entry
-        .get("dtype")
-        .and_then(Value::as_str)
-        .ok_or(format!("{place}: missing dtype"))?;
-    let dtype = Dtype::parse(dtype_name).ok_or(format!(
-        "{place}: dtype {dtype_name} is not supported (F32, F64, F16 or BF16)"
+    let dtype = Dtype::of(info.dtype).ok_or(format!(
+        "{place}: dtype {} is not supported (F32, F64, F16 or BF16)",
+        info.dtype
     ))?;
-    let shape: Vec<usize> = entry
-        .get("shape")
-        .and_then(Value::as_array)
-        .ok_or(format!("{place}: missing shape"))?
-        .iter()
-        .map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok()))
-        .collect::<Option<_>>()
-        .ok_or(format!("{place}: shape is not a list of sizes"))?;
-    let offsets: Vec<usize> = entry
-        .get("data_offsets")
-        .and_then(Value::as_array)
-        .and_then(|o| {
-            o.iter()
-                .map(|x| x.as_u64().and_then(|x| usize::try_from(x).ok()))
-                .collect()
-        })
-        .filter(|o: &Vec<usize>| o.len() == 2)
-        .ok_or(format!("{place}: data_offsets is not a pair of offsets"))?;
-    let (begin, end) = (offsets[0], offsets[1]);
-    let count = shape
-        .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .ok_or(format!("{place}: shape {shape:?} is too large"))?;
-    let needed = count.checked_mul(dtype.size());
-    if begin > end || Some(end - begin) != needed {
-        return Err(format!(
-            "{place}: data_offsets [{begin}, {end}] do not hold {count} values of {dtype_name} for shape {shape:?}"
-        ));
-    }
-    if end > data.len() {
-        return Err(format!(
-            "{place}: its data ends at byte {end} of the data section, which has only {} bytes (truncated file?)",
-            data.len()
-        ));
-    }
-    let values: Vec<f64> = data[begin..end]
+    let (begin, end) = info.data_offsets;
+    let bytes = data.get(begin..end).ok_or(format!(
+        "{place}: data_offsets [{begin}, {end}] lie outside the data section ({} bytes)",
+        data.len()
+    ))?;
+    let values: Vec<f64> = bytes
         .chunks_exact(dtype.size())
         .map(|b| dtype.decode(b))
         .collect();
     if let Some(k) = values.iter().position(|v| !v.is_finite()) {
         return Err(format!(
             "{place}: entry {:?} is {}; only finite values have an exact rational value",
-            unravel(k, &shape),
+            unravel(k, &info.shape),
             values[k]
         ));
     }
     Ok(Tensor {
-        name: name.to_string(),
+        name,
         dtype,
-        shape,
+        shape: info.shape.clone(),
         values,
+    })
+}
+
+/// Why the `safetensors` crate refused a file, naming the tensor or header field at fault
+/// where the crate's error does not.
+fn explain(bytes: &[u8], error: SafeTensorError) -> String {
+    let available = bytes.len().saturating_sub(8);
+    let header_length = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_le_bytes);
+    let beyond = || {
+        format!(
+            "header length {header_length} goes beyond the file ({available} bytes after the length; truncated, or not a safetensors file)"
+        )
+    };
+    // Past the length checks, the header is the `header_length` bytes after the length.
+    let header = || {
+        let end = usize::try_from(header_length).map_or(0, |n| n.saturating_add(8));
+        bytes.get(8..end).unwrap_or_default()
+    };
+    match error {
+        SafeTensorError::HeaderTooSmall => format!(
+            "truncated: {} bytes, shorter than the 8-byte header length of a safetensors file",
+            bytes.len()
+        ),
+        SafeTensorError::HeaderTooLarge if header_length > available as u64 => beyond(),
+        SafeTensorError::HeaderTooLarge => {
+            format!("header length {header_length} exceeds the limit of {MAX_HEADER_BYTES} bytes")
+        }
+        SafeTensorError::InvalidHeaderLength => beyond(),
+        SafeTensorError::InvalidHeader(e) => format!("header is not UTF-8 text: {e}"),
+        SafeTensorError::InvalidHeaderDeserialization(e) if e.is_data() => {
+            misread_entry(header()).unwrap_or(format!("header: {e}"))
+        }
+        SafeTensorError::InvalidHeaderDeserialization(e) => {
+            format!("header is not valid JSON: {e}")
+        }
+        SafeTensorError::InvalidOffset(name) => format!(
+            "tensor {name}: data_offsets do not begin where the data of the tensor before it ends (each tensor's data must follow the previous one's, from byte 0)"
+        ),
+        other => {
+            let data_length = available.saturating_sub(header().len());
+            misplaced_data(header(), data_length).unwrap_or(format!("{other}"))
+        }
+    }
+}
+
+/// The header entry that the crate could not read as a tensor's (or as string metadata).
+fn misread_entry(header: &[u8]) -> Option<String> {
+    let entries: BTreeMap<String, Value> = match serde_json::from_slice(header) {
+        Ok(entries) => entries,
+        Err(e) => return Some(format!("header is not a JSON object of tensors: {e}")),
+    };
+    entries.into_iter().find_map(|(name, entry)| {
+        if name == "__metadata__" {
+            let Value::Object(fields) = entry else {
+                return Some("__metadata__: expected an object".into());
+            };
+            let (key, _) = fields.iter().find(|(_, v)| !v.is_string())?;
+            return Some(format!("__metadata__.{key}: expected a string"));
+        }
+        if let Some(dtype) = entry.get("dtype").and_then(Value::as_str)
+            && serde_json::from_value::<::safetensors::Dtype>(dtype.into()).is_err()
+        {
+            return Some(format!(
+                "tensor {name}: dtype {dtype} is not supported (F32, F64, F16 or BF16)"
+            ));
+        }
+        let error = serde_json::from_value::<TensorInfo>(entry).err()?;
+        Some(format!("tensor {name}: {error}"))
+    })
+}
+
+/// The tensor whose data_offsets do not fit its shape and dtype, or run past the data
+/// section of `data_length` bytes.
+fn misplaced_data(header: &[u8], data_length: usize) -> Option<String> {
+    let entries: BTreeMap<String, Value> = serde_json::from_slice(header).ok()?;
+    let mut infos: Vec<(String, TensorInfo)> = entries
+        .into_iter()
+        .filter(|(name, _)| name != "__metadata__")
+        .filter_map(|(name, entry)| Some((name, serde_json::from_value(entry).ok()?)))
+        .collect();
+    infos.sort_by_key(|(_, info)| info.data_offsets);
+    let mut data_end = 0;
+    for (name, info) in &infos {
+        let place = format!("tensor {name}");
+        let (shape, dtype) = (&info.shape, info.dtype);
+        let (begin, end) = info.data_offsets;
+        let Some(bits) = shape
+            .iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .and_then(|count| count.checked_mul(dtype.bitsize()))
+        else {
+            return Some(format!("{place}: shape {shape:?} is too large"));
+        };
+        let count = bits / dtype.bitsize().max(1);
+        if bits % 8 != 0 || begin > end || end - begin != bits / 8 {
+            return Some(format!(
+                "{place}: data_offsets [{begin}, {end}] do not hold {count} values of {dtype} for shape {shape:?}"
+            ));
+        }
+        if end > data_length {
+            return Some(format!(
+                "{place}: its data ends at byte {end} of the data section, which has only {data_length} bytes (truncated file?)"
+            ));
+        }
+        data_end = end;
+    }
+    (data_end < data_length).then(|| {
+        format!(
+            "the data section has {data_length} bytes, but the tensors' data ends at byte {data_end} (bytes that belong to no tensor)"
+        )
     })
 }
 
@@ -454,149 +503,12 @@ fn activations(
         .collect()
 }
 
-/// Reads a target network file by its extension: `.safetensors` (a PyTorch MLP), anything
-/// else as a JSON network file (docs/FORMAT.md section 3).
-pub fn load_target(path: &std::path::Path) -> Result<BiasedNetwork, Error> {
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"))
-    {
-        return load_safetensors(path);
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;
-    BiasedNetwork::from_json_text(&text).map_err(|e| Error::input(path, e))
-}
-
 /// Reads a PyTorch MLP from a safetensors file.
 pub fn load_safetensors(path: &std::path::Path) -> Result<BiasedNetwork, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::input(path, e))?;
     parse_safetensors(&bytes)
         .and_then(|file| network_from_tensors(&file))
         .map_err(|e| Error::input(path, e))
-}
-
-/// The values of a `.npy` array.
-#[derive(Debug, Clone, PartialEq)]
-pub enum NpyValues {
-    /// f4 or f8, exactly
-    Float(Vec<f64>),
-    /// i4, i8 or u1
-    Int(Vec<i64>),
-}
-
-/// A `.npy` array in C order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NpyArray {
-    pub shape: Vec<usize>,
-    pub values: NpyValues,
-}
-
-/// Parses a `.npy` file (format versions 1 to 3, little-endian, C order).
-pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray, String> {
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err("not a .npy file (no \\x93NUMPY magic)".into());
-    }
-    let (header_length, start): (usize, usize) = match bytes[6] {
-        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
-        2 | 3 if bytes.len() >= 12 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
-        ),
-        version => return Err(format!(".npy format version {version} is not supported")),
-    };
-    let header = bytes
-        .get(start..start.saturating_add(header_length))
-        .ok_or("truncated .npy header")?;
-    let header = std::str::from_utf8(header).map_err(|_| ".npy header is not text")?;
-    let descr = dict_value(header, "descr")?;
-    let fortran = dict_value(header, "fortran_order")?;
-    let shape_text = dict_value(header, "shape")?;
-    if !fortran.starts_with("False") {
-        return Err("fortran_order arrays are not supported (save a C-ordered array)".into());
-    }
-    let shape_inner = shape_text
-        .strip_prefix('(')
-        .and_then(|s| s.split_once(')'))
-        .map(|(inner, _)| inner)
-        .ok_or(format!(".npy shape {shape_text:?} is not a tuple"))?;
-    let shape: Vec<usize> = shape_inner
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<usize>()
-                .map_err(|_| format!(".npy shape: {s:?} is not a size"))
-        })
-        .collect::<Result<_, _>>()?;
-    let dtype = descr
-        .strip_prefix('\'')
-        .or_else(|| descr.strip_prefix('"'))
-        .and_then(|d| d.get(..3))
-        .ok_or(format!(".npy descr {descr:?} is not a string"))?;
-    let size = match dtype {
-        "<f4" | "<i4" => 4,
-        "<f8" | "<i8" => 8,
-        "|u1" => 1,
-        other => {
-            return Err(format!(
-                ".npy dtype {other} is not supported (little-endian f4, f8, i4, i8, or u1)"
-            ));
-        }
-    };
-    let count = shape
-        .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .ok_or(".npy shape is too large")?;
-    let data = &bytes[start + header_length..];
-    if count.checked_mul(size) != Some(data.len()) {
-        return Err(format!(
-            ".npy data has {} bytes, expected {count} values of {size} bytes for shape {shape:?}",
-            data.len()
-        ));
-    }
-    let chunks = data.chunks_exact(size);
-    let values = match dtype {
-        "<f4" => NpyValues::Float(
-            chunks
-                .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
-                .collect(),
-        ),
-        "<f8" => NpyValues::Float(
-            chunks
-                .map(|b| f64::from_le_bytes(b.try_into().unwrap_or_default()))
-                .collect(),
-        ),
-        "<i4" => NpyValues::Int(
-            chunks
-                .map(|b| i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])))
-                .collect(),
-        ),
-        "<i8" => NpyValues::Int(
-            chunks
-                .map(|b| i64::from_le_bytes(b.try_into().unwrap_or_default()))
-                .collect(),
-        ),
-        _ => NpyValues::Int(chunks.map(|b| i64::from(b[0])).collect()),
-    };
-    Ok(NpyArray { shape, values })
-}
-
-/// The text after `'key':` in a .npy header dict, trimmed.
-fn dict_value<'a>(header: &'a str, key: &str) -> Result<&'a str, String> {
-    let at = header
-        .find(&format!("'{key}'"))
-        .ok_or(format!(".npy header has no '{key}'"))?;
-    let rest = header[at + key.len() + 2..].trim_start();
-    Ok(rest
-        .strip_prefix(':')
-        .ok_or(format!(".npy header: no ':' after '{key}'"))?
-        .trim_start())
-}
-
-/// Reads a `.npy` file.
-pub fn load_npy(path: &std::path::Path) -> Result<NpyArray, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::input(path, e))?;
-    parse_npy(&bytes).map_err(|e| Error::input(path, e))
 }
 
 #[cfg(test)]
@@ -624,26 +536,94 @@ mod tests {
         assert_eq!(bf16_to_f64(0xbf00), -0.5);
     }
 
+    /// A safetensors file with this header text and data section.
+    fn file(header: &str, data: &[u8]) -> Vec<u8> {
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.extend_from_slice(data);
+        bytes
+    }
+
+    #[test]
+    fn hostile_headers_are_refused_naming_the_place() {
+        let entry = |name: &str, dtype: &str, shape: &str, offsets: &str| {
+            format!(
+                r#""{name}": {{"dtype": "{dtype}", "shape": {shape}, "data_offsets": {offsets}}}"#
+            )
+        };
+        let w = entry("0.weight", "F32", "[1, 1]", "[0, 4]");
+        let mut huge = u64::MAX.to_le_bytes().to_vec();
+        huge.extend_from_slice(&[0; 16]);
+        let mut large = (MAX_HEADER_BYTES + 1).to_le_bytes().to_vec();
+        large.resize(MAX_HEADER_BYTES as usize + 9, b' ');
+        let cases: Vec<(Vec<u8>, String)> = vec![
+            (
+                huge,
+                format!("header length {} goes beyond the file", u64::MAX),
+            ),
+            (
+                large,
+                format!("exceeds the limit of {MAX_HEADER_BYTES} bytes"),
+            ),
+            (
+                file("[1, 2]", &[]),
+                "header is not a JSON object of tensors".into(),
+            ),
+            (
+                file(
+                    &format!("{{{}}}", entry("a.weight", "F128", "[1]", "[0, 16]")),
+                    &[0; 16],
+                ),
+                "tensor a.weight: dtype F128 is not supported".into(),
+            ),
+            (
+                file(
+                    &format!("{{{}}}", entry("a.weight", "F32", "[-1]", "[0, 4]")),
+                    &[0; 4],
+                ),
+                "tensor a.weight: invalid".into(),
+            ),
+            (
+                file(
+                    &format!(r#"{{{w}, "__metadata__": {{"activations": 3}}}}"#),
+                    &[0; 4],
+                ),
+                "__metadata__.activations: expected a string".into(),
+            ),
+            (
+                file(&format!("{{{w}}}"), &[0; 8]),
+                "the data section has 8 bytes, but the tensors' data ends at byte 4".into(),
+            ),
+            (
+                file(
+                    &format!("{{{w}, {}}}", entry("0.bias", "F32", "[1]", "[0, 4]")),
+                    &[0; 8],
+                ),
+                "data_offsets do not begin where the data of the tensor before it ends".into(),
+            ),
+            (
+                file(
+                    &format!(
+                        "{{{}}}",
+                        entry("a.weight", "F32", "[4294967296, 4294967296, 2]", "[0, 0]")
+                    ),
+                    &[],
+                ),
+                "tensor a.weight: shape [4294967296, 4294967296, 2] is too large".into(),
+            ),
+        ];
+        for (bytes, expected) in cases {
+            let error = parse_safetensors(&bytes).unwrap_err();
+            assert!(
+                error.contains(&expected),
+                "expected {expected:?}, got {error:?}"
+            );
+        }
+    }
+
     #[test]
     fn unravel_is_c_order() {
         assert_eq!(unravel(5, &[2, 3]), vec![1, 2]);
         assert_eq!(unravel(0, &[4]), vec![0]);
-    }
-
-    #[test]
-    fn npy_headers_parse() {
-        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-        let header = "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }";
-        let padded = format!("{header:<54}\n");
-        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
-        bytes.extend_from_slice(padded.as_bytes());
-        for v in [7i64, -1, 2] {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
-        let array = parse_npy(&bytes).unwrap();
-        assert_eq!(array.shape, vec![3]);
-        assert_eq!(array.values, NpyValues::Int(vec![7, -1, 2]));
-        bytes.pop();
-        assert!(parse_npy(&bytes).unwrap_err().contains("23 bytes"));
     }
 }
