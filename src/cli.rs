@@ -222,9 +222,21 @@ pub enum ConstructionArg {
     Pairs,
 }
 
-/// A seed given on the command line.
+/// A seed given on the command line (docs/FORMAT.md section 4.4): an unsigned 64-bit
+/// integer N (the key N little-endian, then zeros), or the 64 hex digits of the key.
 pub fn seed(text: &str) -> Result<Seed, Error> {
-    Seed::parse_cli(text).map_err(|e| Error::usage("seed", e))
+    if text.len() == 64 {
+        return Seed::from_hex(text).map_err(|e| Error::usage("seed", e));
+    }
+    text.parse::<u64>().map(Seed::from_u64).map_err(|_| {
+        Error::usage(
+            "seed",
+            format!(
+                "seed must be an unsigned 64-bit integer or 64 hexadecimal digits, got {:?}",
+                crate::numbers::abbreviate(text)
+            ),
+        )
+    })
 }
 
 /// A rational given to `--option`.
@@ -260,5 +272,23 @@ impl RandomTargetArgs {
     /// How the entries are drawn.
     pub fn range(&self) -> Result<EntryRange, Error> {
         EntryRange::from_option(self.range.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_parse_and_reject() {
+        assert_eq!(seed("0").unwrap(), Seed([0; 32]));
+        assert_eq!(
+            seed("42").unwrap().to_hex(),
+            format!("2a{}", "0".repeat(62))
+        );
+        assert!(seed("-1").is_err());
+        assert!(seed("18446744073709551616").is_err());
+        assert_eq!(seed(&"ff".repeat(32)).unwrap(), Seed([255; 32]));
+        assert!(seed(&"g".repeat(64)).is_err());
     }
 }

@@ -9,9 +9,7 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{Signed, Zero};
 use slth_checker::certificate::{BlockTicket as BlockTicketJson, Certificate, Rational};
-use slth_checker::sampler::{
-    Seed, WEIGHT_SCALE, hidden_stream, output_stream, sample_numerator, weight_index,
-};
+use slth_checker::sampler::{Seed, WEIGHT_SCALE, hidden_stream, output_stream, sample_numerator};
 use std::collections::BTreeMap;
 
 /// Kept weights of one block; values are numerators over 2^53.
@@ -48,6 +46,12 @@ impl BlockTicket {
                 .collect(),
         }
     }
+}
+
+/// Position of a weight in its stream (`U_i[j][t]` at j n_{i-1} + t, `V_i[m][j]` at
+/// j n_i + m); None when it does not fit in u64.
+fn weight_index(row_major: u64, width: u64, column: u64) -> Option<u64> {
+    row_major.checked_mul(width)?.checked_add(column)
 }
 
 /// A weight of g (numerator over 2^53) as canonical certificate text.

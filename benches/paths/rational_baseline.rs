@@ -39,7 +39,7 @@ pub fn verify(c: &Certificate) -> Result<BigRational, String> {
                 .checked_mul(n_in)
                 .and_then(|x| x.checked_add(*t))
                 .ok_or("index")?;
-            let u = sampler::sample_exact(&seed, sampler::hidden_stream(i), index);
+            let u = weight(&seed, sampler::hidden_stream(i), index);
             if number(&value.0)? != u {
                 return Err(format!("block {i}: U[{j}][{t}] differs"));
             }
@@ -56,7 +56,7 @@ pub fn verify(c: &Certificate) -> Result<BigRational, String> {
                 .checked_mul(n_out)
                 .and_then(|x| x.checked_add(*m))
                 .ok_or("index")?;
-            let v = sampler::sample_exact(&seed, sampler::output_stream(i), index);
+            let v = weight(&seed, sampler::output_stream(i), index);
             if number(&value.0)? != v {
                 return Err(format!("block {i}: V[{m}][{j}] differs"));
             }
@@ -193,4 +193,10 @@ fn positive_semidefinite(mut m: Vec<Vec<BigRational>>) -> bool {
         }
     }
     true
+}
+
+/// The weight of g at (stream, index) as a rational, one ChaCha20 block per call.
+fn weight(seed: &sampler::Seed, stream: u64, index: u64) -> BigRational {
+    let numerator = sampler::sample_numerator(seed, stream, index);
+    BigRational::new(numerator.into(), sampler::WEIGHT_SCALE.into())
 }

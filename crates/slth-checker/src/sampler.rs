@@ -7,8 +7,6 @@
 //! Nothing is materialized: a weight costs one ChaCha20 block (8 weights share a block).
 //! ChaCha20 itself is rand_chacha's; the test vectors of the format pin it.
 
-use num_bigint::BigInt;
-use num_rational::BigRational;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use std::fmt;
@@ -50,19 +48,6 @@ impl Seed {
         Ok(Seed(key))
     }
 
-    /// A command-line seed: a decimal u64, or 64 hex digits.
-    pub fn parse_cli(text: &str) -> Result<Seed, String> {
-        if text.len() == 64 {
-            return Seed::from_hex(text);
-        }
-        text.parse::<u64>().map(Seed::from_u64).map_err(|_| {
-            format!(
-                "seed must be an unsigned 64-bit integer or 64 hexadecimal digits, got {:?}",
-                crate::numbers::abbreviate(text)
-            )
-        })
-    }
-
     /// Lowercase hex, as written in certificates.
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
@@ -78,15 +63,6 @@ pub fn hidden_stream(block: usize) -> u64 {
 /// The stream of V_i (block i counts from 1).
 pub fn output_stream(block: usize) -> u64 {
     hidden_stream(block) | 1
-}
-
-/// Position of a weight in its stream; None when it lies beyond the 2^64 blocks of ChaCha20.
-///
-/// `U_i[j][t]` has index j * n_{i-1} + t and `V_i[m][j]` has index j * n_i + m.
-pub fn weight_index(row_major: u64, width: u64, column: u64) -> Option<u64> {
-    // 8 weights per 64-byte block and a 64-bit block counter: index < 2^67; u64 covers
-    // everything a certificate can address with u64 dimensions.
-    row_major.checked_mul(width)?.checked_add(column)
 }
 
 /// The raw u64 `r` of docs/FORMAT.md section 4.3, step 3 (one ChaCha20 block per call;
@@ -106,19 +82,6 @@ pub fn numerator_of_raw(r: u64) -> i64 {
 /// The weight at (stream, index) as its numerator over 2^53 (odd, |n| < 2^53).
 pub fn sample_numerator(seed: &Seed, stream: u64, index: u64) -> i64 {
     numerator_of_raw(raw(seed, stream, index))
-}
-
-/// The weight as an f64 (exact: every weight is representable).
-pub fn sample_f64(seed: &Seed, stream: u64, index: u64) -> f64 {
-    sample_numerator(seed, stream, index) as f64 / WEIGHT_SCALE as f64
-}
-
-/// The weight as an exact rational.
-pub fn sample_exact(seed: &Seed, stream: u64, index: u64) -> BigRational {
-    BigRational::new(
-        BigInt::from(sample_numerator(seed, stream, index)),
-        BigInt::from(WEIGHT_SCALE),
-    )
 }
 
 /// Reader of one stream of g: rand_chacha's ChaCha20 (the format's layout is rand_chacha's:
@@ -217,15 +180,13 @@ mod tests {
 
     #[test]
     fn seed_42_vectors() {
-        let seed = Seed::parse_cli("42").unwrap();
+        let seed = Seed::from_u64(42);
         assert_eq!(
             seed.to_hex(),
             "2a00000000000000000000000000000000000000000000000000000000000000"
         );
-        let first = crate::numbers::format_rational(&sample_exact(&seed, 0, 0));
-        assert_eq!(first, "-1485704009238179/9007199254740992");
-        let second = crate::numbers::format_rational(&sample_exact(&seed, 1, 0));
-        assert_eq!(second, "2530848373222757/9007199254740992");
+        assert_eq!(sample_numerator(&seed, 0, 0), -1485704009238179);
+        assert_eq!(sample_numerator(&seed, 1, 0), 2530848373222757);
     }
 
     #[test]
@@ -245,24 +206,14 @@ mod tests {
         for index in 0..64 {
             let n = sample_numerator(&seed, 0, index);
             assert!(n % 2 != 0 && n.abs() < WEIGHT_SCALE);
-            assert_eq!(sample_f64(&seed, 0, index) * WEIGHT_SCALE as f64, n as f64);
         }
     }
 
     #[test]
     fn seeds_parse_and_reject() {
-        assert_eq!(Seed::parse_cli("0").unwrap(), Seed([0; 32]));
-        assert!(Seed::parse_cli("-1").is_err());
-        assert!(Seed::parse_cli("18446744073709551616").is_err());
         assert!(Seed::from_hex(&"g".repeat(64)).is_err());
         assert!(Seed::from_hex("2a").is_err());
-        let hex = "ff".repeat(32);
-        assert_eq!(Seed::parse_cli(&hex).unwrap(), Seed([255; 32]));
-    }
-
-    #[test]
-    fn index_overflow_is_detected() {
-        assert_eq!(weight_index(3, 4, 2), Some(14));
-        assert_eq!(weight_index(1 << 60, 1 << 10, 0), None);
+        assert_eq!(Seed::from_hex(&"ff".repeat(32)).unwrap(), Seed([255; 32]));
+        assert_eq!(Seed::from_u64(42).to_hex(), format!("2a{}", "0".repeat(62)));
     }
 }

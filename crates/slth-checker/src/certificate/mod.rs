@@ -8,6 +8,7 @@
 
 mod limits;
 mod read;
+mod shape;
 
 pub use limits::{DEFAULT_MAX_DIMENSION, DEFAULT_MAX_FILE_BYTES, Limits};
 pub use read::{LoadError, LoadErrorKind, load, parse, parse_with};
@@ -30,15 +31,15 @@ pub struct Rational(pub String);
 pub struct Certificate {
     pub format: String,
     pub version: u64,
-    #[serde(deserialize_with = "read::object")]
+    #[serde(deserialize_with = "shape::object")]
     pub target: TargetJson,
-    #[serde(deserialize_with = "read::object")]
+    #[serde(deserialize_with = "shape::object")]
     pub domain: Domain,
-    #[serde(deserialize_with = "read::object")]
+    #[serde(deserialize_with = "shape::object")]
     pub random_network: RandomNetwork,
-    #[serde(deserialize_with = "read::ticket")]
+    #[serde(deserialize_with = "shape::ticket")]
     pub ticket: Vec<BlockTicket>,
-    #[serde(deserialize_with = "read::object")]
+    #[serde(deserialize_with = "shape::object")]
     pub bound: Bound,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<serde_json::Value>,
@@ -49,14 +50,14 @@ pub struct Certificate {
 #[serde(deny_unknown_fields)]
 pub struct TargetJson {
     pub input_dim: u64,
-    #[serde(deserialize_with = "read::layers")]
+    #[serde(deserialize_with = "shape::layers")]
     pub layers: Vec<LayerJson>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerJson {
-    #[serde(deserialize_with = "read::matrix")]
+    #[serde(deserialize_with = "shape::matrix")]
     pub weights: Vec<Vec<Rational>>,
     pub activation: String,
 }
@@ -76,7 +77,7 @@ pub struct RandomNetwork {
     pub rng: String,
     pub seed: String,
     pub distribution: String,
-    #[serde(deserialize_with = "read::widths")]
+    #[serde(deserialize_with = "shape::widths")]
     pub hidden_widths: Vec<u64>,
 }
 
@@ -84,16 +85,16 @@ pub struct RandomNetwork {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BlockTicket {
-    #[serde(deserialize_with = "read::kept")]
+    #[serde(deserialize_with = "shape::kept")]
     pub hidden: Vec<(u64, u64, Rational)>,
-    #[serde(deserialize_with = "read::kept")]
+    #[serde(deserialize_with = "shape::kept")]
     pub output: Vec<(u64, u64, Rational)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bound {
-    #[serde(deserialize_with = "read::bound_blocks")]
+    #[serde(deserialize_with = "shape::bound_blocks")]
     pub blocks: Vec<BlockBound>,
     pub epsilon: Rational,
 }
@@ -107,7 +108,7 @@ pub struct BlockBound {
     pub lipschitz_method: Option<String>,
     #[serde(
         default,
-        deserialize_with = "read::optional_object",
+        deserialize_with = "shape::optional_object",
         skip_serializing_if = "Option::is_none"
     )]
     pub lipschitz_witness: Option<LipschitzWitness>,
@@ -119,6 +120,6 @@ pub struct BlockBound {
 pub struct LipschitzWitness {
     pub shift: Rational,
     /// Row a holds columns a..n-1 of the upper-triangular R.
-    #[serde(deserialize_with = "read::factor")]
+    #[serde(deserialize_with = "shape::factor")]
     pub factor: Vec<Vec<Rational>>,
 }

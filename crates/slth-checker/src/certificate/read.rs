@@ -8,12 +8,12 @@
 //! counts live in a thread-local [`Reading`] for the duration of one read, since serde's
 //! derived readers take no context.
 
-use super::{BlockBound, BlockTicket, Certificate, LayerJson, Limits, Rational};
+use super::shape::ObjectOnly;
+use super::{Certificate, Limits};
 use serde::Deserialize;
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::de;
 use std::cell::Cell;
 use std::io::Read;
-use std::marker::PhantomData;
 
 /// Why a certificate could not be read; see [`LoadError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,23 +117,23 @@ pub fn parse_with(text: &str, limits: &Limits) -> Result<Certificate, LoadError>
 
 /// What the reader of this thread enforces, and what it has counted so far.
 #[derive(Clone, Copy)]
-struct Reading {
+pub(super) struct Reading {
     limits: Limits,
-    kept: u64,
+    pub(super) kept: u64,
     /// Set when a limit stopped the reader (its error then becomes `LoadError::Limit`).
     limit_hit: bool,
 }
 
 thread_local! {
-    static READING: Cell<Option<Reading>> = const { Cell::new(None) };
+    pub(super) static READING: Cell<Option<Reading>> = const { Cell::new(None) };
 }
 
-fn limits_now() -> Limits {
+pub(super) fn limits_now() -> Limits {
     READING.with(|r| r.get().map_or_else(Limits::default, |r| r.limits))
 }
 
 /// A limit error: marks the reading so that the error is reported as `LoadError::Limit`.
-fn over_limit<E: de::Error>(message: String) -> E {
+pub(super) fn over_limit<E: de::Error>(message: String) -> E {
     mark_limit_hit();
     E::custom(message)
 }
@@ -292,209 +292,6 @@ impl<R: Read> Read for Guarded<R> {
         }
         Ok(n)
     }
-}
-
-/// A deserializer that reads structs only from JSON objects: serde's derived structs also
-/// accept an array of the field values, which is not the format.
-struct ObjectOnly<D>(D);
-
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
-    type Error = D::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        self.0.deserialize_any(visitor)
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_map(visitor)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
-        ignored_any
-    }
-}
-
-/// A struct read through [`ObjectOnly`].
-struct Obj<T>(T);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Obj<T>, D::Error> {
-        T::deserialize(ObjectOnly(d)).map(Obj)
-    }
-}
-
-pub(super) fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
-    T::deserialize(ObjectOnly(d))
-}
-
-pub(super) fn optional_object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<T>, D::Error> {
-    Ok(Option::<Obj<T>>::deserialize(d)?.map(|o| o.0))
-}
-
-/// Which limit bounds an array's length.
-#[derive(Clone, Copy)]
-enum Limit {
-    Layers,
-    Dimension,
-    WitnessSide,
-    Kept,
-}
-
-/// An array's limit and its place in the certificate (for the message).
-#[derive(Clone, Copy)]
-struct Bounded {
-    limit: Limit,
-    place: &'static str,
-}
-
-impl Bounded {
-    /// `Err` with the message when the array already holds `count` items and one more comes.
-    fn admit(self, count: usize) -> Result<(), String> {
-        let limits = limits_now();
-        let (max, flag) = match self.limit {
-            Limit::Layers => (limits.max_layers as u64, "--max-layers"),
-            Limit::Dimension => (limits.max_dimension, "--max-dimension"),
-            Limit::WitnessSide => (limits.max_witness_side as u64, "--max-witness-side"),
-            Limit::Kept => (limits.max_kept_entries, "--max-kept-entries"),
-        };
-        let (count, what) = match self.limit {
-            Limit::Kept => (
-                READING.with(|r| r.get().map_or(0, |state| state.kept)),
-                "kept entries in the whole ticket",
-            ),
-            _ => (count as u64, "entries"),
-        };
-        if count >= max {
-            return Err(format!(
-                "{}: more than {max} {what}, the limit of {flag}",
-                self.place
-            ));
-        }
-        Ok(())
-    }
-
-    /// Counts an item read (kept entries are counted across the whole certificate).
-    fn count(self) {
-        if let Limit::Kept = self.limit {
-            READING.with(|r| {
-                if let Some(mut state) = r.get() {
-                    state.kept = state.kept.saturating_add(1);
-                    r.set(Some(state));
-                }
-            });
-        }
-    }
-}
-
-/// A JSON array whose length a limit bounds, of items read by `T`.
-struct BoundedVec<T> {
-    bound: Bounded,
-    item: PhantomData<T>,
-}
-
-impl<'de, T: Deserialize<'de>> Visitor<'de> for BoundedVec<T> {
-    type Value = Vec<T>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an array")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-        let mut items = Vec::new();
-        loop {
-            if let Err(m) = self.bound.admit(items.len()) {
-                // Only an item that is actually there breaks the limit.
-                return match seq.next_element::<de::IgnoredAny>()? {
-                    Some(_) => Err(over_limit(m)),
-                    None => Ok(items),
-                };
-            }
-            match seq.next_element::<T>()? {
-                Some(item) => {
-                    self.bound.count();
-                    items.push(item);
-                }
-                None => return Ok(items),
-            }
-        }
-    }
-}
-
-fn bounded<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-    limit: Limit,
-    place: &'static str,
-) -> Result<Vec<T>, D::Error> {
-    d.deserialize_seq(BoundedVec {
-        bound: Bounded { limit, place },
-        item: PhantomData,
-    })
-}
-
-/// An array of objects, one per layer, at most `max_layers`.
-fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-    place: &'static str,
-) -> Result<Vec<T>, D::Error> {
-    let items: Vec<Obj<T>> = bounded(d, Limit::Layers, place)?;
-    Ok(items.into_iter().map(|o| o.0).collect())
-}
-
-pub(super) fn layers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<LayerJson>, D::Error> {
-    objects(d, "target.layers")
-}
-
-pub(super) fn ticket<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<BlockTicket>, D::Error> {
-    objects(d, "ticket")
-}
-
-pub(super) fn bound_blocks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<BlockBound>, D::Error> {
-    objects(d, "bound.blocks")
-}
-
-pub(super) fn widths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
-    bounded(d, Limit::Layers, "random_network.hidden_widths")
-}
-
-pub(super) fn kept<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u64, u64, Rational)>, D::Error> {
-    bounded(d, Limit::Kept, "ticket")
-}
-
-/// A row of a weight matrix, at most `max_dimension` entries.
-struct DimensionRow(Vec<Rational>);
-
-impl<'de> Deserialize<'de> for DimensionRow {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<DimensionRow, D::Error> {
-        bounded(d, Limit::Dimension, "target.layers[].weights[]").map(DimensionRow)
-    }
-}
-
-pub(super) fn matrix<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Rational>>, D::Error> {
-    let rows: Vec<DimensionRow> = bounded(d, Limit::Dimension, "target.layers[].weights")?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
-}
-
-/// A row of a witness factor, at most `max_witness_side` entries.
-struct WitnessRow(Vec<Rational>);
-
-impl<'de> Deserialize<'de> for WitnessRow {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<WitnessRow, D::Error> {
-        bounded(d, Limit::WitnessSide, "lipschitz_witness.factor[]").map(WitnessRow)
-    }
-}
-
-pub(super) fn factor<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Rational>>, D::Error> {
-    let rows: Vec<WitnessRow> = bounded(d, Limit::WitnessSide, "lipschitz_witness.factor")?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 #[cfg(test)]

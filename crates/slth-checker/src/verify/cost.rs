@@ -1,4 +1,7 @@
-//! What the exact checks would cost, against [`Limits`], before any of them runs.
+//! What the exact checks would cost, against [`Limits`], before any of them runs. (The
+//! counts of layers, dimensions, kept entries and witness sides are the reader's: they
+//! bound what a file makes the checker hold, and a certificate already in memory has been
+//! paid for.)
 //!
 //! Every mode refuses the same certificates: the sound f64 filter could often decide a
 //! certificate whose exact check is too big, but a verdict that depends on the mode (or
@@ -11,76 +14,10 @@
 
 use super::scaled::common_denominator_within;
 use super::{Claim, Limits, Method, Rejection, RejectionKind, TargetLayer, reject};
-use crate::certificate::Certificate;
 use num_rational::BigRational;
 
 fn refuse(place: impl Into<String>, detail: String) -> Rejection {
     reject(RejectionKind::Limit, place, detail)
-}
-
-/// Counts that the reader also enforces (a certificate built in memory meets them here):
-/// layers, dimensions, kept entries, witness sides.
-pub(super) fn check_counts(c: &Certificate, limits: &Limits) -> Result<(), Rejection> {
-    let layers = c.target.layers.len();
-    if layers > limits.max_layers {
-        return Err(refuse(
-            "target.layers",
-            format!(
-                "{layers} layers, above the limit of {} (--max-layers)",
-                limits.max_layers
-            ),
-        ));
-    }
-    if c.target.input_dim > limits.max_dimension {
-        return Err(refuse(
-            "target.input_dim",
-            format!(
-                "input dimension {} is above the limit of {} (--max-dimension)",
-                c.target.input_dim, limits.max_dimension
-            ),
-        ));
-    }
-    for (i, layer) in c.target.layers.iter().enumerate() {
-        if layer.weights.len() as u64 > limits.max_dimension {
-            return Err(refuse(
-                format!("target.layers[{i}].weights"),
-                format!(
-                    "{} rows, above the limit of {} (--max-dimension)",
-                    layer.weights.len(),
-                    limits.max_dimension
-                ),
-            ));
-        }
-    }
-    let kept = c
-        .ticket
-        .iter()
-        .map(|b| b.hidden.len().saturating_add(b.output.len()) as u64)
-        .fold(0u64, u64::saturating_add);
-    if kept > limits.max_kept_entries {
-        return Err(refuse(
-            "ticket",
-            format!(
-                "{kept} kept entries, above the limit of {} (--max-kept-entries)",
-                limits.max_kept_entries
-            ),
-        ));
-    }
-    for (b, block) in c.bound.blocks.iter().enumerate() {
-        if let Some(witness) = &block.lipschitz_witness {
-            let side = witness.factor.len();
-            if side > limits.max_witness_side {
-                return Err(refuse(
-                    format!("bound.blocks[{b}].lipschitz_witness.factor"),
-                    format!(
-                        "a witness of side {side}, above the limit of {} (--max-witness-side)",
-                        limits.max_witness_side
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Word multiplications of `count` operations on `bits`-bit integers.

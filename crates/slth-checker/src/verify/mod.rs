@@ -12,7 +12,8 @@
 //! falls back to the exact check wherever it cannot decide ([`verify_sound`], the default
 //! of `slth verify`; see `sound`).
 //!
-//! Order: header, domain and random network; the counts of [`Limits`]; target dimensions
+//! Order (after the reader enforced the counts of [`Limits`]): header, domain and random
+//! network; target dimensions
 //! and activations; the counts of widths, ticket blocks and bound blocks; every kept weight;
 //! every claimed number; the sizes of the exact computations against [`Limits`] (all of
 //! this is [`check_structure_with`]); then the inequalities block by block and finally
@@ -26,20 +27,23 @@ mod report;
 mod scaled;
 mod small;
 mod sound;
+mod structure;
 
 pub use kept::{KeptBlock, KeptPath};
 pub use lipschitz::Method as LipschitzMethod;
 pub use report::{Arithmetic, BlockReport, Decider, Report};
 
-use crate::certificate::{self, Certificate, Rational};
+use crate::certificate::{Certificate, Rational};
 use crate::numbers;
-use crate::sampler::Seed;
 use lipschitz::Method;
 use num_rational::BigRational;
 use num_traits::{Signed, Zero};
 use report::show;
 use scaled::Scaled;
 use std::fmt;
+use structure::{
+    check_count, check_domain, check_header, check_random_network, read_claim, read_target,
+};
 
 /// The resource limits of reading and checking (defined with the reader).
 pub use crate::certificate::Limits;
@@ -220,7 +224,6 @@ pub fn check_structure_with(
     check_header(c)?;
     let radius = check_domain(&c.domain, limits)?;
     let seed = check_random_network(&c.random_network)?;
-    cost::check_counts(c, limits)?;
     let (dims, layers) = read_target(&c.target, limits)?;
     let depth = layers.len();
     let widths = &c.random_network.hidden_widths;
@@ -451,223 +454,6 @@ pub fn exact_chain<'a>(
             e.clone()
         })
         .collect()
-}
-
-fn check_header(c: &Certificate) -> Result<(), Rejection> {
-    if c.format != certificate::FORMAT_NAME {
-        return Err(reject(
-            RejectionKind::Header,
-            "format",
-            format!(
-                "expected {:?}, got {:?}",
-                certificate::FORMAT_NAME,
-                numbers::abbreviate(&c.format)
-            ),
-        ));
-    }
-    if c.version != certificate::FORMAT_VERSION {
-        return Err(reject(
-            RejectionKind::Header,
-            "version",
-            format!(
-                "expected {}, got {} (this checker knows version {} only)",
-                certificate::FORMAT_VERSION,
-                c.version,
-                certificate::FORMAT_VERSION
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// The radius r >= 0 of the L2 ball.
-fn check_domain(domain: &certificate::Domain, limits: &Limits) -> Result<BigRational, Rejection> {
-    if domain.norm != "l2" {
-        return Err(reject(
-            RejectionKind::Domain,
-            "domain.norm",
-            format!(
-                "expected \"l2\", got {:?}",
-                numbers::abbreviate(&domain.norm)
-            ),
-        ));
-    }
-    let radius = parse(&domain.radius, "domain.radius", limits)?;
-    if radius.is_negative() {
-        return Err(reject(
-            RejectionKind::Domain,
-            "domain.radius",
-            format!("radius {} is negative", show(&radius)),
-        ));
-    }
-    Ok(radius)
-}
-
-fn check_random_network(rn: &certificate::RandomNetwork) -> Result<Seed, Rejection> {
-    let expect = |place: &str, want: &str, got: &str| {
-        if got == want {
-            Ok(())
-        } else {
-            Err(reject(
-                RejectionKind::Header,
-                place,
-                format!("expected {want:?}, got {:?}", numbers::abbreviate(got)),
-            ))
-        }
-    };
-    expect("random_network.rng", certificate::RNG_NAME, &rn.rng)?;
-    expect(
-        "random_network.distribution",
-        certificate::DISTRIBUTION_NAME,
-        &rn.distribution,
-    )?;
-    Seed::from_hex(&rn.seed).map_err(|_| {
-        reject(
-            RejectionKind::Header,
-            "random_network.seed",
-            format!(
-                "expected exactly 64 hexadecimal digits, got {} characters {:?}",
-                rn.seed.chars().count(),
-                numbers::abbreviate(&rn.seed)
-            ),
-        )
-    })
-}
-
-/// The dimensions n_0..n_l and the weight matrices W_1..W_l of f, every weight parsed.
-///
-/// The activations only need checking: ReLU and identity are both 1-Lipschitz, which is
-/// all the bound of docs/FORMAT.md section 6 uses.
-fn read_target(
-    target: &certificate::TargetJson,
-    limits: &Limits,
-) -> Result<(Vec<u64>, Vec<TargetLayer>), Rejection> {
-    if target.layers.is_empty() {
-        return Err(reject(
-            RejectionKind::Dimension,
-            "target.layers",
-            "the target has no layers",
-        ));
-    }
-    let depth = target.layers.len();
-    let mut dims = vec![target.input_dim];
-    let mut layers = Vec::with_capacity(depth);
-    for (i, layer) in target.layers.iter().enumerate() {
-        let place = format!("target.layers[{i}]");
-        let last = i.saturating_add(1) == depth;
-        let allowed = layer.activation == "relu" || (last && layer.activation == "linear");
-        if !allowed {
-            let rule = if last {
-                "\"relu\" or \"linear\""
-            } else {
-                "\"relu\" (\"linear\" only on the last layer)"
-            };
-            return Err(reject(
-                RejectionKind::Activation,
-                format!("{place}.activation"),
-                format!(
-                    "activation {:?} of layer {} is not allowed; expected {rule}",
-                    numbers::abbreviate(&layer.activation),
-                    i.saturating_add(1)
-                ),
-            ));
-        }
-        let columns = dims[i];
-        let mut weights = Vec::new();
-        for (m, row) in layer.weights.iter().enumerate() {
-            if row.len() as u64 != columns {
-                return Err(reject(
-                    RejectionKind::Dimension,
-                    format!("{place}.weights[{m}]"),
-                    format!("row has {} entries, expected {columns} (n_{i})", row.len()),
-                ));
-            }
-            for (t, x) in row.iter().enumerate() {
-                weights.push(parse_at(
-                    x,
-                    || format!("{place}.weights[{m}][{t}]"),
-                    limits,
-                )?);
-            }
-        }
-        let columns = usize::try_from(columns).map_err(|_| {
-            reject(
-                RejectionKind::Dimension,
-                "target.input_dim",
-                format!("input dimension {columns} does not fit this machine's memory"),
-            )
-        })?;
-        let rows = layer.weights.len();
-        dims.push(rows as u64);
-        layers.push(TargetLayer {
-            rows,
-            cols: columns,
-            weights,
-        });
-    }
-    Ok((dims, layers))
-}
-
-fn check_count(place: &str, what: &str, count: usize, depth: usize) -> Result<(), Rejection> {
-    if count == depth {
-        return Ok(());
-    }
-    Err(reject(
-        RejectionKind::Dimension,
-        place,
-        format!("expected {depth} {what} (one per target layer), found {count}"),
-    ))
-}
-
-/// The parsed claims of `bound.blocks[b]`.
-fn read_claim(
-    b: usize,
-    block: &certificate::BlockBound,
-    limits: &Limits,
-) -> Result<Claim, Rejection> {
-    let place = format!("bound.blocks[{b}]");
-    let error = parse(&block.error, format!("{place}.error"), limits)?;
-    let lipschitz = parse(&block.lipschitz, format!("{place}.lipschitz"), limits)?;
-    let method = match (block.lipschitz_method.as_deref(), &block.lipschitz_witness) {
-        (None | Some("frobenius"), None) => Method::Frobenius,
-        (Some("spectral"), None) => Method::Spectral,
-        (Some("spectral"), Some(witness)) => {
-            let wplace = format!("{place}.lipschitz_witness");
-            let shift = parse(&witness.shift, format!("{wplace}.shift"), limits)?;
-            let mut factor = Vec::with_capacity(witness.factor.len());
-            for (a, row) in witness.factor.iter().enumerate() {
-                let parsed = row
-                    .iter()
-                    .enumerate()
-                    .map(|(k, x)| parse(x, format!("{wplace}.factor[{a}][{k}]"), limits))
-                    .collect::<Result<Vec<_>, _>>()?;
-                factor.push(parsed);
-            }
-            Method::Witness { shift, factor }
-        }
-        (None | Some("frobenius"), Some(_)) => {
-            return Err(reject(
-                RejectionKind::WitnessInvalid,
-                format!("{place}.lipschitz_witness"),
-                "a witness is only allowed with \"lipschitz_method\": \"spectral\"",
-            ));
-        }
-        (Some(other), _) => {
-            return Err(reject(
-                RejectionKind::Header,
-                format!("{place}.lipschitz_method"),
-                format!(
-                    "unknown method {:?}; expected \"frobenius\" or \"spectral\"",
-                    numbers::abbreviate(other)
-                ),
-            ));
-        }
-    };
-    Ok(Claim {
-        error,
-        lipschitz,
-        method,
-    })
 }
 
 /// `c_i >= 0` and `c_i^2 >= sum_{m,t} E_i[m][t]^2`.

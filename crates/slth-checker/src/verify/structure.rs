@@ -1,0 +1,249 @@
+//! The structure of a certificate (docs/FORMAT.md sections 3, 4 and 7): header, domain,
+//! random network, target dimensions and activations, counts, and the claims of the bound,
+//! every number parsed and every failure named by its place.
+
+use super::lipschitz::Method;
+use super::report::show;
+use super::{Claim, Limits, Rejection, RejectionKind, TargetLayer, parse, parse_at, reject};
+use crate::certificate::{self, Certificate};
+use crate::numbers;
+use crate::sampler::Seed;
+use num_rational::BigRational;
+use num_traits::Signed;
+
+pub(super) fn check_header(c: &Certificate) -> Result<(), Rejection> {
+    if c.format != certificate::FORMAT_NAME {
+        return Err(reject(
+            RejectionKind::Header,
+            "format",
+            format!(
+                "expected {:?}, got {:?}",
+                certificate::FORMAT_NAME,
+                numbers::abbreviate(&c.format)
+            ),
+        ));
+    }
+    if c.version != certificate::FORMAT_VERSION {
+        return Err(reject(
+            RejectionKind::Header,
+            "version",
+            format!(
+                "expected {}, got {} (this checker knows version {} only)",
+                certificate::FORMAT_VERSION,
+                c.version,
+                certificate::FORMAT_VERSION
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The radius r >= 0 of the L2 ball.
+pub(super) fn check_domain(
+    domain: &certificate::Domain,
+    limits: &Limits,
+) -> Result<BigRational, Rejection> {
+    if domain.norm != "l2" {
+        return Err(reject(
+            RejectionKind::Domain,
+            "domain.norm",
+            format!(
+                "expected \"l2\", got {:?}",
+                numbers::abbreviate(&domain.norm)
+            ),
+        ));
+    }
+    let radius = parse(&domain.radius, "domain.radius", limits)?;
+    if radius.is_negative() {
+        return Err(reject(
+            RejectionKind::Domain,
+            "domain.radius",
+            format!("radius {} is negative", show(&radius)),
+        ));
+    }
+    Ok(radius)
+}
+
+pub(super) fn check_random_network(rn: &certificate::RandomNetwork) -> Result<Seed, Rejection> {
+    let expect = |place: &str, want: &str, got: &str| {
+        if got == want {
+            Ok(())
+        } else {
+            Err(reject(
+                RejectionKind::Header,
+                place,
+                format!("expected {want:?}, got {:?}", numbers::abbreviate(got)),
+            ))
+        }
+    };
+    expect("random_network.rng", certificate::RNG_NAME, &rn.rng)?;
+    expect(
+        "random_network.distribution",
+        certificate::DISTRIBUTION_NAME,
+        &rn.distribution,
+    )?;
+    Seed::from_hex(&rn.seed).map_err(|_| {
+        reject(
+            RejectionKind::Header,
+            "random_network.seed",
+            format!(
+                "expected exactly 64 hexadecimal digits, got {} characters {:?}",
+                rn.seed.chars().count(),
+                numbers::abbreviate(&rn.seed)
+            ),
+        )
+    })
+}
+
+/// The dimensions n_0..n_l and the weight matrices W_1..W_l of f, every weight parsed.
+///
+/// The activations only need checking: ReLU and identity are both 1-Lipschitz, which is
+/// all the bound of docs/FORMAT.md section 6 uses.
+pub(super) fn read_target(
+    target: &certificate::TargetJson,
+    limits: &Limits,
+) -> Result<(Vec<u64>, Vec<TargetLayer>), Rejection> {
+    // The one count the reader cannot bound by an array's length: a zero-row first layer
+    // leaves input_dim free of the file's size.
+    if target.input_dim > limits.max_dimension {
+        return Err(reject(
+            RejectionKind::Limit,
+            "target.input_dim",
+            format!(
+                "input dimension {} is above the limit of {} (--max-dimension)",
+                target.input_dim, limits.max_dimension
+            ),
+        ));
+    }
+    if target.layers.is_empty() {
+        return Err(reject(
+            RejectionKind::Dimension,
+            "target.layers",
+            "the target has no layers",
+        ));
+    }
+    let depth = target.layers.len();
+    let mut dims = vec![target.input_dim];
+    let mut layers = Vec::with_capacity(depth);
+    for (i, layer) in target.layers.iter().enumerate() {
+        let place = format!("target.layers[{i}]");
+        let last = i.saturating_add(1) == depth;
+        let allowed = layer.activation == "relu" || (last && layer.activation == "linear");
+        if !allowed {
+            let rule = if last {
+                "\"relu\" or \"linear\""
+            } else {
+                "\"relu\" (\"linear\" only on the last layer)"
+            };
+            return Err(reject(
+                RejectionKind::Activation,
+                format!("{place}.activation"),
+                format!(
+                    "activation {:?} of layer {} is not allowed; expected {rule}",
+                    numbers::abbreviate(&layer.activation),
+                    i.saturating_add(1)
+                ),
+            ));
+        }
+        let columns = dims[i];
+        let mut weights = Vec::new();
+        for (m, row) in layer.weights.iter().enumerate() {
+            if row.len() as u64 != columns {
+                return Err(reject(
+                    RejectionKind::Dimension,
+                    format!("{place}.weights[{m}]"),
+                    format!("row has {} entries, expected {columns} (n_{i})", row.len()),
+                ));
+            }
+            for (t, x) in row.iter().enumerate() {
+                weights.push(parse_at(
+                    x,
+                    || format!("{place}.weights[{m}][{t}]"),
+                    limits,
+                )?);
+            }
+        }
+        let columns = usize::try_from(columns).map_err(|_| {
+            reject(
+                RejectionKind::Dimension,
+                "target.input_dim",
+                format!("input dimension {columns} does not fit this machine's memory"),
+            )
+        })?;
+        let rows = layer.weights.len();
+        dims.push(rows as u64);
+        layers.push(TargetLayer {
+            rows,
+            cols: columns,
+            weights,
+        });
+    }
+    Ok((dims, layers))
+}
+
+pub(super) fn check_count(
+    place: &str,
+    what: &str,
+    count: usize,
+    depth: usize,
+) -> Result<(), Rejection> {
+    if count == depth {
+        return Ok(());
+    }
+    Err(reject(
+        RejectionKind::Dimension,
+        place,
+        format!("expected {depth} {what} (one per target layer), found {count}"),
+    ))
+}
+
+/// The parsed claims of `bound.blocks[b]`.
+pub(super) fn read_claim(
+    b: usize,
+    block: &certificate::BlockBound,
+    limits: &Limits,
+) -> Result<Claim, Rejection> {
+    let place = format!("bound.blocks[{b}]");
+    let error = parse(&block.error, format!("{place}.error"), limits)?;
+    let lipschitz = parse(&block.lipschitz, format!("{place}.lipschitz"), limits)?;
+    let method = match (block.lipschitz_method.as_deref(), &block.lipschitz_witness) {
+        (None | Some("frobenius"), None) => Method::Frobenius,
+        (Some("spectral"), None) => Method::Spectral,
+        (Some("spectral"), Some(witness)) => {
+            let wplace = format!("{place}.lipschitz_witness");
+            let shift = parse(&witness.shift, format!("{wplace}.shift"), limits)?;
+            let mut factor = Vec::with_capacity(witness.factor.len());
+            for (a, row) in witness.factor.iter().enumerate() {
+                let parsed = row
+                    .iter()
+                    .enumerate()
+                    .map(|(k, x)| parse(x, format!("{wplace}.factor[{a}][{k}]"), limits))
+                    .collect::<Result<Vec<_>, _>>()?;
+                factor.push(parsed);
+            }
+            Method::Witness { shift, factor }
+        }
+        (None | Some("frobenius"), Some(_)) => {
+            return Err(reject(
+                RejectionKind::WitnessInvalid,
+                format!("{place}.lipschitz_witness"),
+                "a witness is only allowed with \"lipschitz_method\": \"spectral\"",
+            ));
+        }
+        (Some(other), _) => {
+            return Err(reject(
+                RejectionKind::Header,
+                format!("{place}.lipschitz_method"),
+                format!(
+                    "unknown method {:?}; expected \"frobenius\" or \"spectral\"",
+                    numbers::abbreviate(other)
+                ),
+            ));
+        }
+    };
+    Ok(Claim {
+        error,
+        lipschitz,
+        method,
+    })
+}
