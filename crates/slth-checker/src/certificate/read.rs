@@ -5,14 +5,11 @@
 //! entries than allowed, or a witness larger than `max_witness_side` stops the reader at
 //! that point, so a hostile file never makes the checker hold much more than its limits.
 //! (Number lengths are checked where numbers are parsed, which names the place.) The
-//! counts live in a thread-local [`Reading`] for the duration of one read, since serde's
-//! derived readers take no context.
+//! rules applied on the way, and the counts they keep, are in `shape.rs`.
 
-use super::shape::ObjectOnly;
+use super::shape::{ObjectOnly, READING, Reading, mark_limit_hit};
 use super::{Certificate, Limits};
 use serde::Deserialize;
-use serde::de;
-use std::cell::Cell;
 use std::io::Read;
 
 /// Why a certificate could not be read; see [`LoadError`].
@@ -114,38 +111,6 @@ pub fn parse_with(text: &str, limits: &Limits) -> Result<Certificate, LoadError>
 
 // ---------------------------------------------------------------------------------------
 // Limits while reading
-
-/// What the reader of this thread enforces, and what it has counted so far.
-#[derive(Clone, Copy)]
-pub(super) struct Reading {
-    limits: Limits,
-    pub(super) kept: u64,
-    /// Set when a limit stopped the reader (its error then becomes `LoadError::Limit`).
-    limit_hit: bool,
-}
-
-thread_local! {
-    pub(super) static READING: Cell<Option<Reading>> = const { Cell::new(None) };
-}
-
-pub(super) fn limits_now() -> Limits {
-    READING.with(|r| r.get().map_or_else(Limits::default, |r| r.limits))
-}
-
-/// A limit error: marks the reading so that the error is reported as `LoadError::Limit`.
-pub(super) fn over_limit<E: de::Error>(message: String) -> E {
-    mark_limit_hit();
-    E::custom(message)
-}
-
-fn mark_limit_hit() {
-    READING.with(|r| {
-        if let Some(mut state) = r.get() {
-            state.limit_hit = true;
-            r.set(Some(state));
-        }
-    });
-}
 
 /// Reads one certificate (objects only, nothing after it) from `de` with `limits`
 /// installed for this thread, and sorts its error.

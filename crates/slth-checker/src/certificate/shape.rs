@@ -1,12 +1,46 @@
 //! The shape rules the reader applies while a certificate streams in: structs only from
 //! JSON objects, and arrays whose lengths the [`Limits`] bound (layers, rows, columns, kept
-//! entries, witness sides), each refusal naming its place and flag.
+//! entries, witness sides), each refusal naming its place and flag. The counts live in a
+//! thread-local [`Reading`] for the duration of one read, since serde's derived readers
+//! take no context.
 
-use super::read::{READING, limits_now, over_limit};
-use super::{BlockBound, BlockTicket, LayerJson, Rational};
+use super::{BlockBound, BlockTicket, LayerJson, Limits, Rational};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use std::cell::Cell;
 use std::marker::PhantomData;
+
+/// What the reader of this thread enforces, and what it has counted so far.
+#[derive(Clone, Copy)]
+pub(super) struct Reading {
+    pub(super) limits: Limits,
+    pub(super) kept: u64,
+    /// Set when a limit stopped the reader (its error then becomes `LoadError::Limit`).
+    pub(super) limit_hit: bool,
+}
+
+thread_local! {
+    pub(super) static READING: Cell<Option<Reading>> = const { Cell::new(None) };
+}
+
+pub(super) fn limits_now() -> Limits {
+    READING.with(|r| r.get().map_or_else(Limits::default, |r| r.limits))
+}
+
+/// A limit error: marks the reading so that the error is reported as `LoadError::Limit`.
+pub(super) fn over_limit<E: de::Error>(message: String) -> E {
+    mark_limit_hit();
+    E::custom(message)
+}
+
+pub(super) fn mark_limit_hit() {
+    READING.with(|r| {
+        if let Some(mut state) = r.get() {
+            state.limit_hit = true;
+            r.set(Some(state));
+        }
+    });
+}
 
 /// A deserializer that reads structs only from JSON objects: serde's derived structs also
 /// accept an array of the field values, which is not the format.
