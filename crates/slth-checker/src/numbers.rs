@@ -222,9 +222,20 @@ pub fn rational_to_f64(q: &BigRational) -> f64 {
 pub fn enclose(q: &BigRational) -> (f64, f64) {
     let (lo, hi) = cut_to_f64(q).map_or((f64::MAX, f64::INFINITY), |(m, e, exact, _)| {
         let lo = compose(m, e);
-        (lo, if exact { lo } else { compose(m.saturating_add(1), e) })
+        (
+            lo,
+            if exact {
+                lo
+            } else {
+                compose(m.saturating_add(1), e)
+            },
+        )
     });
-    if q.is_negative() { (-hi, -lo) } else { (lo, hi) }
+    if q.is_negative() {
+        (-hi, -lo)
+    } else {
+        (lo, hi)
+    }
 }
 
 /// The greatest common divisor of |a| and |b|. One remainder first brings the larger down

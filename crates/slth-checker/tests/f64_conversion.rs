@@ -30,7 +30,11 @@ fn assert_nearest(q: &BigRational) {
         let other = distance(neighbour);
         assert!(own <= other, "{q}: {x:e} is farther than {neighbour:e}");
         if own == other {
-            assert_eq!(x.to_bits() & 1, 0, "{q}: a tie goes to the even {neighbour:e}");
+            assert_eq!(
+                x.to_bits() & 1,
+                0,
+                "{q}: a tie goes to the even {neighbour:e}"
+            );
         }
     }
     if q.is_zero() {
@@ -40,7 +44,10 @@ fn assert_nearest(q: &BigRational) {
 
 fn assert_enclosed(q: &BigRational) {
     let (lo, hi) = enclose(q);
-    assert!(lo == hi || lo.next_up() == hi, "{q}: {lo:e} .. {hi:e} not adjacent");
+    assert!(
+        lo == hi || lo.next_up() == hi,
+        "{q}: {lo:e} .. {hi:e} not adjacent"
+    );
     if lo == hi {
         assert!(lo.is_finite() && &value(lo) == q, "{q}: {lo:e} is not q");
     }
@@ -154,7 +161,10 @@ fn edges_of_the_range() {
     );
     check(&near_2_1023);
     assert!(rational_to_f64(&near_2_1023).is_finite());
-    for text in ["5.0000000000000000000000001e-309", "5.0000000000000000001e-315"] {
+    for text in [
+        "5.0000000000000000000000001e-309",
+        "5.0000000000000000001e-315",
+    ] {
         check(&slth_checker::numbers::parse_rational(text).unwrap());
     }
 }
