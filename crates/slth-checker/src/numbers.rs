@@ -9,7 +9,7 @@
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_rational::BigRational;
-use num_traits::{One, Signed, Zero};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 use std::fmt;
 
 /// Default limit on the length of a number's text (docs/FORMAT.md section 2 suggests 10,000).
@@ -169,19 +169,73 @@ pub fn format_rational(value: &BigRational) -> String {
     }
 }
 
-/// A rational approximated by an f64 (nearest or close to it; not exact).
-pub fn rational_to_f64(value: &BigRational) -> f64 {
-    let (n, d) = (value.numer(), value.denom());
-    // Scale both to about 60 significant bits so the division happens in f64 range.
-    let shift_n = n.bits().saturating_sub(60);
-    let shift_d = d.bits().saturating_sub(60);
-    let nf = num_traits::ToPrimitive::to_f64(&(n >> shift_n)).unwrap_or(f64::NAN);
-    let df = num_traits::ToPrimitive::to_f64(&(d >> shift_d)).unwrap_or(f64::NAN);
-    // Clamped right after, so saturating changes nothing.
-    let scale = (shift_n as i64)
-        .saturating_sub(shift_d as i64)
-        .clamp(-4000, 4000) as i32;
-    nf / df * 2f64.powi(scale)
+/// |q| = (m + f) 2^e with integers m < 2^53 and e = max(floor(log2 |q|) - 52, -1074), and
+/// 0 <= f < 1: m 2^e is |q| cut to f64 precision (a normal f64 for m >= 2^52, else a
+/// subnormal). Returns m, e, whether f = 0 and how f compares with 1/2; None when
+/// |q| >= 2^1024, beyond every f64. Only shifts of at most 1074 bits beyond the inputs' own
+/// sizes and one division with a quotient below 2^53, so any magnitude costs the same.
+fn cut_to_f64(q: &BigRational) -> Option<(u64, i64, bool, std::cmp::Ordering)> {
+    let (n, d) = (q.numer().magnitude(), q.denom().magnitude());
+    // (a, b) with a / b = |q| / 2^k.
+    let scaled = |k: i64| match u64::try_from(k) {
+        Ok(k) => (n.clone(), d << k),
+        Err(_) => (n << k.unsigned_abs(), d.clone()),
+    };
+    let bits = |x: &num_bigint::BigUint| i64::try_from(x.bits()).unwrap_or(i64::MAX);
+    // 2^(k-1) < |q| < 2^(k+1) for nonzero q; one comparison decides which half.
+    let k = bits(n).saturating_sub(bits(d));
+    let log2 = match scaled(k) {
+        _ if n.is_zero() => i64::MIN,
+        (a, b) if a >= b => k,
+        _ => k.saturating_sub(1),
+    };
+    if log2 > 1023 {
+        return None;
+    }
+    let e = log2.saturating_sub(52).max(-1074);
+    let (a, b) = scaled(e);
+    let (m, rest) = a.div_rem(&b);
+    let half = (rest.clone() << 1u8).cmp(&b);
+    Some((m.to_u64().unwrap_or(u64::MAX), e, rest.is_zero(), half))
+}
+
+/// m 2^e for m <= 2^53 and -1074 <= e <= 971, exactly (+inf for 2^53 2^971 = 2^1024): the
+/// bits of an f64 are its biased exponent times 2^52 plus its fraction, and the leading bit
+/// of m carries into the exponent (0 for a subnormal, where e = -1074).
+fn compose(m: u64, e: i64) -> f64 {
+    let biased = u64::try_from(e.saturating_add(1074)).unwrap_or(0);
+    f64::from_bits(biased.saturating_mul(1 << 52).saturating_add(m))
+}
+
+/// q correctly rounded to an f64 (to nearest, ties to even; +-inf only beyond f64::MAX and
+/// its half ulp), for any magnitude.
+pub fn rational_to_f64(q: &BigRational) -> f64 {
+    let x = cut_to_f64(q).map_or(f64::INFINITY, |(m, e, _, half)| {
+        let up = half.is_gt() || (half.is_eq() && m & 1 == 1);
+        compose(m.saturating_add(u64::from(up)), e)
+    });
+    if q.is_negative() { -x } else { x }
+}
+
+/// `(lo, hi)` with lo <= q <= hi, equal when q is an f64, else adjacent f64s (-inf or +inf
+/// beyond the finite range).
+pub fn enclose(q: &BigRational) -> (f64, f64) {
+    let (lo, hi) = cut_to_f64(q).map_or((f64::MAX, f64::INFINITY), |(m, e, exact, _)| {
+        let lo = compose(m, e);
+        (
+            lo,
+            if exact {
+                lo
+            } else {
+                compose(m.saturating_add(1), e)
+            },
+        )
+    });
+    if q.is_negative() {
+        (-hi, -lo)
+    } else {
+        (lo, hi)
+    }
 }
 
 /// The greatest common divisor of |a| and |b|. One remainder first brings the larger down

@@ -500,6 +500,15 @@ mod tests {
         let tiny = huge.recip();
         assert_eq!(show(&tiny), "~2^-5000 (exact: 1-bit / 5001-bit fraction)");
         assert_eq!(show(&-huge), "~-2^5000 (exact: 5001-bit / 1-bit fraction)");
+        // Near 2^1023 the f64 is finite and shown, not ~inf.
+        let near_max = BigRational::new(
+            (num_bigint::BigInt::from(1) << 1100u32) + 1,
+            (num_bigint::BigInt::from(1) << 77u32) - 1,
+        );
+        assert_eq!(
+            show(&near_max),
+            "~8.98846567431158e307 (exact: 1101-bit / 77-bit fraction)"
+        );
     }
 
     #[test]

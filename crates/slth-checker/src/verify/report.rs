@@ -144,10 +144,10 @@ impl Report {
         let orthant = if self.nonnegative { " and x >= 0" } else { "" };
         let _ = writeln!(
             out,
-            "VALID: for every x with ||x||_2 <= {}{orthant}, ||g~(x) - f(x)||_2 <= {} (~{:?})",
+            "VALID: for every x with ||x||_2 <= {}{orthant}, ||g~(x) - f(x)||_2 <= {} ({})",
             format_rational(&self.radius),
             format_rational(&self.epsilon),
-            rational_to_f64(&self.epsilon)
+            approximate(&self.epsilon)
         );
         let l = self.blocks.len();
         let _ = writeln!(

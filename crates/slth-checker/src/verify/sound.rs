@@ -17,9 +17,8 @@
 use super::TargetLayer;
 use super::kept::KeptBlock;
 use super::scaled::flat;
-use crate::numbers::rational_to_f64;
+use crate::numbers::enclose;
 use crate::sampler::WEIGHT_SCALE;
-use num_bigint::BigInt;
 use num_rational::BigRational;
 
 #[inline]
@@ -40,63 +39,6 @@ fn larger(a: f64, b: f64) -> f64 {
     } else {
         a.max(b)
     }
-}
-
-/// `(lo, hi)` with `lo <= q <= hi` (+-inf beyond the finite range). When numerator and
-/// denominator are at most 2^53, `n / d` is the correctly rounded quotient, exact for a
-/// power-of-two d, else within one ulp, so its neighbours enclose q; otherwise the largest
-/// f64 <= q and the smallest f64 >= q, found by a walk from an approximation with each step
-/// decided by an exact comparison.
-pub(super) fn enclose(q: &BigRational) -> (f64, f64) {
-    if let (Some(n), Some(d)) = (small_f64(q.numer()), small_f64(q.denom())) {
-        let x = n / d;
-        return if is_power_of_two(q.denom()) {
-            (x, x)
-        } else {
-            (down(x), up(x))
-        };
-    }
-    enclose_exactly(q)
-}
-
-/// x as an f64 when |x| <= 2^53 (every such integer is exact).
-fn small_f64(x: &BigInt) -> Option<f64> {
-    i64::try_from(x)
-        .ok()
-        .filter(|v| v.unsigned_abs() <= 1 << 53)
-        .map(|v| v as f64)
-}
-
-fn is_power_of_two(x: &BigInt) -> bool {
-    x.trailing_zeros()
-        .is_some_and(|zeros| zeros.checked_add(1) == Some(x.bits()))
-}
-
-fn enclose_exactly(q: &BigRational) -> (f64, f64) {
-    // Only finite values reach `value`.
-    let value = |x: f64| BigRational::from_float(x).unwrap_or_default();
-    let mut x = rational_to_f64(q);
-    if x.is_nan() {
-        x = 0.0;
-    }
-    x = x.clamp(-f64::MAX, f64::MAX);
-    while &value(x) > q {
-        if x == -f64::MAX {
-            return (f64::NEG_INFINITY, -f64::MAX);
-        }
-        x = down(x);
-    }
-    while x < f64::MAX && &value(up(x)) <= q {
-        x = up(x);
-    }
-    let hi = if &value(x) == q {
-        x
-    } else if x == f64::MAX {
-        f64::INFINITY
-    } else {
-        up(x)
-    };
-    (x, hi)
 }
 
 /// Upper bounds of what block i's checks compare with its claims.
@@ -435,6 +377,7 @@ pub(super) fn chain_upper<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use num_bigint::BigInt;
     use num_traits::{One, Zero};
 
     fn q(n: i64, d: i64) -> BigRational {
@@ -445,10 +388,9 @@ mod tests {
         BigRational::from_float(x).unwrap()
     }
 
-    /// The exact enclosure is tight (lo <= x <= hi, adjacent or equal); the fast one
-    /// contains it and is at most one ulp wider on each side.
+    /// The enclosure is tight: lo <= x <= hi, adjacent or equal, equal only for an f64.
     fn assert_tight(x: &BigRational) {
-        let (lo, hi) = enclose_exactly(x);
+        let (lo, hi) = enclose(x);
         if lo.is_finite() {
             assert!(&exact(lo) <= x, "{x}: lo {lo:e}");
         }
@@ -462,12 +404,6 @@ mod tests {
         if lo == hi {
             assert_eq!(&exact(lo), x);
         }
-        let (fast_lo, fast_hi) = enclose(x);
-        assert!(fast_lo <= lo && (fast_lo == lo || up(fast_lo) == lo), "{x}");
-        assert!(
-            fast_hi >= hi && (fast_hi == hi || down(fast_hi) == hi),
-            "{x}"
-        );
     }
 
     #[test]
