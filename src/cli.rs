@@ -167,6 +167,10 @@ pub struct LimitArgs {
     /// Longest text of one rational number, in characters.
     #[arg(long, value_name = "CHARS", default_value_t = Limits::default().max_number_chars)]
     pub max_number_length: usize,
+    /// Largest |exponent| of a decimal number written with e (each unit adds a digit the
+    /// text does not pay for; a zero is never refused).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_exponent)]
+    pub max_exponent: u64,
     /// Most target layers.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_layers)]
     pub max_layers: usize,
@@ -187,6 +191,10 @@ pub struct LimitArgs {
     /// exact check.
     #[arg(long, value_name = "BITS", default_value_t = Limits::default().max_exact_bits)]
     pub max_exact_bits: u64,
+    /// Most bits of all target weights and witness factors written as integers over their
+    /// common denominators: entries times bits, all layers together.
+    #[arg(long, value_name = "BITS", default_value_t = Limits::default().max_scaled_bits)]
+    pub max_scaled_bits: u64,
     /// Most estimated 64-bit word multiplications of one exact elimination or witness
     /// check (about 3 x 10^8 per second on a small machine).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_exact_work)]
@@ -199,12 +207,14 @@ impl From<&LimitArgs> for Limits {
             max_file_bytes: a.max_file_size,
             max_nesting: a.max_nesting,
             max_number_chars: a.max_number_length,
+            max_exponent: a.max_exponent,
             max_layers: a.max_layers,
             max_dimension: a.max_dimension,
             max_kept_entries: a.max_kept_entries,
             max_witness_side: a.max_witness_side,
             max_elimination_side: a.max_elimination_side,
             max_exact_bits: a.max_exact_bits,
+            max_scaled_bits: a.max_scaled_bits,
             max_exact_work: a.max_exact_work,
         }
     }

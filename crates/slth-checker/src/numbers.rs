@@ -15,18 +15,22 @@ use std::fmt;
 /// Default limit on the length of a number's text (docs/FORMAT.md section 2 suggests 10,000).
 pub const DEFAULT_MAX_NUMBER_CHARS: usize = 10_000;
 
-/// Largest decimal exponent accepted in `1e...` notation; `1e1000000000` would need a
-/// gigabyte-sized integer, so it is refused instead of computed.
-pub const MAX_DECIMAL_EXPONENT: i64 = 10_000;
+/// Largest decimal exponent accepted in `1e...` notation by [`parse_rational_limited`];
+/// `1e1000000000` would need a gigabyte-sized integer, so it is refused instead of computed.
+pub const MAX_DECIMAL_EXPONENT: u64 = 10_000;
 
 /// Why a number's text is not a rational of the format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NumberError {
     Empty,
-    TooLong { chars: usize, limit: usize },
+    TooLong {
+        chars: usize,
+        limit: usize,
+    },
     Malformed(String),
     ZeroDenominator,
-    ExponentTooLarge(String),
+    /// An exponent beyond the limit (the second field), on a nonzero mantissa.
+    ExponentTooLarge(String, u64),
 }
 
 impl fmt::Display for NumberError {
@@ -43,11 +47,9 @@ impl fmt::Display for NumberError {
                 write!(f, "malformed rational {:?}", abbreviate(text))
             }
             NumberError::ZeroDenominator => write!(f, "zero denominator"),
-            NumberError::ExponentTooLarge(text) => write!(
-                f,
-                "exponent of {:?} is beyond +-{MAX_DECIMAL_EXPONENT}",
-                abbreviate(text)
-            ),
+            NumberError::ExponentTooLarge(text, limit) => {
+                write!(f, "exponent of {:?} is beyond +-{limit}", abbreviate(text))
+            }
         }
     }
 }
@@ -69,10 +71,23 @@ pub fn parse_rational(text: &str) -> Result<BigRational, NumberError> {
     parse_rational_limited(text, DEFAULT_MAX_NUMBER_CHARS)
 }
 
+/// [`parse_rational_bounded`] with exponents up to [`MAX_DECIMAL_EXPONENT`].
+pub fn parse_rational_limited(text: &str, limit: usize) -> Result<BigRational, NumberError> {
+    parse_rational_bounded(text, limit, MAX_DECIMAL_EXPONENT)
+}
+
 /// Parses `[sign] digits [/ digits]` or `[sign] (digits [. digits*] | . digits) [e [sign] digits]`.
 ///
-/// Linear in the text length apart from the big-integer conversion.
-pub fn parse_rational_limited(text: &str, limit: usize) -> Result<BigRational, NumberError> {
+/// The exponent is the only part of the text that expands (`1e9999` is 9 bytes and 4 KB
+/// once parsed), so it is counted before anything is computed: a nonzero mantissa with an
+/// exponent beyond `max_exponent` is refused. A zero mantissa is 0 whatever its exponent.
+/// Otherwise the value has fewer digits than the text plus `max_exponent`, and parsing is
+/// linear in that apart from the big-integer conversion.
+pub fn parse_rational_bounded(
+    text: &str,
+    limit: usize,
+    max_exponent: u64,
+) -> Result<BigRational, NumberError> {
     if text.is_empty() {
         return Err(NumberError::Empty);
     }
@@ -115,6 +130,8 @@ pub fn parse_rational_limited(text: &str, limit: usize) -> Result<BigRational, N
         if !int_ok || !frac_ok || (int_part.is_empty() && frac_part.is_empty()) {
             return Err(malformed());
         }
+        let zero = int_part.bytes().chain(frac_part.bytes()).all(|b| b == b'0');
+        let too_large = || NumberError::ExponentTooLarge(text.to_string(), max_exponent);
         let exp: i64 = match exponent {
             None => 0,
             Some(e) => {
@@ -122,17 +139,21 @@ pub fn parse_rational_limited(text: &str, limit: usize) -> Result<BigRational, N
                 if !all_digits(digits) {
                     return Err(malformed());
                 }
+                if zero {
+                    return Ok(BigRational::zero());
+                }
                 let magnitude: i64 = digits
                     .trim_start_matches('0')
-                    .parse::<i64>()
+                    .parse::<u64>()
                     .ok()
                     .or(if digits.trim_start_matches('0').is_empty() {
                         Some(0)
                     } else {
                         None
                     })
-                    .filter(|m| *m <= MAX_DECIMAL_EXPONENT)
-                    .ok_or_else(|| NumberError::ExponentTooLarge(text.to_string()))?;
+                    .filter(|m| *m <= max_exponent)
+                    .and_then(|m| i64::try_from(m).ok())
+                    .ok_or_else(too_large)?;
                 if e.starts_with('-') {
                     magnitude.saturating_neg() // never saturates: magnitude >= 0
                 } else {
@@ -142,7 +163,7 @@ pub fn parse_rational_limited(text: &str, limit: usize) -> Result<BigRational, N
         };
         let exp = exp
             .checked_sub_unsigned(frac_part.len() as u64)
-            .ok_or_else(|| NumberError::ExponentTooLarge(text.to_string()))?;
+            .ok_or_else(too_large)?;
         let mantissa = parse_digits(&[int_part, frac_part].concat());
         let ten = BigInt::from(10u32);
         if exp >= 0 {
@@ -309,13 +330,23 @@ mod tests {
         ));
         assert!(matches!(
             parse_rational("1e1000000000"),
-            Err(NumberError::ExponentTooLarge(_))
+            Err(NumberError::ExponentTooLarge(..))
         ));
         assert!(matches!(
             parse_rational("1e99999999999999999999999"),
-            Err(NumberError::ExponentTooLarge(_))
+            Err(NumberError::ExponentTooLarge(..))
         ));
         assert_eq!(parse_rational("1e-0").unwrap(), q(1, 1));
+        // The exponent is counted before 10^|e| is computed; a zero mantissa never expands.
+        assert_eq!(
+            parse_rational_bounded("1e9999", 100, 1000),
+            Err(NumberError::ExponentTooLarge("1e9999".into(), 1000))
+        );
+        assert!(parse_rational_bounded("-2.5e-1000", 100, 1000).is_ok());
+        for zero in ["0e10001", "-0.000e99999999999999999999999", "0e-5"] {
+            assert_eq!(parse_rational_bounded(zero, 100, 1000).unwrap(), q(0, 1));
+        }
+        assert!(parse_rational("0e1x").is_err());
     }
 
     #[test]

@@ -12,6 +12,10 @@ pub struct Limits {
     pub max_nesting: usize,
     /// Characters of one rational's text (`--max-number-length`).
     pub max_number_chars: usize,
+    /// |exponent| of a decimal with a nonzero mantissa (`--max-exponent`): the one part of
+    /// a number's text that expands (`1e9999` is 9 bytes and 4 KB once parsed). It is
+    /// counted before anything is computed.
+    pub max_exponent: u64,
     /// Target layers, and so hidden widths, ticket blocks and bound blocks (`--max-layers`).
     pub max_layers: usize,
     /// input_dim, rows of a weight matrix and entries of a row (`--max-dimension`).
@@ -27,6 +31,11 @@ pub struct Limits {
     /// Bits of a common denominator the exact check computes (of a layer's weights, of a
     /// witness), and of the numbers of the chain e_1..e_l (`--max-exact-bits`).
     pub max_exact_bits: u64,
+    /// Bits of the target weights and witness factors written as integers over their
+    /// common denominators, all layers together: entries times the bits of the largest
+    /// such integer (`--max-scaled-bits`). A common denominator within `max_exact_bits`
+    /// still multiplies every entry of its matrix, "1" included.
+    pub max_scaled_bits: u64,
     /// Estimated 64-bit word multiplications of an exact elimination or witness check that
     /// runs on big integers (`--max-exact-work`); about 3 x 10^8 per second on a 2-core test
     /// machine, so the default allows roughly half a minute.
@@ -40,12 +49,14 @@ impl Limits {
             max_file_bytes: u64::MAX,
             max_nesting: usize::MAX,
             max_number_chars: usize::MAX,
+            max_exponent: u64::MAX,
             max_layers: usize::MAX,
             max_dimension: u64::MAX,
             max_kept_entries: u64::MAX,
             max_witness_side: usize::MAX,
             max_elimination_side: usize::MAX,
             max_exact_bits: u64::MAX,
+            max_scaled_bits: u64::MAX,
             max_exact_work: f64::INFINITY,
         }
     }
@@ -63,12 +74,14 @@ impl Default for Limits {
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             max_nesting: 128,
             max_number_chars: crate::numbers::DEFAULT_MAX_NUMBER_CHARS,
+            max_exponent: 1000,
             max_layers: 1000,
             max_dimension: DEFAULT_MAX_DIMENSION,
             max_kept_entries: 1 << 25,
             max_witness_side: 1024,
             max_elimination_side: 128,
             max_exact_bits: 1 << 18,
+            max_scaled_bits: 1 << 29,
             max_exact_work: 1e10,
         }
     }

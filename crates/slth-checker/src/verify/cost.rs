@@ -29,25 +29,52 @@ fn bits(x: &num_bigint::BigInt) -> f64 {
     x.bits() as f64
 }
 
-/// Bits of the common denominator of `values` and of the numerators over it, or a
-/// refusal at `place`.
+/// Bits of the common denominator of `count` values and of the numerators over it, or a
+/// refusal at `place`. `count` times the numerators' bits is charged to `scaled`, the
+/// budget of `--max-scaled-bits`, and the denominator stops growing as soon as either
+/// limit is passed (before an lcm of 2^18 bits is reduced by every entry, "1" or not).
 fn scaled_bits<'a>(
     values: impl Iterator<Item = &'a BigRational>,
+    count: usize,
+    scaled: &mut u64,
     place: impl FnOnce() -> String,
     what: &str,
     limits: &Limits,
 ) -> Result<(f64, f64), Rejection> {
-    match common_denominator_within(values, limits.max_exact_bits) {
-        Ok((denom, excess)) => Ok((bits(&denom), bits(&denom) + excess as f64 + 1.0)),
-        Err(reached) => Err(refuse(
-            place(),
-            format!(
-                "the common denominator of {what} has more than {reached} bits, above the \
-                 limit of {} (--max-exact-bits)",
-                limits.max_exact_bits
-            ),
+    let count = (count as u64).max(1);
+    let within = limits
+        .max_exact_bits
+        .min(scaled.checked_div(count).unwrap_or_default());
+    let too_many = |bits: String| {
+        format!(
+            "{count} entries of {what} over their common denominator need {bits} bits, above \
+             what remains of the limit of {} (--max-scaled-bits)",
+            limits.max_scaled_bits
+        )
+    };
+    let result = match common_denominator_within(values, within) {
+        Ok((denom, excess)) => {
+            let entry = denom.bits().saturating_add(excess).saturating_add(1);
+            let total = count.saturating_mul(entry);
+            match scaled.checked_sub(total) {
+                Some(rest) => {
+                    *scaled = rest;
+                    Ok((bits(&denom), entry as f64))
+                }
+                None => Err(too_many(total.to_string())),
+            }
+        }
+        Err(reached) if within < limits.max_exact_bits => Err(too_many(format!(
+            "more than {}",
+            count.saturating_mul(reached)
+        ))),
+        Err(reached) => Err(format!(
+            "the common denominator of {what} has more than {reached} bits, above the limit \
+             of {} (--max-exact-bits)",
+            limits.max_exact_bits
         )),
-    }
+    };
+    result.map_err(|detail| refuse(place(), detail))
 }
 
 /// The sizes of every exact computation of the inequalities: common denominators, the
@@ -58,9 +85,12 @@ pub(super) fn check_exact_sizes(
     claims: &[Claim],
     limits: &Limits,
 ) -> Result<(), Rejection> {
+    let mut scaled = limits.max_scaled_bits;
     for (b, (layer, claim)) in layers.iter().zip(claims).enumerate() {
         let (_, entry_bits) = scaled_bits(
             layer.weights.iter(),
+            layer.weights.len(),
+            &mut scaled,
             || format!("target.layers[{b}].weights"),
             &format!("the weights of layer {}", b.saturating_add(1)),
             limits,
@@ -98,6 +128,8 @@ pub(super) fn check_exact_sizes(
                 let n = factor.len() as f64;
                 let (_, r_bits) = scaled_bits(
                     factor.iter().flatten(),
+                    factor.iter().map(Vec::len).fold(0, usize::saturating_add),
+                    &mut scaled,
                     || format!("{place}.lipschitz_witness.factor"),
                     "the witness factor",
                     limits,

@@ -33,6 +33,7 @@ pub(super) struct Shape {
     pub width: u64,
     /// Longest text of a kept value that is parsed.
     pub max_number_chars: usize,
+    pub max_exponent: u64,
 }
 
 /// One kept path of block i: input t -> hidden neuron j -> output m.
@@ -266,6 +267,7 @@ fn check_hidden(
 
     let mut cache = BlockCache::new(seed, sampler::hidden_stream(i));
     cache.max_chars = shape.max_number_chars;
+    cache.max_exponent = shape.max_exponent;
     let mut hidden = Vec::with_capacity(order.len());
     for &(j, t, k) in &order {
         if !failure.beats(k, Rule::Value) {
@@ -342,6 +344,7 @@ fn check_output(
 
     let mut cache = BlockCache::new(seed, sampler::output_stream(i));
     cache.max_chars = shape.max_number_chars;
+    cache.max_exponent = shape.max_exponent;
     let mut paths = Vec::with_capacity(order.len());
     let mut hidden = hidden;
     for &(j, m, k) in &order {
@@ -421,9 +424,7 @@ enum ValueFailure {
 impl ValueFailure {
     fn rejection(self, place: &str, name: &str, index: u128) -> Rejection {
         match self {
-            ValueFailure::Number(e) => {
-                reject(RejectionKind::Number, format!("{place}[2]"), e.to_string())
-            }
+            ValueFailure::Number(e) => super::number_rejection(e, format!("{place}[2]")),
             ValueFailure::BeyondKeystream => reject(
                 RejectionKind::IndexOutOfRange,
                 place,
@@ -456,6 +457,7 @@ enum Claimed {
 struct BlockCache {
     reader: StreamReader,
     max_chars: usize,
+    max_exponent: u64,
 }
 
 impl BlockCache {
@@ -463,6 +465,7 @@ impl BlockCache {
         BlockCache {
             reader: StreamReader::new(*seed, stream),
             max_chars: numbers::DEFAULT_MAX_NUMBER_CHARS,
+            max_exponent: numbers::MAX_DECIMAL_EXPONENT,
         }
     }
 
@@ -477,7 +480,7 @@ impl BlockCache {
         let claimed = match small::parse_small(&value.0) {
             Some((p, q)) => Claimed::Small(p, q),
             None => Claimed::Big(
-                numbers::parse_rational_limited(&value.0, self.max_chars)
+                numbers::parse_rational_bounded(&value.0, self.max_chars, self.max_exponent)
                     .map_err(ValueFailure::Number)?,
             ),
         };

@@ -125,8 +125,18 @@ fn parse_at(
     if let Some((p, q)) = small::parse_small(&text.0) {
         return Ok(small::to_rational(p, q));
     }
-    numbers::parse_rational_limited(&text.0, limits.max_number_chars)
-        .map_err(|e| reject(RejectionKind::Number, place(), e.to_string()))
+    numbers::parse_rational_bounded(&text.0, limits.max_number_chars, limits.max_exponent)
+        .map_err(|e| number_rejection(e, place()))
+}
+
+/// A `Number` rejection, or a `Limit` one for an exponent beyond `--max-exponent`.
+fn number_rejection(e: numbers::NumberError, place: String) -> Rejection {
+    match e {
+        numbers::NumberError::ExponentTooLarge(..) => {
+            reject(RejectionKind::Limit, place, format!("{e} (--max-exponent)"))
+        }
+        e => reject(RejectionKind::Number, place, e.to_string()),
+    }
 }
 
 /// The claims of one bound block, parsed.
@@ -244,6 +254,7 @@ pub fn check_structure_with(
             outputs: n[1],
             width,
             max_number_chars: limits.max_number_chars,
+            max_exponent: limits.max_exponent,
         };
         kept.push(KeptBlock::check(&shape, ticket, &seed)?);
     }

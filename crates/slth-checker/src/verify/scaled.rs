@@ -122,7 +122,7 @@ pub(super) fn common_denominator<'a>(values: impl Iterator<Item = &'a BigRationa
 pub(super) fn common_denominator_within<'a>(
     values: impl Iterator<Item = &'a BigRational>,
     max_bits: u64,
-) -> Result<(BigInt, i64), u64> {
+) -> Result<(BigInt, u64), u64> {
     let mut denom = BigInt::one();
     let mut excess = i64::MIN;
     for x in values {
@@ -137,7 +137,7 @@ pub(super) fn common_denominator_within<'a>(
             return Err(denom.bits());
         }
     }
-    Ok((denom, excess.max(0)))
+    Ok((denom, excess.max(0).unsigned_abs()))
 }
 
 /// An exact sum of squares: 256 bits (`high 2^128 + low`) while it fits, then a BigInt.
