@@ -122,11 +122,20 @@ fn parse_at(
     place: impl FnOnce() -> String,
     limits: &Limits,
 ) -> Result<BigRational, Rejection> {
-    if let Some((p, q)) = small::parse_small(&text.0) {
+    if let Some((p, q)) = small::parse_small(&text.0, limits.max_number_chars) {
         return Ok(small::to_rational(p, q));
     }
     numbers::parse_rational_limited(&text.0, limits.max_number_chars)
-        .map_err(|e| reject(RejectionKind::Number, place(), e.to_string()))
+        .map_err(|e| number_rejection(place(), &e))
+}
+
+/// A number that does not parse is `Number`; one over `--max-number-length` is `Limit`.
+fn number_rejection(place: String, error: &numbers::NumberError) -> Rejection {
+    let kind = match error {
+        numbers::NumberError::TooLong { .. } => RejectionKind::Limit,
+        _ => RejectionKind::Number,
+    };
+    reject(kind, place, error.to_string())
 }
 
 /// The claims of one bound block, parsed.
@@ -285,7 +294,7 @@ pub fn check_structure_with(
 /// of `sound` first; a block check it cannot decide is done exactly (and a false claim is
 /// rejected with the exact numbers), likewise the final comparison with epsilon. Either
 /// way the first failed inequality is the one the exact path reports.
-fn check_inequalities(
+pub fn check_inequalities(
     checked: Checked,
     limits: &Limits,
     arithmetic: Arithmetic,
