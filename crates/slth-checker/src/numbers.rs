@@ -36,7 +36,8 @@ impl fmt::Display for NumberError {
             NumberError::TooLong { chars, limit } => {
                 write!(
                     f,
-                    "number text of {chars} characters exceeds the limit of {limit}"
+                    "number text of {chars} characters exceeds the limit of {limit} \
+                     (--max-number-length)"
                 )
             }
             NumberError::Malformed(text) => {
@@ -121,6 +122,10 @@ pub fn parse_rational_limited(text: &str, limit: usize) -> Result<BigRational, N
                 let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
                 if !all_digits(digits) {
                     return Err(malformed());
+                }
+                // All-zero digits are 0 whatever the exponent: nothing to scale.
+                if [int_part, frac_part].concat().bytes().all(|b| b == b'0') {
+                    return Ok(BigRational::zero());
                 }
                 let magnitude: i64 = digits
                     .trim_start_matches('0')
@@ -262,6 +267,20 @@ mod tests {
             Err(NumberError::ExponentTooLarge(_))
         ));
         assert_eq!(parse_rational("1e-0").unwrap(), q(1, 1));
+        // A zero is zero whatever its exponent; a non-zero mantissa keeps the limit.
+        for zero in [
+            "0e10001",
+            "-0.000e-99999999999999999999",
+            "0.e+10001",
+            "00E123456",
+        ] {
+            assert_eq!(parse_rational(zero).unwrap(), q(0, 1), "{zero}");
+        }
+        assert!(matches!(
+            parse_rational("0.001e10001"),
+            Err(NumberError::ExponentTooLarge(_))
+        ));
+        assert!(parse_rational("0e").is_err() && parse_rational("0e1.5").is_err());
     }
 
     #[test]

@@ -421,9 +421,7 @@ enum ValueFailure {
 impl ValueFailure {
     fn rejection(self, place: &str, name: &str, index: u128) -> Rejection {
         match self {
-            ValueFailure::Number(e) => {
-                reject(RejectionKind::Number, format!("{place}[2]"), e.to_string())
-            }
+            ValueFailure::Number(e) => super::number_rejection(format!("{place}[2]"), &e),
             ValueFailure::BeyondKeystream => reject(
                 RejectionKind::IndexOutOfRange,
                 place,
@@ -474,7 +472,7 @@ impl BlockCache {
 
     /// The weight at `index` as a numerator over 2^53, after checking that `value` equals it.
     fn check(&mut self, index: u128, value: &Rational) -> Result<i64, ValueFailure> {
-        let claimed = match small::parse_small(&value.0) {
+        let claimed = match small::parse_small(&value.0, self.max_chars) {
             Some((p, q)) => Claimed::Small(p, q),
             None => Claimed::Big(
                 numbers::parse_rational_limited(&value.0, self.max_chars)
