@@ -197,8 +197,17 @@ pub struct LimitArgs {
     pub max_scaled_bits: u64,
     /// Most estimated 64-bit word multiplications of one exact elimination or witness
     /// check (about 3 x 10^8 per second on a small machine).
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_exact_work)]
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_exact_work,
+          value_parser = work_limit)]
     pub max_exact_work: f64,
+}
+
+/// A work limit: a number >= 0 (`inf` switches it off); NaN would switch it off unseen.
+fn work_limit(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(n) if n >= 0.0 => Ok(n),
+        _ => Err(format!("{text:?} is not a number >= 0")),
+    }
 }
 
 impl From<&LimitArgs> for Limits {

@@ -126,8 +126,8 @@ fn run(command: Command) -> Result<u8, Error> {
     Ok(0)
 }
 
-/// `slth verify`: the checker's verdict (or, with `--f64`, the plain f64 estimate), printed
-/// as text or JSON; the exit code is the verdict's.
+/// `slth verify`: the checker's verdict (with `--f64`, also the plain f64 estimate), printed
+/// as text or JSON; the exit code is always the checker's verdict's.
 fn verify(path: &Path, json: bool, exact: bool, plain_f64: bool, limits: &Limits) -> u8 {
     let started = Instant::now();
     let file = path.display().to_string();
@@ -144,23 +144,35 @@ fn verify(path: &Path, json: bool, exact: bool, plain_f64: bool, limits: &Limits
         )
     };
     if plain_f64 {
-        let estimate = match slth::fast::verify_f64(&certificate, limits) {
-            Ok(estimate) => estimate,
+        // The estimate is printed; the exit code is the checker's (sound, exact fallback),
+        // so no false certificate exits 0 because its falseness is below f64's resolution.
+        let checked = match slth_checker::verify::check_structure_with(&certificate, limits) {
+            Ok(checked) => checked,
             Err(rejection) => return conclude(&Verdict::of_rejection(&file, rejection), json),
         };
+        let estimate = slth::fast::estimate(&checked);
+        let verdict =
+            verdict::judge_checked(&file, &certificate, checked, limits, Arithmetic::Sound);
         if json {
-            say!("{}", estimate.to_json());
+            let mut value = estimate.to_json();
+            value["exact_verdict"] = verdict.name().into();
+            if let Verdict::Invalid(f) | Verdict::Refused(f) | Verdict::Unreadable(f) = &verdict {
+                value["place"] = f.place.clone().into();
+                value["reason"] = f.reason.clone().into();
+            }
+            say!("{value}");
         } else {
             say!("{}", estimate.render_text().trim_end());
+            say!(
+                "exact verdict (the exit code): {}",
+                verdict.name().to_uppercase()
+            );
             say!("{}", timing(checking));
         }
-        return match estimate.failure_line(&file) {
-            None => 0,
-            Some(line) => {
-                eprintln!("slth: {line}");
-                EXIT_REJECTED
-            }
-        };
+        if let Some(line) = verdict.failure_line() {
+            eprintln!("slth: {line}");
+        }
+        return verdict.exit_code();
     }
     let arithmetic = if exact {
         Arithmetic::Exact

@@ -516,8 +516,14 @@ fn every_invalid_example_is_rejected_with_exit_1() {
         let run = slth(&["verify", &shown]);
         run.expect(EXIT_REJECTED);
         assert_eq!(run.stderr.lines().count(), 1, "{}", run.show());
+        // A number over --max-number-length is a resource limit: REFUSED, also exit 1.
+        let label = if shown.ends_with("number-too-long.json") {
+            "REFUSED (resource limit)"
+        } else {
+            "INVALID"
+        };
         assert!(
-            run.stderr.starts_with(&format!("slth: INVALID: {shown}: ")),
+            run.stderr.starts_with(&format!("slth: {label}: {shown}: ")),
             "{}",
             run.show()
         );
@@ -698,7 +704,7 @@ const BAD_INPUTS: &[BadInput] = &[
         args: VERIFY_INPUT,
         codes: &[EXIT_REJECTED],
         mentions: &[
-            "INVALID",
+            "REFUSED",
             "input.json",
             "bound.blocks[0].error",
             "exceeds the limit",

@@ -217,9 +217,9 @@ const INVALID: &[(&str, Expect)] = &[
     (
         "number-too-long",
         Reject(
-            K::Number,
+            K::Limit,
             "bound.blocks[0].error",
-            "exceeds the limit of 10000",
+            "exceeds the limit of 10000 (--max-number-length)",
         ),
     ),
     ("unknown-field", Schema("unknown field `center`")),

@@ -40,7 +40,8 @@ impl fmt::Display for NumberError {
             NumberError::TooLong { chars, limit } => {
                 write!(
                     f,
-                    "number text of {chars} characters exceeds the limit of {limit}"
+                    "number text of {chars} characters exceeds the limit of {limit} \
+                     (--max-number-length)"
                 )
             }
             NumberError::Malformed(text) => {
@@ -347,6 +348,20 @@ mod tests {
             assert_eq!(parse_rational_bounded(zero, 100, 1000).unwrap(), q(0, 1));
         }
         assert!(parse_rational("0e1x").is_err());
+        // A zero is zero whatever its exponent; a non-zero mantissa keeps the limit.
+        for zero in [
+            "0e10001",
+            "-0.000e-99999999999999999999",
+            "0.e+10001",
+            "00E123456",
+        ] {
+            assert_eq!(parse_rational(zero).unwrap(), q(0, 1), "{zero}");
+        }
+        assert!(matches!(
+            parse_rational("0.001e10001"),
+            Err(NumberError::ExponentTooLarge(..))
+        ));
+        assert!(parse_rational("0e").is_err() && parse_rational("0e1.5").is_err());
     }
 
     #[test]

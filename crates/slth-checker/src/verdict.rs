@@ -4,7 +4,7 @@
 
 use crate::certificate::{self, Certificate, Limits, LoadError, LoadErrorKind};
 use crate::statement::statement_for_user;
-use crate::verify::{self, Arithmetic, Rejection, RejectionKind, Report};
+use crate::verify::{self, Arithmetic, Checked, Rejection, RejectionKind, Report};
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -159,7 +159,22 @@ pub fn judge(
     limits: &Limits,
     arithmetic: Arithmetic,
 ) -> Verdict {
-    match verify::verify_using(certificate, limits, arithmetic) {
+    match verify::check_structure_with(certificate, limits) {
+        Ok(checked) => judge_checked(file, certificate, checked, limits, arithmetic),
+        Err(rejection) => Verdict::of_rejection(file, rejection),
+    }
+}
+
+/// [`judge`] for a certificate whose structure `checked` already holds: decides the
+/// inequalities (`slth verify --f64` takes its exit code from this, not from its estimate).
+pub fn judge_checked(
+    file: &str,
+    certificate: &Certificate,
+    checked: Checked,
+    limits: &Limits,
+    arithmetic: Arithmetic,
+) -> Verdict {
+    match verify::check_inequalities(checked, limits, arithmetic) {
         Ok(report) => Verdict::Valid(Box::new(Valid {
             report,
             for_user: statement_for_user(certificate),

@@ -41,6 +41,7 @@ pub struct Certificate {
     pub ticket: Vec<BlockTicket>,
     #[serde(deserialize_with = "shape::object")]
     pub bound: Bound,
+    /// Free-form, any JSON value; `"meta": null` is accepted and read as absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<serde_json::Value>,
 }
@@ -104,7 +105,11 @@ pub struct Bound {
 pub struct BlockBound {
     pub error: Rational,
     pub lipschitz: Rational,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "shape::present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub lipschitz_method: Option<String>,
     #[serde(
         default,

@@ -58,11 +58,17 @@ impl LoadError {
 /// Reads a certificate file within `limits`, streaming it (the file is never held whole).
 pub fn load(path: &std::path::Path, limits: &Limits) -> Result<Certificate, LoadError> {
     let shown = path.display().to_string();
-    let io = |e: std::io::Error| {
-        LoadError::new(LoadErrorKind::Io, "file", e.to_string()).in_file(&shown)
+    let io = |detail: String| LoadError::new(LoadErrorKind::Io, "file", detail).in_file(&shown);
+    let os = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => io("no such file".to_string()),
+        _ => io(format!("cannot be read: {e}")),
     };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let size = file.metadata().map_err(io)?.len();
+    let file = std::fs::File::open(path).map_err(os)?;
+    let metadata = file.metadata().map_err(os)?;
+    if metadata.is_dir() {
+        return Err(io("is a directory".to_string()));
+    }
+    let size = metadata.len();
     if size > limits.max_file_bytes {
         return Err(LoadError::new(
             LoadErrorKind::Limit,
@@ -158,7 +164,12 @@ fn read_with<'de, R: serde_json::de::Read<'de>>(
                 place,
                 format!("not a valid certificate: {message}{at}"),
             ),
-            Category::Io | Category::Syntax | Category::Eof => LoadError::new(
+            Category::Io => LoadError::new(
+                LoadErrorKind::Io,
+                "file",
+                format!("cannot be read: {message}"),
+            ),
+            Category::Syntax | Category::Eof => LoadError::new(
                 LoadErrorKind::Syntax,
                 format!("line {} column {}", e.line(), e.column()),
                 format!("not valid JSON: {message}"),

@@ -82,10 +82,19 @@ pub(super) fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Re
     T::deserialize(ObjectOnly(d))
 }
 
+/// An optional object field that is present: absence is `None` (`#[serde(default)]`), but
+/// `null` is not a value of the format and is rejected like any other wrong type.
 pub(super) fn optional_object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<T>, D::Error> {
-    Ok(Option::<Obj<T>>::deserialize(d)?.map(|o| o.0))
+    Ok(Some(Obj::<T>::deserialize(d)?.0))
+}
+
+/// An optional field that is present (see [`optional_object`]): `null` is rejected.
+pub(super) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 /// Which limit bounds an array's length.
@@ -214,7 +223,41 @@ pub(super) fn widths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Err
 }
 
 pub(super) fn kept<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u64, u64, Rational)>, D::Error> {
-    bounded(d, Limit::Kept, "ticket")
+    let entries: Vec<Entry> = bounded(d, Limit::Kept, "ticket")?;
+    Ok(entries.into_iter().map(|e| e.0).collect())
+}
+
+/// A kept entry `[index, index, value]`. serde_json reports a fourth element of a tuple as
+/// "trailing characters", a syntax error; here it is a wrong shape (`invalid length`).
+struct Entry((u64, u64, Rational));
+
+impl<'de> Deserialize<'de> for Entry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Entry, D::Error> {
+        d.deserialize_seq(EntryVisitor)
+    }
+}
+
+struct EntryVisitor;
+
+impl<'de> Visitor<'de> for EntryVisitor {
+    type Value = Entry;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of 3 elements [index, index, value]")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entry, A::Error> {
+        let length = |n| de::Error::invalid_length(n, &self);
+        let a = seq.next_element()?.ok_or_else(|| length(0))?;
+        let b = seq.next_element()?.ok_or_else(|| length(1))?;
+        let c = seq.next_element()?.ok_or_else(|| length(2))?;
+        if seq.next_element::<de::IgnoredAny>()?.is_some() {
+            return Err(de::Error::custom(
+                "a kept entry has more than 3 elements, expected [index, index, value]",
+            ));
+        }
+        Ok(Entry((a, b, c)))
+    }
 }
 
 /// A row of a weight matrix, at most `max_dimension` entries.

@@ -477,7 +477,7 @@ impl BlockCache {
 
     /// The weight at `index` as a numerator over 2^53, after checking that `value` equals it.
     fn check(&mut self, index: u128, value: &Rational) -> Result<i64, ValueFailure> {
-        let claimed = match small::parse_small(&value.0) {
+        let claimed = match small::parse_small(&value.0, self.max_chars) {
             Some((p, q)) => Claimed::Small(p, q),
             None => Claimed::Big(
                 numbers::parse_rational_bounded(&value.0, self.max_chars, self.max_exponent)

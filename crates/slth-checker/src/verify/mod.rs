@@ -122,19 +122,21 @@ fn parse_at(
     place: impl FnOnce() -> String,
     limits: &Limits,
 ) -> Result<BigRational, Rejection> {
-    if let Some((p, q)) = small::parse_small(&text.0) {
+    if let Some((p, q)) = small::parse_small(&text.0, limits.max_number_chars) {
         return Ok(small::to_rational(p, q));
     }
     numbers::parse_rational_bounded(&text.0, limits.max_number_chars, limits.max_exponent)
         .map_err(|e| number_rejection(e, place()))
 }
 
-/// A `Number` rejection, or a `Limit` one for an exponent beyond `--max-exponent`.
+/// A `Number` rejection; a `Limit` one for a text over `--max-number-length` or an exponent
+/// beyond `--max-exponent`.
 fn number_rejection(e: numbers::NumberError, place: String) -> Rejection {
     match e {
         numbers::NumberError::ExponentTooLarge(..) => {
             reject(RejectionKind::Limit, place, format!("{e} (--max-exponent)"))
         }
+        numbers::NumberError::TooLong { .. } => reject(RejectionKind::Limit, place, e.to_string()),
         e => reject(RejectionKind::Number, place, e.to_string()),
     }
 }
@@ -296,7 +298,7 @@ pub fn check_structure_with(
 /// of `sound` first; a block check it cannot decide is done exactly (and a false claim is
 /// rejected with the exact numbers), likewise the final comparison with epsilon. Either
 /// way the first failed inequality is the one the exact path reports.
-fn check_inequalities(
+pub fn check_inequalities(
     checked: Checked,
     limits: &Limits,
     arithmetic: Arithmetic,

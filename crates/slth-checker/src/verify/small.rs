@@ -16,8 +16,12 @@ const MAX_DIGITS: usize = 18;
 
 /// `(p, q)` with value p/q (q > 0, not necessarily in lowest terms) when `text` is
 /// `[+-] digits [/ digits]` with at most 18 digits per part and q != 0; None otherwise
-/// (the general parser decides then, including whether the text is malformed).
-pub(super) fn parse_small(text: &str) -> Option<(i64, u64)> {
+/// (the general parser decides then, including whether the text is malformed), and None
+/// for a text longer than `limit` characters, which the general parser refuses.
+pub(super) fn parse_small(text: &str, limit: usize) -> Option<(i64, u64)> {
+    if text.len() > limit {
+        return None;
+    }
     let bytes = text.as_bytes();
     let (negative, body) = match bytes.first()? {
         b'-' => (true, &bytes[1..]),
@@ -98,7 +102,7 @@ mod tests {
         ];
         for text in texts {
             let general = parse_rational(text);
-            match parse_small(text) {
+            match parse_small(text, usize::MAX) {
                 Some((p, q)) => {
                     assert_eq!(Ok(to_rational(p, q)), general, "{text:?}");
                 }
@@ -109,6 +113,12 @@ mod tests {
                 ),
             }
         }
+    }
+
+    #[test]
+    fn the_length_limit_applies_to_short_numbers() {
+        assert_eq!(parse_small("1/2", 3), Some((1, 2)));
+        assert_eq!(parse_small("100000/100000", 5), None);
     }
 
     #[test]
