@@ -53,10 +53,7 @@ fn value_after<'a>(text: &'a str, label: &str) -> &'a str {
         .find(label)
         .unwrap_or_else(|| panic!("{label:?} in\n{text}"))
         + label.len();
-    text[start..]
-        .split(|c: char| c == ' ' || c == '`' || c == ')' || c == ';')
-        .next()
-        .unwrap()
+    text[start..].split([' ', '`', ')', ';']).next().unwrap()
 }
 
 /// Unit vectors normalised in float32 have exact norms just above 1: eval says how many,
