@@ -108,6 +108,9 @@ pub struct CertifyOptions {
     /// claim spectral Lipschitz bounds (with a witness for wide layers) where tighter than
     /// Frobenius
     pub spectral: bool,
+    /// the activations `--activations` states, one name per layer (checked against the
+    /// target file by [`certify_file`])
+    pub activations: Option<Vec<String>>,
 }
 
 impl CertifyOptions {
@@ -123,6 +126,7 @@ impl CertifyOptions {
             max_width: crate::construct::DEFAULT_MAX_WIDTH,
             pool: None,
             spectral: true,
+            activations: None,
         }
     }
 }
@@ -458,13 +462,46 @@ pub fn certify_with_biases(
 }
 
 /// `slth certify FILE`: reads the target (a network file or a safetensors MLP) and
-/// certifies it, through its homogenized form when it has biases.
+/// certifies it, through its homogenized form when it has biases. `meta.activations` records
+/// the activations and where they come from (stated in the file, by `--activations`, or
+/// assumed), since a safetensors state_dict does not carry them.
 pub fn certify_file(path: &std::path::Path, options: &CertifyOptions) -> Result<Certified, Error> {
-    let target = crate::import::load_target(path)?;
-    certify_with_biases(&target, options).map_err(|e| Error::Certify {
+    let (target, source) = crate::import::load_target_stated(path, options.activations.as_deref())?;
+    let mut certified = certify_with_biases(&target, options).map_err(|e| Error::Certify {
         file: path.display().to_string(),
         reason: e.to_string(),
-    })
+    })?;
+    let activations = json!({
+        "layers": crate::import::activation_list(target.network.layers.iter().map(|l| l.activation)),
+        "source": source.describe(),
+    });
+    match &mut certified.certificate.meta {
+        Some(Value::Object(meta)) => {
+            meta.insert("activations".into(), activations);
+        }
+        meta => *meta = Some(json!({ "activations": activations })),
+    }
+    Ok(certified)
+}
+
+/// The lines `certify` and `inspect` print about `meta.activations`: the activations and
+/// where they come from, and how to state them when they were assumed. None when meta does
+/// not record them.
+pub fn activation_lines(meta: Option<&Value>) -> Option<String> {
+    let activations = meta?.get("activations")?;
+    let layers = activations.get("layers")?.as_str()?;
+    let source = activations
+        .get("source")
+        .and_then(Value::as_str)
+        .unwrap_or("meta does not say where they come from");
+    let mut text = format!("activations: {layers} ({source})");
+    if source == crate::import::ASSUMED {
+        text.push_str(&format!(
+            "\n  a state_dict does not record activations; if the model has others, the certificate is about a different network: {}",
+            crate::import::how_to_state(layers)
+        ));
+    }
+    Some(text)
 }
 
 impl Certified {
@@ -490,6 +527,8 @@ impl Certified {
             target.display(),
             self.ticket.kept_weights(),
             c.random_network.hidden_widths,
-        )
+        ) + &activation_lines(c.meta.as_ref())
+            .map(|lines| format!("\n{lines}"))
+            .unwrap_or_default()
     }
 }

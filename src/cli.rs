@@ -76,6 +76,12 @@ pub struct CertifyArgs {
     /// Restrict the domain to x >= 0 (one path per weight suffices then).
     #[arg(long)]
     pub nonnegative: bool,
+    /// The activation of each layer, comma-separated (relu, or linear on the last layer):
+    /// a safetensors state_dict does not record them, and without this option or the
+    /// file's __metadata__ {"activations": ...} slth assumes hidden ReLU and a linear last
+    /// layer (and says so). Must agree with the metadata, or with a JSON network file.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub activations: Option<Vec<String>>,
     /// Lipschitz claims: "best" (spectral, with an exact witness for wide layers, where
     /// it is tighter than Frobenius) or "frobenius".
     #[arg(long, value_enum, default_value_t = LipschitzArg::Best)]
@@ -280,6 +286,7 @@ impl CertifyArgs {
         options.widths = self.width.clone();
         options.radius = rational("radius", &self.radius)?;
         options.nonnegative = self.nonnegative;
+        options.activations = self.activations.clone();
         options.spectral = matches!(self.lipschitz, LipschitzArg::Best);
         options.max_width = self.max_width;
         options.check()?;

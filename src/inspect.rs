@@ -53,6 +53,35 @@ pub fn summary(path: &Path, certificate: &Certificate) -> String {
             claim.lipschitz_method.as_deref().unwrap_or("frobenius")
         );
     }
+    let in_target = c
+        .target
+        .layers
+        .iter()
+        .map(|l| l.activation.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    match crate::certify::activation_lines(c.meta.as_ref()) {
+        Some(lines) => {
+            let _ = writeln!(out, "{lines}");
+            let said = c
+                .meta
+                .as_ref()
+                .and_then(|m| m.pointer("/activations/layers"))
+                .and_then(|v| v.as_str());
+            if said != Some(in_target.as_str()) {
+                let _ = writeln!(
+                    out,
+                    "  but the target's layers say {in_target}: meta is not verified, the target is what the certificate is about"
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "activations: {in_target} (as the target's layers say; meta does not record whether they were stated or assumed)"
+            );
+        }
+    }
     if let Some(meta) = &c.meta {
         let _ = writeln!(out, "meta: {meta}");
     }

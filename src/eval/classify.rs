@@ -24,8 +24,15 @@ pub struct Classification {
     pub guaranteed_two_epsilon: usize,
     /// inputs outside the certified domain (never counted as guaranteed)
     pub outside_domain: usize,
-    /// max ||f(x) - g~(x)||_2^2 over the inputs of the domain, exactly
-    pub max_squared_in_domain: BigRational,
+    /// inputs whose norm exceeds the radius
+    pub beyond_radius: usize,
+    /// inputs with a negative coordinate, on a non-negative domain (else 0)
+    pub negative: usize,
+    /// max ||x||_2^2 over all inputs, exactly (0 without inputs)
+    pub max_squared_norm: BigRational,
+    /// max ||f(x) - g~(x)||_2^2 over the inputs of the domain, exactly; None when no input
+    /// lies in the domain
+    pub max_squared_in_domain: Option<BigRational>,
     /// inputs of the domain where ||f - g~||_2 > epsilon: a false certificate if any
     pub exceeding: Vec<usize>,
 }
@@ -35,6 +42,11 @@ struct Verdict {
     f_class: usize,
     g_class: usize,
     in_domain: bool,
+    /// ||x||_2^2 > radius^2
+    beyond_radius: bool,
+    /// some x_k < 0 on a non-negative domain
+    negative: bool,
+    norm2: BigRational,
     /// m^2 > 2 eps^2 and m > 2 eps, where m is f's top-two margin
     safe: (bool, bool),
     squared: BigRational,
@@ -91,8 +103,10 @@ pub fn classify(
         .par_iter()
         .map(|x| {
             let (f, g) = evaluator.both(ticket, x);
-            let in_domain = sum_of_squares(x.iter()) <= radius2
-                && (!nonnegative || x.iter().all(|v| !v.is_negative()));
+            let norm2: BigRational = sum_of_squares(x.iter());
+            let beyond_radius = norm2 > radius2;
+            let negative = nonnegative && x.iter().any(Signed::is_negative);
+            let in_domain = !beyond_radius && !negative;
             let differences: Vec<BigRational> = f.iter().zip(&g).map(|(a, b)| a - b).collect();
             let safe = match top_two_margin(&f) {
                 None => (true, true),
@@ -105,6 +119,9 @@ pub fn classify(
                 f_class: predicted_class(&f),
                 g_class: predicted_class(&g),
                 in_domain,
+                beyond_radius,
+                negative,
+                norm2,
                 safe,
                 squared: sum_of_squares(differences.iter()),
             }
@@ -118,7 +135,10 @@ pub fn classify(
         guaranteed: 0,
         guaranteed_two_epsilon: 0,
         outside_domain: 0,
-        max_squared_in_domain: BigRational::zero(),
+        beyond_radius: 0,
+        negative: 0,
+        max_squared_norm: BigRational::zero(),
+        max_squared_in_domain: None,
         exceeding: Vec::new(),
     };
     for (k, verdict) in verdicts.into_iter().enumerate() {
@@ -129,6 +149,11 @@ pub fn classify(
             *result.g_correct.get_or_insert(0) += hit(verdict.g_class);
         }
         result.agree += usize::from(verdict.f_class == verdict.g_class);
+        result.beyond_radius += usize::from(verdict.beyond_radius);
+        result.negative += usize::from(verdict.negative);
+        if verdict.norm2 > result.max_squared_norm {
+            result.max_squared_norm = verdict.norm2;
+        }
         if !verdict.in_domain {
             result.outside_domain += 1;
             continue;
@@ -138,8 +163,12 @@ pub fn classify(
         if verdict.squared > epsilon2 {
             result.exceeding.push(k);
         }
-        if verdict.squared > result.max_squared_in_domain {
-            result.max_squared_in_domain = verdict.squared;
+        if result
+            .max_squared_in_domain
+            .as_ref()
+            .is_none_or(|max| verdict.squared > *max)
+        {
+            result.max_squared_in_domain = Some(verdict.squared);
         }
     }
     result

@@ -1,7 +1,7 @@
 //! The `eval` command: a certificate's f and g~ at random points of its domain, or on the
 //! rows of an `.npy` array with their labels.
 
-use super::{classify, evaluate, sample_points};
+use super::{Classification, classify, evaluate, sample_points};
 use crate::error::Error;
 use crate::import::{NpyArray, NpyValues, load_npy};
 use crate::network::Network;
@@ -182,20 +182,11 @@ pub fn classify_file(
 ) -> Result<Evaluation, Error> {
     let e = Evaluable::load(path, limits)?;
     let homogenized = homogenized_from(e.certificate.meta.as_ref());
-    let d = match homogenized {
-        Some(d) if d + 1 == e.target.input_dim => d,
-        Some(d) => {
-            return Err(Error::Rejected {
-                file: path.display().to_string(),
-                place: "meta.derived_from.input_dim: ".into(),
-                reason: format!(
-                    "{d} is not the target's input dimension {} minus 1",
-                    e.target.input_dim
-                ),
-            });
-        }
-        None => e.target.input_dim,
-    };
+    let d = user_input_dim(homogenized, e.target.input_dim).map_err(|reason| Error::Rejected {
+        file: path.display().to_string(),
+        place: "meta.derived_from.input_dim: ".into(),
+        reason,
+    })?;
     let mut rows = rows_of(&load_npy(inputs)?, inputs, d)?;
     if homogenized.is_some() {
         for row in &mut rows {
@@ -253,28 +244,33 @@ pub fn classify_file(
         "  (by the cruder rule margin > 2*epsilon: {})",
         share(seen.guaranteed_two_epsilon)
     );
-    let radius_text = &e.certificate.domain.radius.0;
-    let ball = if homogenized.is_some() {
-        format!(
-            "||(x, 1)||_2 > R = {radius_text}, i.e. ||x||_2 > ~{:.6}",
-            (rational_to_f64(&e.radius).powi(2) - 1.0).max(0.0).sqrt()
-        )
-    } else {
-        format!("||x||_2 > {radius_text}")
-    };
-    let orthant = if nonnegative { " or some x_k < 0" } else { "" };
-    let _ = writeln!(
-        out,
-        "outside the certified domain ({ball}{orthant}; never counted as guaranteed): {}",
-        seen.outside_domain
-    );
-    let _ = writeln!(
-        out,
-        "max ||f(x) - g~(x)||_2 on the inputs of the domain: {:.6e}; certified epsilon {:.6e} ({})",
-        rational_to_f64(&seen.max_squared_in_domain).sqrt(),
-        rational_to_f64(&e.epsilon),
-        format_rational(&e.epsilon)
-    );
+    out.push_str(&domain_report(
+        &seen,
+        &e.certificate.domain.radius.0,
+        &e.radius,
+        homogenized.is_some(),
+        nonnegative,
+    ));
+    match &seen.max_squared_in_domain {
+        Some(max) => {
+            let _ = writeln!(
+                out,
+                "max ||f(x) - g~(x)||_2 on the inputs of the domain ({} of {count}): {:.6e}; certified epsilon {:.6e} ({})",
+                count - seen.outside_domain,
+                rational_to_f64(max).sqrt(),
+                rational_to_f64(&e.epsilon),
+                format_rational(&e.epsilon)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "no input lies in the domain: the certificate says nothing about these inputs, and eval compared none of them with the certified epsilon {:.6e} ({})",
+                rational_to_f64(&e.epsilon),
+                format_rational(&e.epsilon)
+            );
+        }
+    }
     if let Some(k) = seen.exceeding.first() {
         let counterexample = Some(e.exceeded(path, format!("input {k} of {}", inputs.display())));
         return Ok(Evaluation {
@@ -290,4 +286,111 @@ pub fn classify_file(
         text: out,
         counterexample: None,
     })
+}
+
+/// The dimension d of the rows `eval --inputs` reads: the target's input dimension, or for a
+/// target homogenized according to meta (`meta.derived_from.input_dim` = d), d with
+/// d + 1 = the target's input dimension, computed without wrapping.
+pub fn user_input_dim(homogenized: Option<usize>, input_dim: usize) -> Result<usize, String> {
+    match homogenized {
+        None => Ok(input_dim),
+        Some(d) => match d.checked_add(1) {
+            Some(lifted) if lifted == input_dim => Ok(d),
+            Some(_) => Err(format!(
+                "{d} is not the target's input dimension {input_dim} minus 1"
+            )),
+            None => Err(format!(
+                "{d} is too large: the homogenized target would take {d} + 1 inputs, more than a machine word counts (the target's input_dim is {input_dim})"
+            )),
+        },
+    }
+}
+
+/// Significant digits of the radius `eval` proposes to cover every input.
+const PROPOSED_RADIUS_DIGITS: u32 = 6;
+
+/// The lines on the inputs outside the certified domain: how many, by how much (the largest
+/// norm and its ratio to the radius; how many have a negative coordinate on a non-negative
+/// domain), and the `certify` options whose domain would hold them all. For a homogenized
+/// target the norms and the radius are those of the user's x (||(x, 1)||^2 = ||x||^2 + 1).
+pub fn domain_report(
+    seen: &Classification,
+    radius_text: &str,
+    radius: &BigRational,
+    homogenized: bool,
+    nonnegative: bool,
+) -> String {
+    let mut out = String::new();
+    let one = BigRational::from_integer(1.into());
+    // The user's radius r and largest squared norm of x.
+    let (r, max_x2) = if homogenized {
+        let r = (rational_to_f64(radius).powi(2) - 1.0).max(0.0).sqrt();
+        let max = if seen.inputs == 0 {
+            BigRational::from_integer(0.into())
+        } else {
+            &seen.max_squared_norm - &one
+        };
+        (r, max)
+    } else {
+        (rational_to_f64(radius), seen.max_squared_norm.clone())
+    };
+    let ball = if homogenized {
+        format!("||(x, 1)||_2 > R = {radius_text}, i.e. ||x||_2 > ~{r:.6}")
+    } else {
+        format!("||x||_2 > {radius_text}")
+    };
+    let orthant = if nonnegative { " or some x_k < 0" } else { "" };
+    let _ = writeln!(
+        out,
+        "outside the certified domain ({ball}{orthant}; never counted as guaranteed): {}",
+        seen.outside_domain
+    );
+    if seen.outside_domain == 0 {
+        return out;
+    }
+    let largest = rational_to_f64(&max_x2).max(0.0).sqrt();
+    let name = if homogenized {
+        "the radius of x that R covers, ~"
+    } else {
+        "the radius "
+    };
+    if seen.beyond_radius > 0 {
+        let ratio = if r > 0.0 {
+            format!("{:.9} times {name}{r:.6}", largest / r)
+        } else {
+            "the radius is 0".to_string()
+        };
+        let _ = writeln!(
+            out,
+            "  beyond the radius: {}; the largest ||x||_2 is {largest:.9} ({ratio})",
+            seen.beyond_radius
+        );
+    }
+    if seen.negative > 0 {
+        let _ = writeln!(
+            out,
+            "  with a negative coordinate on the non-negative domain: {}",
+            seen.negative
+        );
+    }
+    let mut fixes = Vec::new();
+    if seen.beyond_radius > 0 {
+        let cover = crate::numbers::sqrt_upper(&max_x2, PROPOSED_RADIUS_DIGITS);
+        let cover = format!("{}", rational_to_f64(&cover));
+        let of = if homogenized {
+            " (the r of the user's x; the homogenized ball grows to match)"
+        } else {
+            ""
+        };
+        fixes.push(format!("`certify --radius {cover}`{of}"));
+    }
+    if seen.negative > 0 {
+        fixes.push("certify without --nonnegative".to_string());
+    }
+    let _ = writeln!(
+        out,
+        "  a domain holding every input: {}",
+        fixes.join(", and ")
+    );
+    out
 }

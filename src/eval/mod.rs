@@ -19,7 +19,9 @@ mod inputs;
 mod integer;
 
 pub use classify::{Classification, classify, predicted_class, top_two_margin};
-pub use inputs::{Evaluable, Evaluation, classify_file, evaluate_points};
+pub use inputs::{
+    Evaluable, Evaluation, classify_file, domain_report, evaluate_points, user_input_dim,
+};
 pub use integer::{IntegerEvaluator, ScaledVector};
 
 /// Stream of the point generator, away from g's and the target generator's.

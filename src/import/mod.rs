@@ -4,6 +4,11 @@
 //! The file formats are read by the `safetensors` and `npyz` crates; what is slth's own is
 //! turning tensors into a network (names, layer order, activations: module `safetensors`),
 //! decoding every value exactly, and saying which tensor or field is at fault.
+//!
+//! A state_dict does not carry activations, so [`load_target_stated`] says where a
+//! network's activations come from ([`ActivationSource`]): the network file, the
+//! safetensors `__metadata__`, `certify --activations`, or the assumption hidden ReLU and a
+//! linear last layer. Two statements that disagree are refused, naming both.
 
 mod npy;
 mod safetensors;
@@ -11,21 +16,115 @@ mod safetensors;
 pub use self::npy::{NpyArray, NpyValues, load_npy, parse_npy};
 pub use self::safetensors::{
     Dtype, MAX_HEADER_BYTES, SafeTensors, Tensor, bf16_to_f64, f16_to_f64, load_safetensors,
-    network_from_tensors, parse_safetensors,
+    network_from_tensors, network_from_tensors_stated, parse_safetensors,
 };
 
 use crate::error::Error;
-use crate::network::BiasedNetwork;
+use crate::network::{Activation, BiasedNetwork};
+
+/// Where the activations of a network come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivationSource {
+    /// a JSON network file, which states one per layer (and `--activations` agreed if given)
+    NetworkFile,
+    /// the safetensors `__metadata__` {"activations": "..."}
+    Metadata,
+    /// both the metadata and `--activations`, which agree
+    MetadataAndFlag,
+    /// `certify --activations`
+    Flag,
+    /// nothing stated them: hidden ReLU, last layer linear
+    Assumed,
+}
+
+impl ActivationSource {
+    /// The words `meta.activations.source` records and `certify` and `inspect` print.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ActivationSource::NetworkFile => "stated in the network file",
+            ActivationSource::Metadata => "stated in metadata",
+            ActivationSource::MetadataAndFlag => "stated in metadata and by --activations",
+            ActivationSource::Flag => "stated by --activations",
+            ActivationSource::Assumed => ASSUMED,
+        }
+    }
+}
+
+/// `meta.activations.source` of activations nobody stated.
+pub const ASSUMED: &str = "assumed: hidden ReLU, last layer linear";
+
+/// The names of activations as `--activations` and the metadata write them: `relu,linear`.
+pub fn activation_list(activations: impl IntoIterator<Item = Activation>) -> String {
+    activations
+        .into_iter()
+        .map(Activation::name)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// How a user states activations that were assumed: the option and the metadata entry.
+pub fn how_to_state(list: &str) -> String {
+    format!(
+        "state them with `certify --activations {list}` (or the safetensors __metadata__ {{\"activations\": \"{list}\"}}); slth reads only ReLU and a linear last layer, so a model with Tanh, Sigmoid or Softmax cannot be certified"
+    )
+}
+
+/// Parses `--activations` names for a network of `count` layers.
+pub fn parse_activations(
+    names: &[String],
+    count: usize,
+    place: &str,
+) -> Result<Vec<Activation>, String> {
+    if names.len() != count {
+        return Err(format!("{place}: {} names for {count} layers", names.len()));
+    }
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            Activation::parse(name.trim(), i + 1 == count)
+                .map_err(|e| format!("{place}: layer {}: {e}", i + 1))
+        })
+        .collect()
+}
 
 /// Reads a target network file by its extension: `.safetensors` (a PyTorch MLP), anything
 /// else as a JSON network file (docs/FORMAT.md section 3).
 pub fn load_target(path: &std::path::Path) -> Result<BiasedNetwork, Error> {
+    load_target_stated(path, None).map(|(network, _)| network)
+}
+
+/// [`load_target`] with the activations `certify --activations` states (if any): they must
+/// agree with what the file states, and the result says where the activations come from.
+pub fn load_target_stated(
+    path: &std::path::Path,
+    stated: Option<&[String]>,
+) -> Result<(BiasedNetwork, ActivationSource), Error> {
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"))
     {
-        return load_safetensors(path);
+        let bytes = std::fs::read(path).map_err(|e| Error::input(path, e))?;
+        return parse_safetensors(&bytes)
+            .and_then(|file| network_from_tensors_stated(&file, stated))
+            .map_err(|e| Error::input(path, e));
     }
     let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;
-    BiasedNetwork::from_json_text(&text).map_err(|e| Error::input(path, e))
+    let network = BiasedNetwork::from_json_text(&text).map_err(|e| Error::input(path, e))?;
+    if let Some(names) = stated {
+        let layers = &network.network.layers;
+        let flag = parse_activations(names, layers.len(), "--activations")
+            .map_err(|e| Error::input(path, e))?;
+        let file = activation_list(layers.iter().map(|l| l.activation));
+        if activation_list(flag.iter().copied()) != file {
+            return Err(Error::input(
+                path,
+                format!(
+                    "the network file states the activations {file} but --activations says {}: drop --activations or make it agree",
+                    names.join(",")
+                ),
+            ));
+        }
+    }
+    Ok((network, ActivationSource::NetworkFile))
 }

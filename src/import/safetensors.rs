@@ -12,10 +12,13 @@
 //! (`[out, in]`) or `bias` (`[out]`) of an `nn.Linear`; the layers are ordered by their
 //! `nn.Sequential` index (`0.weight`, `2.weight`, ..., with any common prefix such as
 //! `net.`), or else by a number ending their names (`fc1`, `fc2`, ...), or else by the unique
-//! order in which their shapes chain. Hidden layers are ReLU and the last layer is linear
-//! (logits), unless `__metadata__` has `"activations": "relu,relu,linear"` (one per layer).
-//! A state_dict does not record activations: slth cannot see a Tanh between two Linears.
+//! order in which their shapes chain. The activations are those `__metadata__` states
+//! (`"activations": "relu,relu,linear"`, one per layer), or those `certify --activations`
+//! states (both: they must agree), else assumed: hidden ReLU and a linear last layer (logits).
+//! A state_dict does not record activations: slth cannot see a Tanh between two Linears, so
+//! the assumption is never silent ([`crate::import::ActivationSource`]).
 
+use super::{ActivationSource, activation_list, parse_activations};
 use crate::error::Error;
 use crate::network::{Activation, BiasedNetwork, Layer, Network};
 use ::safetensors::SafeTensorError;
@@ -288,6 +291,16 @@ struct Linear<'a> {
 /// that is not 2-D (a convolution's is 4-D), a bias without weight or of the wrong length,
 /// a tensor that is neither `weight` nor `bias`, shapes that do not chain.
 pub fn network_from_tensors(file: &SafeTensors) -> Result<BiasedNetwork, String> {
+    network_from_tensors_stated(file, None).map(|(network, _)| network)
+}
+
+/// [`network_from_tensors`] with the activations `certify --activations` states, if any:
+/// they must agree with `__metadata__.activations` when both are given (else an error naming
+/// both). Returns where the activations come from.
+pub fn network_from_tensors_stated(
+    file: &SafeTensors,
+    stated: Option<&[String]>,
+) -> Result<(BiasedNetwork, ActivationSource), String> {
     let mut modules: BTreeMap<String, (Option<&Tensor>, Option<&Tensor>)> = BTreeMap::new();
     for tensor in &file.tensors {
         let (module, parameter) = tensor.name.rsplit_once('.').unwrap_or(("", &tensor.name));
@@ -360,7 +373,7 @@ pub fn network_from_tensors(file: &SafeTensors) -> Result<BiasedNetwork, String>
             ));
         }
     }
-    let activations = activations(&file.metadata, layers.len())?;
+    let (activations, source) = activations(&file.metadata, stated, layers.len())?;
     let exact = |v: &f64| BigRational::from_float(*v).unwrap_or_default();
     let network = Network {
         input_dim: layers[0].weight.shape[1],
@@ -388,7 +401,7 @@ pub fn network_from_tensors(file: &SafeTensors) -> Result<BiasedNetwork, String>
         .collect();
     let biased = BiasedNetwork { network, biases };
     biased.check()?;
-    Ok(biased)
+    Ok((biased, source))
 }
 
 /// Orders the layers: by nn.Sequential index, else by trailing number, else by shape chaining.
@@ -475,32 +488,41 @@ fn order_layers(mut layers: Vec<Linear<'_>>) -> Result<Vec<Linear<'_>>, String> 
     Ok(order.into_iter().filter_map(|k| slots[k].take()).collect())
 }
 
-/// The activation of each layer: `__metadata__["activations"]` if given, else ReLU and a
-/// linear last layer.
+/// The activation of each layer and where it comes from: `__metadata__["activations"]`
+/// and `--activations` (`stated`) where given (they must agree), else ReLU and a linear last
+/// layer, assumed.
 fn activations(
     metadata: &BTreeMap<String, String>,
+    stated: Option<&[String]>,
     count: usize,
-) -> Result<Vec<Activation>, String> {
-    let Some(text) = metadata.get("activations") else {
-        let mut all = vec![Activation::Relu; count];
-        all[count - 1] = Activation::Linear;
-        return Ok(all);
-    };
-    let names: Vec<&str> = text.split(',').map(str::trim).collect();
-    if names.len() != count {
-        return Err(format!(
-            "__metadata__.activations: {} names for {count} layers",
-            names.len()
-        ));
-    }
-    names
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            Activation::parse(name, i + 1 == count)
-                .map_err(|e| format!("__metadata__.activations: layer {}: {e}", i + 1))
+) -> Result<(Vec<Activation>, ActivationSource), String> {
+    let from_metadata = metadata
+        .get("activations")
+        .map(|text| {
+            let names: Vec<String> = text.split(',').map(|n| n.trim().to_string()).collect();
+            parse_activations(&names, count, "__metadata__.activations")
         })
-        .collect()
+        .transpose()?;
+    let from_flag = stated
+        .map(|names| parse_activations(names, count, "--activations"))
+        .transpose()?;
+    Ok(match (from_metadata, from_flag) {
+        (Some(m), Some(f)) if m != f => {
+            return Err(format!(
+                "__metadata__.activations says {} but --activations says {}: state the activations once, or make them agree",
+                activation_list(m),
+                activation_list(f)
+            ));
+        }
+        (Some(m), Some(_)) => (m, ActivationSource::MetadataAndFlag),
+        (Some(m), None) => (m, ActivationSource::Metadata),
+        (None, Some(f)) => (f, ActivationSource::Flag),
+        (None, None) => {
+            let mut all = vec![Activation::Relu; count];
+            all[count - 1] = Activation::Linear;
+            (all, ActivationSource::Assumed)
+        }
+    })
 }
 
 /// Reads a PyTorch MLP from a safetensors file.
