@@ -3,7 +3,8 @@
 use crate::*;
 // ---------------------------------------------------------------------------------------
 // Numbers (docs/FORMAT.md section 2): the forms of Python's `fractions.Fraction(str)` without spaces
-// and `_`; texts over 10,000 characters and exponents beyond +-10,000 are refused as limits.
+// and `_`; texts over 10,000 characters and exponents beyond +-10,000 on a non-zero
+// mantissa are refused as limits (a zero is zero whatever its exponent).
 
 pub const MAX_NUMBER_CHARS: usize = 10_000;
 pub const MAX_EXPONENT: u64 = 10_000;
@@ -73,6 +74,10 @@ pub fn parse_rational(text: &str) -> Result<BigRational, NumberProblem> {
                     return Err(NumberProblem::Malformed);
                 }
                 let magnitude: BigInt = digits.parse().unwrap();
+                // Zero digits are 0 whatever the exponent: nothing expands.
+                if format!("{int}{frac}").bytes().all(|b| b == b'0') {
+                    return Ok(BigRational::zero());
+                }
                 if magnitude > BigInt::from(MAX_EXPONENT) {
                     return Err(NumberProblem::Limit);
                 }
@@ -132,4 +137,18 @@ pub(crate) fn seed_bytes(text: &str) -> Option<[u8; 32]> {
         *k = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
     }
     Some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zeros_with_any_exponent_are_zero_and_other_huge_exponents_are_limits() {
+        for zero in ["0e10001", "-0.000e99999999999999999999", "0.e+10001"] {
+            assert_eq!(parse_rational(zero), Ok(BigRational::zero()), "{zero}");
+        }
+        assert_eq!(parse_rational("1e10001"), Err(NumberProblem::Limit));
+        assert_eq!(parse_rational("0e"), Err(NumberProblem::Malformed));
+    }
 }
