@@ -1105,7 +1105,8 @@ const RAISED: [(&str, &[&str]); 2] = [
     ),
     (
         "witness of side 2000 (zeros)",
-        &["--max-witness-side", "2000"],
+        // n^3 / 6 = 1.3e9 word operations of the witness check: over the default work too.
+        &["--max-witness-side", "2000", "--max-exact-work", "2e9"],
     ),
 ];
 

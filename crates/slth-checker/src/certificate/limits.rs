@@ -38,7 +38,7 @@ pub struct Limits {
     pub max_scaled_bits: u64,
     /// Estimated 64-bit word multiplications of an exact elimination or witness check that
     /// runs on big integers (`--max-exact-work`); about 3 x 10^8 per second on a 2-core test
-    /// machine, so the default allows roughly half a minute.
+    /// machine, so the default allows about two seconds.
     pub max_exact_work: f64,
 }
 
@@ -82,7 +82,7 @@ impl Default for Limits {
             max_elimination_side: 128,
             max_exact_bits: 1 << 18,
             max_scaled_bits: 1 << 29,
-            max_exact_work: 1e10,
+            max_exact_work: 6e8,
         }
     }
 }
