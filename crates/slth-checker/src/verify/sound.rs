@@ -173,28 +173,62 @@ fn dot_exact(x: &[f64], y: &[f64]) -> (f64, f64) {
     )
 }
 
-/// Vectors of enclosures, and the same as exact f64 values when every enclosure is a point
-/// of magnitude at most [`DOT_EXACT_LIMIT`].
+/// Vectors of enclosures `[lo, hi]`, and, when every end is within [`DOT_EXACT_LIMIT`], the
+/// same as lower ends and widths: x = lo + d with 0 <= d <= width (width = 0 for a point).
 struct Vectors {
     enclosures: Vec<(f64, f64)>,
-    points: Option<Vec<f64>>,
+    split: Option<Split>,
+}
+
+/// Lower ends, widths rounded up, and whether every width is 0.
+struct Split {
+    low: Vec<f64>,
+    width: Vec<f64>,
+    points: bool,
 }
 
 impl Vectors {
     fn new(enclosures: Vec<(f64, f64)>) -> Vectors {
-        let points = enclosures
+        let within = |x: f64| x.abs() <= DOT_EXACT_LIMIT;
+        let split = enclosures
             .iter()
-            .all(|e| e.0 == e.1 && e.0.abs() <= DOT_EXACT_LIMIT)
-            .then(|| enclosures.iter().map(|e| e.0).collect());
-        Vectors { enclosures, points }
+            .all(|e| within(e.0) && within(e.1))
+            .then(|| {
+                let low: Vec<f64> = enclosures.iter().map(|e| e.0).collect();
+                let width: Vec<f64> = enclosures
+                    .iter()
+                    .map(|e| if e.0 == e.1 { 0.0 } else { up(e.1 - e.0) })
+                    .collect();
+                let points = width.iter().all(|w| *w == 0.0);
+                Split { low, width, points }
+            });
+        Vectors { enclosures, split }
     }
 
-    /// An enclosure of the dot product of the slices `a` and `b`.
+    /// An enclosure of the dot product of the slices `a` and `b`: for x = lo_x + d_x and
+    /// y = lo_y + d_y, `x y - lo_x lo_y = lo_x d_y + d_x lo_y + d_x d_y`, at most
+    /// `|lo_x| w_y + w_x |lo_y| + w_x w_y` in size, so the exact dot product of the lower
+    /// ends widened by the sum of those bounds (rounded up) encloses it.
     fn dot(&self, a: std::ops::Range<usize>, b: std::ops::Range<usize>) -> (f64, f64) {
-        match &self.points {
-            Some(points) => dot_exact(&points[a], &points[b]),
-            None => dot(&self.enclosures[a], &self.enclosures[b]),
+        let Some(split) = &self.split else {
+            return dot(&self.enclosures[a], &self.enclosures[b]);
+        };
+        let (lo, hi) = dot_exact(&split.low[a.clone()], &split.low[b.clone()]);
+        if split.points {
+            return (lo, hi);
         }
+        let terms = split.low[a.clone()]
+            .iter()
+            .zip(&split.width[a])
+            .zip(split.low[b.clone()].iter().zip(&split.width[b]));
+        let mut spread = 0.0f64;
+        for ((x, wx), (y, wy)) in terms {
+            let term = up_finite(
+                up_finite(up_finite(x.abs() * wy) + up_finite(wx * y.abs())) + up_finite(wx * wy),
+            );
+            spread = up_finite(spread + term);
+        }
+        (down(lo - spread), up(hi + spread))
     }
 }
 
