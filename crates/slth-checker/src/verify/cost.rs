@@ -13,7 +13,8 @@
 //! counts follow the loops of `psd` and `lipschitz`. The square is the schoolbook cost: the
 //! elimination divides by the previous pivot at every step, and num-bigint divides in
 //! quadratic time (an exponent of 1.6, Karatsuba's, underestimated a side-128 elimination
-//! on 200-bit entries sixfold: estimated 4.5e9, it took 83 s).
+//! on 200-bit entries about sixfold: estimated 4.5e9, it took 24 s on a quiet 2-core
+//! machine, 83 s on a busy one).
 
 use super::scaled::common_denominator_within;
 use super::{Claim, Limits, Method, Rejection, RejectionKind, TargetLayer, reject};
