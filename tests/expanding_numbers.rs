@@ -176,13 +176,10 @@ fn a_false_claim_over_a_large_denominator_is_decided_in_every_mode() {
     }
 }
 
-/// Writes the two hostile files of issue 10 item 2 to `$SLTH_EXPAND_DIR` for
-/// `/usr/bin/time -v target/release/slth verify FILE [--exact | --f64]`.
 /// 1.1 MB: a 128 x 128 layer of 100-bit numerators over 2^110 with a spectral claim and
 /// no witness. Its exact elimination took 24 s (83 s on a busy machine) under the old work
-/// limit (10^10 with an
-/// exponent of 1.6 on the operand size); it must be refused at once, in every mode, even
-/// though the sound filter could decide it.
+/// limit (10^10 with an exponent of 1.6 on the operand size); it must be refused at once,
+/// in every mode, even though the sound filter could decide it.
 fn elimination_file() -> String {
     // A different 100-bit numerator per entry, from a multiplicative hash of its place.
     let mix = |x: u64| x.wrapping_mul(6364136223846793005).rotate_left(29) ^ x;
@@ -208,6 +205,8 @@ fn an_elimination_beyond_the_work_limit_is_refused_in_every_mode() {
     assert_refused(&path, "--max-exact-work", "bound.blocks[0].lipschitz");
 }
 
+/// Writes the hostile files of issue 10 item 2 to `$SLTH_EXPAND_DIR` for
+/// `/usr/bin/time -v target/release/slth verify FILE [--exact | --f64]`.
 #[test]
 #[ignore]
 fn write_hostile_files() {
