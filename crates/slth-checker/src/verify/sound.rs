@@ -180,15 +180,24 @@ struct Vectors {
     split: Option<Split>,
 }
 
-/// Lower ends, widths rounded up, and whether every width is 0.
+/// Lower ends, widths rounded up, and whether every width is 0; for vectors of `inner`
+/// entries each (a Gram matrix's), per vector the sum of |lower ends| and the largest
+/// width, both rounded up.
 struct Split {
     low: Vec<f64>,
     width: Vec<f64>,
     points: bool,
+    inner: usize,
+    sums: Vec<(f64, f64)>,
 }
 
 impl Vectors {
     fn new(enclosures: Vec<(f64, f64)>) -> Vectors {
+        Vectors::of_length(enclosures, 0)
+    }
+
+    /// Vectors of `inner` entries each, laid end to end.
+    fn of_length(enclosures: Vec<(f64, f64)>, inner: usize) -> Vectors {
         let within = |x: f64| x.abs() <= DOT_EXACT_LIMIT;
         let split = enclosures
             .iter()
@@ -200,7 +209,24 @@ impl Vectors {
                     .map(|e| if e.0 == e.1 { 0.0 } else { up(e.1 - e.0) })
                     .collect();
                 let points = width.iter().all(|w| *w == 0.0);
-                Split { low, width, points }
+                let sums = match inner {
+                    0 => Vec::new(),
+                    _ => low
+                        .chunks(inner)
+                        .zip(width.chunks(inner))
+                        .map(|(l, w)| {
+                            let l1 = l.iter().fold(0.0, |sum, x| up_finite(sum + x.abs()));
+                            (l1, w.iter().copied().fold(0.0, f64::max))
+                        })
+                        .collect(),
+                };
+                Split {
+                    low,
+                    width,
+                    points,
+                    inner,
+                    sums,
+                }
             });
         Vectors { enclosures, split }
     }
@@ -216,6 +242,20 @@ impl Vectors {
         let (lo, hi) = dot_exact(&split.low[a.clone()], &split.low[b.clone()]);
         if split.points {
             return (lo, hi);
+        }
+        // Whole vectors: sum_k |lo_x| w_y <= ||lo_x||_1 max w_y, and sum_k w_x w_y <=
+        // inner max w_x max w_y, from the sums kept per vector.
+        let whole = |r: &std::ops::Range<usize>| {
+            let vector = r.start.checked_div(split.inner)?;
+            (r.len() == split.inner && r.start.is_multiple_of(split.inner))
+                .then(|| split.sums.get(vector))
+                .flatten()
+        };
+        if let (Some(&(l1_a, w_a)), Some(&(l1_b, w_b))) = (whole(&a), whole(&b)) {
+            let cross = up_finite(up_finite(l1_a * w_b) + up_finite(w_a * l1_b));
+            let square = up_finite(up_finite(split.inner as f64 * w_a) * w_b);
+            let spread = up_finite(cross + square);
+            return (down(lo - spread), up(hi + spread));
         }
         let terms = split.low[a.clone()]
             .iter()
@@ -248,7 +288,7 @@ fn gram_vectors(target: &TargetLayer, on_rows: bool) -> (Vectors, usize) {
             vectors[at] = enclose(weight);
         }
     }
-    (Vectors::new(vectors), inner)
+    (Vectors::of_length(vectors, inner), inner)
 }
 
 /// An enclosure of a / p for an enclosure p of a positive number (p.0 > 0).
