@@ -14,6 +14,14 @@ use num_traits::{Signed, Zero};
 /// Significant decimal digits of every claimed rational.
 pub const CLAIM_DIGITS: u32 = 6;
 
+/// Why the builder could not bound a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BoundError {
+    /// A weight's path sums overflow the i128 the builder sums them in.
+    #[error("block {block}: too many paths per weight to sum")]
+    TooManyPaths { block: usize },
+}
+
 /// The exact deviations of one block: sum and max of `E[m][t]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deviation {
@@ -126,13 +134,13 @@ pub fn claims(
     radius: &BigRational,
     nonnegative: bool,
     spectral: bool,
-) -> Result<Claims, String> {
+) -> Result<Claims, BoundError> {
     let dims = target.dims();
     let mut blocks = Vec::with_capacity(target.layers.len());
     for (i, (layer, block)) in target.layers.iter().zip(&ticket.blocks).enumerate() {
         let signed = i == 0 && !nonnegative;
         let deviation = deviation(layer, block, dims[i], signed)
-            .ok_or(format!("block {}: too many paths per weight to sum", i + 1))?;
+            .ok_or(BoundError::TooManyPaths { block: i + 1 })?;
         let error = sqrt_upper(&deviation.squared_sum, CLAIM_DIGITS);
         let frobenius = frobenius_claim(layer, CLAIM_DIGITS);
         let spectral = if spectral {

@@ -68,8 +68,8 @@ pub enum CertifyError {
     #[error("block {block}: the largest per-weight error is {largest:.6e}, above --tolerance")]
     ToleranceNotMet { block: usize, largest: f64 },
     /// The builder's own exact bound could not be formed (a block's path sums overflow).
-    #[error("{0}")]
-    Bound(String),
+    #[error(transparent)]
+    Bound(#[from] crate::bound::BoundError),
     /// A spectral claim the checker rejected: certify never hands out a certificate its
     /// own checker rejects.
     #[error(
@@ -234,8 +234,7 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
                     &options.radius,
                     options.nonnegative,
                     options.spectral,
-                )
-                .map_err(CertifyError::Bound)?;
+                )?;
                 let claimed = if claims.epsilon <= *epsilon {
                     claims.epsilon.clone()
                 } else if claims.bound <= *epsilon {
@@ -269,8 +268,7 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
                 &options.radius,
                 options.nonnegative,
                 options.spectral,
-            )
-            .map_err(CertifyError::Bound)?;
+            )?;
             for (i, block) in claims.blocks.iter().enumerate() {
                 if block.deviation.max > *tolerance {
                     return Err(CertifyError::ToleranceNotMet {

@@ -74,7 +74,7 @@ pub fn run() -> Result<String, Error> {
     for line in report.render_text().lines() {
         let _ = writeln!(out, "   {line}");
     }
-    let ticket = Ticket::from_certificate(&reread, &target).map_err(bundled)?;
+    let ticket = Ticket::from_certificate(&reread, &target).map_err(|e| bundled(e.to_string()))?;
     let radius = BigRational::from_integer(1.into());
     let points = crate::eval::sample_points(&target, &radius, false, 200, &Seed::from_u64(0));
     let seen = crate::eval::evaluate(&target, &ticket, &points);

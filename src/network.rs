@@ -27,17 +27,25 @@ impl Activation {
     }
 
     /// The activation of a layer's name; `linear` only where `last` is true.
-    pub fn parse(name: &str, last: bool) -> Result<Activation, String> {
+    pub fn parse(name: &str, last: bool) -> Result<Activation, ActivationError> {
         match name {
             "relu" => Ok(Activation::Relu),
             "linear" if last => Ok(Activation::Linear),
-            "linear" => Err("activation \"linear\" is allowed only on the last layer".into()),
-            other => Err(format!(
-                "activation {:?} is not supported (\"relu\", or \"linear\" on the last layer)",
-                crate::numbers::abbreviate(other)
-            )),
+            "linear" => Err(ActivationError::LinearNotLast),
+            other => Err(ActivationError::Unsupported(crate::numbers::abbreviate(
+                other,
+            ))),
         }
     }
+}
+
+/// An activation name slth cannot certify where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActivationError {
+    #[error("activation \"linear\" is allowed only on the last layer")]
+    LinearNotLast,
+    #[error("activation {0:?} is not supported (\"relu\", or \"linear\" on the last layer)")]
+    Unsupported(String),
 }
 
 /// One layer: `weights[m][t]` is `W[m][t]` (n_i rows of n_{i-1} entries).

@@ -10,6 +10,7 @@ use num_rational::BigRational;
 use num_traits::{Signed, Zero};
 use slth_checker::certificate::{BlockTicket as BlockTicketJson, Certificate, Rational};
 use slth_checker::sampler::{Seed, WEIGHT_SCALE, hidden_stream, output_stream, sample_numerator};
+use slth_checker::verify::{Rejection, RejectionKind};
 use std::collections::BTreeMap;
 
 /// Kept weights of one block; values are numerators over 2^53.
@@ -79,16 +80,41 @@ impl Ticket {
     ///
     /// Index ranges are checked here too, so that evaluating an unverified certificate
     /// cannot go wrong; whether the file's values match g is the verifier's business.
-    pub fn from_certificate(certificate: &Certificate, target: &Network) -> Result<Ticket, String> {
-        let seed = Seed::from_hex(&certificate.random_network.seed)?;
+    pub fn from_certificate(
+        certificate: &Certificate,
+        target: &Network,
+    ) -> Result<Ticket, Rejection> {
+        let reject = |kind, place: String, detail: String| Rejection {
+            kind,
+            place,
+            detail,
+        };
+        let seed = Seed::from_hex(&certificate.random_network.seed).map_err(|e| {
+            reject(
+                RejectionKind::Header,
+                "random_network.seed".into(),
+                e.to_string(),
+            )
+        })?;
         let dims = target.dims();
         if certificate.ticket.len() != target.layers.len() {
-            return Err(format!(
-                "ticket has {} blocks, the target {} layers",
-                certificate.ticket.len(),
-                target.layers.len()
+            return Err(reject(
+                RejectionKind::Dimension,
+                "ticket".into(),
+                format!(
+                    "ticket has {} blocks, the target {} layers",
+                    certificate.ticket.len(),
+                    target.layers.len()
+                ),
             ));
         }
+        let out_of_range = |place: String| {
+            reject(
+                RejectionKind::IndexOutOfRange,
+                place,
+                "index out of range".into(),
+            )
+        };
         let mut blocks = Vec::with_capacity(certificate.ticket.len());
         for (b, block) in certificate.ticket.iter().enumerate() {
             let (n_in, n_out) = (dims[b] as u64, dims[b + 1] as u64);
@@ -96,14 +122,14 @@ impl Ticket {
             for (k, &(j, t, _)) in block.hidden.iter().enumerate() {
                 let index = weight_index(j, n_in, t)
                     .filter(|_| t < n_in)
-                    .ok_or(format!("ticket[{b}].hidden[{k}]: index out of range"))?;
+                    .ok_or_else(|| out_of_range(format!("ticket[{b}].hidden[{k}]")))?;
                 let u = sample_numerator(&seed, hidden_stream(b + 1), index);
                 ticket.hidden.insert(j, (t, u));
             }
             for (k, &(m, j, _)) in block.output.iter().enumerate() {
                 let index = weight_index(j, n_out, m)
                     .filter(|_| m < n_out)
-                    .ok_or(format!("ticket[{b}].output[{k}]: index out of range"))?;
+                    .ok_or_else(|| out_of_range(format!("ticket[{b}].output[{k}]")))?;
                 let v = sample_numerator(&seed, output_stream(b + 1), index);
                 ticket.output.insert((m, j), v);
             }

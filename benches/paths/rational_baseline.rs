@@ -20,7 +20,7 @@ fn number(text: &str) -> Result<BigRational, String> {
 
 /// e_l when every inequality of docs/FORMAT.md section 6 holds (and every kept value is g's weight).
 pub fn verify(c: &Certificate) -> Result<BigRational, String> {
-    let seed = Seed::from_hex(&c.random_network.seed)?;
+    let seed = Seed::from_hex(&c.random_network.seed).map_err(|e| e.to_string())?;
     let (mut a, mut e) = (number(&c.domain.radius.0)?, BigRational::zero());
     let mut n_in = c.target.input_dim;
     let blocks = c.target.layers.iter().zip(&c.ticket).zip(&c.bound.blocks);

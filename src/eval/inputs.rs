@@ -47,7 +47,8 @@ impl Evaluable {
                 place: format!("{}: ", e.place),
                 reason: e.reason,
             })?;
-        let ticket = Ticket::from_certificate(&certificate, &target).map_err(rejected)?;
+        let ticket =
+            Ticket::from_certificate(&certificate, &target).map_err(|e| rejected(e.to_string()))?;
         let number = |place: &str, text: &str| {
             parse_rational(text).map_err(|e| rejected(format!("{place}: {e}")))
         };

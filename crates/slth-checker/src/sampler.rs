@@ -14,6 +14,11 @@ use std::fmt;
 /// 2^53: the denominator of every weight of g.
 pub const WEIGHT_SCALE: i64 = 1 << 53;
 
+/// A seed's text that is not 64 hexadecimal digits (the text, abbreviated).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("seed must be 64 hexadecimal digits, got {0:?}")]
+pub struct SeedError(pub String);
+
 /// The 32-byte ChaCha20 key g is drawn from.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Seed(pub [u8; 32]);
@@ -33,17 +38,15 @@ impl Seed {
     }
 
     /// Parses exactly 64 hexadecimal digits (either case).
-    pub fn from_hex(text: &str) -> Result<Seed, String> {
+    pub fn from_hex(text: &str) -> Result<Seed, SeedError> {
+        let malformed = || SeedError(crate::numbers::abbreviate(text));
         if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!(
-                "seed must be 64 hexadecimal digits, got {:?}",
-                crate::numbers::abbreviate(text)
-            ));
+            return Err(malformed());
         }
         let mut key = [0u8; 32];
         for (byte, pair) in key.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
-            let pair = std::str::from_utf8(pair).map_err(|e| e.to_string())?;
-            *byte = u8::from_str_radix(pair, 16).map_err(|e| e.to_string())?;
+            let pair = std::str::from_utf8(pair).map_err(|_| malformed())?;
+            *byte = u8::from_str_radix(pair, 16).map_err(|_| malformed())?;
         }
         Ok(Seed(key))
     }
