@@ -5,6 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
+use common::safetensors::{Entry, f32_entry, safetensors};
+
 const SLTH: &str = env!("CARGO_BIN_EXE_slth");
 
 /// A safetensors file of a 3-2-1 nn.Sequential(Linear(3, 2), ?, Linear(2, 1)) in float32,
@@ -20,24 +24,11 @@ fn small_mlp(metadata: Option<serde_json::Value>) -> Vec<u8> {
         ("2.weight", vec![1, 2], vec![1.0, -1.0]),
         ("2.bias", vec![1], vec![0.0625]),
     ];
-    let mut header = serde_json::Map::new();
-    let mut data = Vec::new();
-    for (name, shape, values) in &tensors {
-        let begin = data.len();
-        data.extend(values.iter().flat_map(|v| v.to_le_bytes()));
-        header.insert(
-            (*name).to_string(),
-            serde_json::json!({"dtype": "F32", "shape": shape, "data_offsets": [begin, data.len()]}),
-        );
-    }
-    if let Some(metadata) = metadata {
-        header.insert("__metadata__".into(), metadata);
-    }
-    let header = serde_json::Value::Object(header).to_string();
-    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
-    bytes.extend_from_slice(header.as_bytes());
-    bytes.extend_from_slice(&data);
-    bytes
+    let entries: Vec<Entry> = tensors
+        .iter()
+        .map(|(name, shape, values)| f32_entry(name, shape, values))
+        .collect();
+    safetensors(&entries, metadata)
 }
 
 struct Out {

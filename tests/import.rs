@@ -11,6 +11,10 @@ use slth::network::{Activation, BiasedNetwork};
 use std::path::PathBuf;
 use std::process::Command;
 
+mod common;
+
+use common::safetensors::{Entry, f32_entry, f32s, safetensors};
+
 const SLTH: &str = env!("CARGO_BIN_EXE_slth");
 
 /// The committed example (examples/digits/README.md).
@@ -28,49 +32,6 @@ fn root() -> PathBuf {
 
 fn q(n: i64, d: i64) -> BigRational {
     BigRational::new(BigInt::from(n), BigInt::from(d))
-}
-
-/// One tensor to write: name, dtype, shape, raw little-endian data.
-struct Entry<'a> {
-    name: &'a str,
-    dtype: &'a str,
-    shape: Vec<usize>,
-    data: Vec<u8>,
-}
-
-fn f32s(values: &[f32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-fn f32_entry<'a>(name: &'a str, shape: &[usize], values: &[f32]) -> Entry<'a> {
-    Entry {
-        name,
-        dtype: "F32",
-        shape: shape.to_vec(),
-        data: f32s(values),
-    }
-}
-
-/// A safetensors file as the format describes it (8-byte length, JSON header, data).
-fn safetensors(entries: &[Entry], metadata: Option<serde_json::Value>) -> Vec<u8> {
-    let mut header = serde_json::Map::new();
-    let mut data = Vec::new();
-    for entry in entries {
-        let begin = data.len();
-        data.extend_from_slice(&entry.data);
-        header.insert(
-            entry.name.to_string(),
-            serde_json::json!({"dtype": entry.dtype, "shape": entry.shape, "data_offsets": [begin, data.len()]}),
-        );
-    }
-    if let Some(metadata) = metadata {
-        header.insert("__metadata__".into(), metadata);
-    }
-    let header = serde_json::Value::Object(header).to_string();
-    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
-    bytes.extend_from_slice(header.as_bytes());
-    bytes.extend_from_slice(&data);
-    bytes
 }
 
 fn import(bytes: &[u8]) -> Result<BiasedNetwork, String> {

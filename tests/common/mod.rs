@@ -4,3 +4,4 @@
 
 pub mod modes;
 pub mod run;
+pub mod safetensors;
