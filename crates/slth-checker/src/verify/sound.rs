@@ -209,16 +209,17 @@ impl Vectors {
                     .map(|e| if e.0 == e.1 { 0.0 } else { up(e.1 - e.0) })
                     .collect();
                 let points = width.iter().all(|w| *w == 0.0);
-                let sums = match inner {
-                    0 => Vec::new(),
-                    _ => low
-                        .chunks(inner)
+                // Per-vector sums serve only where some width is not 0.
+                let sums = if points || inner == 0 {
+                    Vec::new()
+                } else {
+                    low.chunks(inner)
                         .zip(width.chunks(inner))
                         .map(|(l, w)| {
                             let l1 = l.iter().fold(0.0, |sum, x| up_finite(sum + x.abs()));
                             (l1, w.iter().copied().fold(0.0, f64::max))
                         })
-                        .collect(),
+                        .collect()
                 };
                 Split {
                     low,
