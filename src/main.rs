@@ -1,10 +1,11 @@
 //! The `slth` binary: the arguments of [`slth::cli`] become typed options, each command is
-//! one call into the library, and exit codes are decided in one place ([`exit_code`]).
+//! one call into the library, and exit codes are decided in one place: [`report`], which
+//! hands a certificate that could not be read to the checker's verdict like `verify` does.
 
 use clap::Parser;
 use slth::Error;
 use slth::cli::{Cli, Command};
-use slth_checker::certificate::{Limits, LoadErrorKind};
+use slth_checker::certificate::Limits;
 use slth_checker::verdict::{self, EXIT_REJECTED, EXIT_UNREADABLE, Verdict};
 use slth_checker::verify::Arithmetic;
 use std::path::Path;
@@ -26,24 +27,21 @@ fn main() -> ExitCode {
     };
     match run(cli.command) {
         Ok(code) => ExitCode::from(code),
-        Err(error) => {
-            let (code, label) = exit_code(&error);
-            eprintln!("slth: {label}{error}");
-            ExitCode::from(code)
-        }
+        Err(error) => ExitCode::from(report(error)),
     }
 }
 
-/// The exit code of every error, and the label its message starts with.
-fn exit_code(error: &Error) -> (u8, &'static str) {
+/// Prints an error in one line and returns its exit code. A certificate that could not be
+/// read is reported as the checker's verdict on it (INVALID, REFUSED or unreadable), so
+/// its label and code are decided where `verify`'s are.
+fn report(error: Error) -> u8 {
+    if let Error::Load(e) = error {
+        return conclude(&Verdict::of_load_error(e), false);
+    }
+    eprintln!("slth: {error}");
     match error {
-        Error::Load(e) => match e.kind {
-            LoadErrorKind::Io | LoadErrorKind::Syntax => (EXIT_UNREADABLE, ""),
-            LoadErrorKind::Schema => (EXIT_REJECTED, "INVALID: "),
-            LoadErrorKind::Limit => (EXIT_REJECTED, "REFUSED (resource limit): "),
-        },
-        Error::Rejected { .. } => (EXIT_REJECTED, ""),
-        Error::Usage { .. } | Error::Input { .. } | Error::Certify { .. } => (EXIT_UNREADABLE, ""),
+        Error::Rejected { .. } => EXIT_REJECTED,
+        _ => EXIT_UNREADABLE,
     }
 }
 
@@ -156,7 +154,7 @@ fn verify(path: &Path, json: bool, exact: bool, plain_f64: bool, limits: &Limits
         if json {
             let mut value = estimate.to_json();
             value["exact_verdict"] = verdict.name().into();
-            if let Verdict::Invalid(f) | Verdict::Refused(f) | Verdict::Unreadable(f) = &verdict {
+            if let Some(f) = verdict.failure() {
                 value["place"] = f.place.clone().into();
                 value["reason"] = f.reason.clone().into();
             }
@@ -169,10 +167,7 @@ fn verify(path: &Path, json: bool, exact: bool, plain_f64: bool, limits: &Limits
             );
             say!("{}", timing(checking));
         }
-        if let Some(line) = verdict.failure_line() {
-            eprintln!("slth: {line}");
-        }
-        return verdict.exit_code();
+        return conclude(&verdict, false);
     }
     let arithmetic = if exact {
         Arithmetic::Exact

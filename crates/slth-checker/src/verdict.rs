@@ -93,14 +93,22 @@ impl Verdict {
         }
     }
 
+    /// Why the certificate is not valid; None when it is.
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            Verdict::Valid(_) => None,
+            Verdict::Invalid(f) | Verdict::Refused(f) | Verdict::Unreadable(f) => Some(f),
+        }
+    }
+
     /// The one-line message of a failure (`INVALID: cert.json: ticket[0]: ...`); None when
     /// valid.
     pub fn failure_line(&self) -> Option<String> {
-        let (label, failure) = match self {
-            Verdict::Valid(_) => return None,
-            Verdict::Invalid(f) => ("INVALID: ", f),
-            Verdict::Refused(f) => ("REFUSED (resource limit): ", f),
-            Verdict::Unreadable(f) => ("", f),
+        let failure = self.failure()?;
+        let label = match self {
+            Verdict::Invalid(_) => "INVALID: ",
+            Verdict::Refused(_) => "REFUSED (resource limit): ",
+            Verdict::Valid(_) | Verdict::Unreadable(_) => "",
         };
         let file = if failure.file.is_empty() {
             String::new()
@@ -116,17 +124,19 @@ impl Verdict {
     /// The report as one JSON object: the valid report with its `statement_for_user`, or
     /// `{"verdict", "place", "reason"}`.
     pub fn to_json(&self) -> Value {
-        match self {
-            Verdict::Valid(valid) => {
+        match (self, self.failure()) {
+            (Verdict::Valid(valid), _) => {
                 let mut value = valid.report.to_json();
                 if let Some(line) = &valid.for_user {
                     value["statement_for_user"] = json!(line);
                 }
                 value
             }
-            Verdict::Invalid(f) | Verdict::Refused(f) | Verdict::Unreadable(f) => {
-                json!({"verdict": self.name(), "place": f.place, "reason": f.reason})
-            }
+            (_, f) => json!({
+                "verdict": self.name(),
+                "place": f.map(|f| f.place.as_str()),
+                "reason": f.map(|f| f.reason.as_str()),
+            }),
         }
     }
 
