@@ -63,7 +63,7 @@ pub fn run() -> Result<String, Error> {
     let started = Instant::now();
     let report = slth_checker::verify(&reread).map_err(|r| Error::Rejected {
         file: "the demo's certificate".into(),
-        place: format!("{}: ", r.place),
+        place: r.place,
         reason: r.detail,
     })?;
     let _ = writeln!(

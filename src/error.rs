@@ -22,13 +22,22 @@ pub enum Error {
     Load(#[from] LoadError),
     /// A certificate that was read and is wrong: its target or ticket cannot be used, or
     /// an exact evaluation exceeds its epsilon.
-    #[error("{file}: {place}{reason}")]
+    #[error("{file}: {}{reason}", after(place))]
     Rejected {
         file: String,
-        /// The place in the certificate, with its `: ` (empty when the reason names it).
+        /// The place in the certificate (empty when the reason names it).
         place: String,
         reason: String,
     },
+}
+
+/// `place: `, or nothing for an empty place.
+fn after(place: &str) -> String {
+    if place.is_empty() {
+        String::new()
+    } else {
+        format!("{place}: ")
+    }
 }
 
 impl Error {

@@ -44,7 +44,7 @@ impl Evaluable {
         let target =
             Network::from_target_json(&certificate.target).map_err(|e| Error::Rejected {
                 file: path.display().to_string(),
-                place: format!("{}: ", e.place),
+                place: e.place,
                 reason: e.reason,
             })?;
         let ticket =
@@ -185,7 +185,7 @@ pub fn classify_file(
     let homogenized = homogenized_from(e.certificate.meta.as_ref());
     let d = user_input_dim(homogenized, e.target.input_dim).map_err(|reason| Error::Rejected {
         file: path.display().to_string(),
-        place: "meta.derived_from.input_dim: ".into(),
+        place: "meta.derived_from.input_dim".into(),
         reason,
     })?;
     let mut rows = rows_of(&load_npy(inputs)?, inputs, d)?;
