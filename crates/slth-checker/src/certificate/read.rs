@@ -68,18 +68,7 @@ pub fn load(path: &std::path::Path, limits: &Limits) -> Result<Certificate, Load
     if metadata.is_dir() {
         return Err(io("is a directory".to_string()));
     }
-    let size = metadata.len();
-    if size > limits.max_file_bytes {
-        return Err(LoadError::new(
-            LoadErrorKind::Limit,
-            "file",
-            format!(
-                "file of {size} bytes exceeds the limit of {} bytes (--max-file-size)",
-                limits.max_file_bytes
-            ),
-        )
-        .in_file(&shown));
-    }
+    within_size("file", metadata.len(), limits).map_err(|e| e.in_file(&shown))?;
     let reader = std::io::BufReader::with_capacity(
         1 << 16,
         Guarded {
@@ -90,6 +79,21 @@ pub fn load(path: &std::path::Path, limits: &Limits) -> Result<Certificate, Load
     read_with(limits, serde_json::Deserializer::from_reader(reader)).map_err(|e| e.in_file(&shown))
 }
 
+/// `Ok` when a `what` ("file" or "text") of `bytes` bytes is within `--max-file-size`.
+fn within_size(what: &str, bytes: u64, limits: &Limits) -> Result<(), LoadError> {
+    if bytes <= limits.max_file_bytes {
+        return Ok(());
+    }
+    Err(LoadError::new(
+        LoadErrorKind::Limit,
+        what,
+        format!(
+            "{what} of {bytes} bytes exceeds the limit of {} bytes (--max-file-size)",
+            limits.max_file_bytes
+        ),
+    ))
+}
+
 /// Parses certificate text within the default [`Limits`].
 pub fn parse(text: &str) -> Result<Certificate, LoadError> {
     parse_with(text, &Limits::default())
@@ -97,17 +101,11 @@ pub fn parse(text: &str) -> Result<Certificate, LoadError> {
 
 /// Parses certificate text within `limits`.
 pub fn parse_with(text: &str, limits: &Limits) -> Result<Certificate, LoadError> {
-    let bytes = u64::try_from(text.len()).unwrap_or(u64::MAX);
-    if bytes > limits.max_file_bytes {
-        return Err(LoadError::new(
-            LoadErrorKind::Limit,
-            "text",
-            format!(
-                "text of {bytes} bytes exceeds the limit of {} bytes (--max-file-size)",
-                limits.max_file_bytes
-            ),
-        ));
-    }
+    within_size(
+        "text",
+        u64::try_from(text.len()).unwrap_or(u64::MAX),
+        limits,
+    )?;
     let mut scan = Scan::new(limits);
     if let Err(m) = scan.feed(text.as_bytes()) {
         return Err(LoadError::new(LoadErrorKind::Limit, "text", m));
