@@ -450,12 +450,7 @@ pub fn certify_with_biases(
         ),
         "statement": statement(d, &r, options.nonnegative, &c.bound.epsilon.0),
     });
-    match &mut c.meta {
-        Some(Value::Object(meta)) => {
-            meta.insert("derived_from".into(), derivation);
-        }
-        meta => *meta = Some(json!({ "derived_from": derivation })),
-    }
+    insert_meta(&mut c.meta, "derived_from", derivation);
     Ok(certified)
 }
 
@@ -473,13 +468,18 @@ pub fn certify_file(path: &std::path::Path, options: &CertifyOptions) -> Result<
         "layers": crate::import::activation_list(target.network.layers.iter().map(|l| l.activation)),
         "source": source.describe(),
     });
-    match &mut certified.certificate.meta {
-        Some(Value::Object(meta)) => {
-            meta.insert("activations".into(), activations);
-        }
-        meta => *meta = Some(json!({ "activations": activations })),
-    }
+    insert_meta(&mut certified.certificate.meta, "activations", activations);
     Ok(certified)
+}
+
+/// Sets `meta.key` (meta becomes an object if it is absent).
+fn insert_meta(meta: &mut Option<Value>, key: &str, value: Value) {
+    match meta {
+        Some(Value::Object(object)) => {
+            object.insert(key.into(), value);
+        }
+        other => *other = Some(json!({ key: value })),
+    }
 }
 
 /// The lines `certify` and `inspect` print about `meta.activations`: the activations and
