@@ -399,6 +399,7 @@ fn assemble(
                     ),
                 })
                 .collect(),
+            terms: None,
             epsilon: text(epsilon),
         },
         meta: Some({

@@ -16,7 +16,10 @@ pub use read::{LoadError, LoadErrorKind, load, parse, parse_with};
 use serde::{Deserialize, Serialize};
 
 pub const FORMAT_NAME: &str = "slth-certificate";
+/// Version 1: the bound is the chain of docs/FORMAT.md section 6.
 pub const FORMAT_VERSION: u64 = 1;
+/// Version 2: version 1 plus the telescoping terms of docs/FORMAT.md section 12.
+pub const FORMAT_VERSION_TERMS: u64 = 2;
 pub const RNG_NAME: &str = "chacha20";
 pub const DISTRIBUTION_NAME: &str = "uniform-dyadic-53";
 
@@ -97,7 +100,32 @@ pub struct BlockTicket {
 pub struct Bound {
     #[serde(deserialize_with = "shape::bound_blocks")]
     pub blocks: Vec<BlockBound>,
+    /// Version 2 only: one telescoping term per block (docs/FORMAT.md section 12).
+    #[serde(
+        default,
+        deserialize_with = "shape::terms",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub terms: Option<Vec<TermBound>>,
     pub epsilon: Rational,
+}
+
+/// The telescoping term of block i (docs/FORMAT.md section 12): `sup ||Phi_i(x)|| <= lambda_i r`,
+/// proven by the quadratic form built from the multipliers and products being PSD, which
+/// the witness shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TermBound {
+    pub lipschitz: Rational,
+    /// One array per hidden layer of the chain (n_1, ..., n_{l-1} entries).
+    #[serde(deserialize_with = "shape::multipliers")]
+    pub multipliers: Vec<Vec<Rational>>,
+    /// `[a, b, value]` with a <= b, sorted, value >= 0: the product s_a s_b of two
+    /// non-negative quantities.
+    #[serde(default, deserialize_with = "shape::products")]
+    pub products: Vec<(u64, u64, Rational)>,
+    #[serde(deserialize_with = "shape::object")]
+    pub witness: LipschitzWitness,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 //! thread-local [`Reading`] for the duration of one read, since serde's derived readers
 //! take no context.
 
-use super::{BlockBound, BlockTicket, LayerJson, Limits, Rational};
+use super::{BlockBound, BlockTicket, LayerJson, Limits, Rational, TermBound};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use std::cell::Cell;
@@ -126,7 +126,7 @@ impl Bounded {
         let (count, what) = match self.limit {
             Limit::Kept => (
                 READING.with(|r| r.get().map_or(0, |state| state.kept)),
-                "kept entries in the whole ticket",
+                "kept entries and products in the whole certificate",
             ),
             _ => (count as u64, "entries"),
         };
@@ -216,6 +216,33 @@ pub(super) fn ticket<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<BlockTicket>
 
 pub(super) fn bound_blocks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<BlockBound>, D::Error> {
     objects(d, "bound.blocks")
+}
+
+/// Version 2's terms, one object per block; `null` is rejected (see [`present`]).
+pub(super) fn terms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<TermBound>>, D::Error> {
+    objects(d, "bound.terms").map(Some)
+}
+
+/// A row of multipliers, at most `max_dimension` entries.
+struct MultiplierRow(Vec<Rational>);
+
+impl<'de> Deserialize<'de> for MultiplierRow {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<MultiplierRow, D::Error> {
+        bounded(d, Limit::Dimension, "bound.terms[].multipliers[]").map(MultiplierRow)
+    }
+}
+
+pub(super) fn multipliers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Rational>>, D::Error> {
+    let rows: Vec<MultiplierRow> = bounded(d, Limit::Layers, "bound.terms[].multipliers")?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// The products of a term, counted with the kept entries against `max_kept_entries`.
+pub(super) fn products<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<(u64, u64, Rational)>, D::Error> {
+    let entries: Vec<Entry> = bounded(d, Limit::Kept, "bound.terms[].products")?;
+    Ok(entries.into_iter().map(|e| e.0).collect())
 }
 
 pub(super) fn widths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {

@@ -28,10 +28,12 @@ mod scaled;
 mod small;
 mod sound;
 mod structure;
+mod terms;
 
 pub use kept::{KeptBlock, KeptPath};
 pub use lipschitz::Method as LipschitzMethod;
 pub use report::{Arithmetic, BlockReport, Decider, Report};
+pub use terms::Term;
 
 use crate::certificate::{Certificate, Rational};
 use crate::numbers;
@@ -187,6 +189,9 @@ pub struct Checked {
     pub blocks: Vec<CheckedBlock>,
     /// The claimed epsilon (not yet compared with anything).
     pub epsilon: BigRational,
+    /// Version 2: the telescoping term of every block (docs/FORMAT.md section 12), parsed and
+    /// shaped but not yet decided; empty for version 1.
+    pub terms: Vec<Term>,
 }
 
 /// Checks a certificate exactly, with the default [`Limits`].
@@ -267,6 +272,14 @@ pub fn check_structure_with(
     }
     let epsilon = parse(&c.bound.epsilon, "bound.epsilon", limits)?;
     cost::check_exact_sizes(&radius, &layers, &claims, limits)?;
+    let mut terms = Vec::new();
+    if let Some(json) = &c.bound.terms {
+        check_count("bound.terms", "terms", json.len(), depth)?;
+        let layout = terms_layout(&dims, c.domain.nonnegative);
+        for (b, term) in json.iter().enumerate() {
+            terms.push(terms::read_term(b, term, &layout, limits)?);
+        }
+    }
 
     let blocks = layers
         .into_iter()
@@ -289,7 +302,29 @@ pub fn check_structure_with(
         hidden_widths: widths.clone(),
         blocks,
         epsilon,
+        terms,
     })
+}
+
+/// The sizes of version 2's chains: u has 2 n_0 entries on a signed domain, n_0 otherwise;
+/// the hidden layers are the target's n_1 .. n_{l-1}.
+fn terms_layout(dims: &[u64], nonnegative: bool) -> terms::Layout {
+    let size = |n: &u64| usize::try_from(*n).unwrap_or(usize::MAX);
+    let n0 = dims.first().map_or(0, size);
+    let hidden = dims
+        .iter()
+        .skip(1)
+        .take(dims.len().saturating_sub(2))
+        .map(size)
+        .collect();
+    terms::Layout {
+        input: if nonnegative {
+            n0
+        } else {
+            n0.saturating_mul(2)
+        },
+        hidden,
+    }
 }
 
 /// The inequalities of docs/FORMAT.md section 6, block by block and then epsilon.
@@ -382,26 +417,45 @@ pub fn check_inequalities(
         });
     }
 
+    // Version 2: every term decided exactly, and the telescoping bound r * sum lambda_i.
+    let telescoping = if checked.terms.is_empty() {
+        None
+    } else {
+        let layout = terms_layout(&checked.target_dims, checked.nonnegative);
+        for (b, term) in checked.terms.iter().enumerate() {
+            terms::check_term(b, term, &checked.blocks, &layout, limits)?;
+        }
+        let sum: BigRational = checked.terms.iter().map(|t| &t.lambda).sum();
+        Some(&checked.radius * sum)
+    };
     let epsilon = &checked.epsilon;
+    let covered = telescoping.as_ref().is_some_and(|t| epsilon >= t);
     let claims = || checked.blocks.iter().map(|b| (&b.error, &b.lipschitz));
     let sound_chain = match arithmetic {
         Arithmetic::Sound => Some(sound::chain_upper(&checked.radius, claims())),
         Arithmetic::Exact => None,
     };
     let (propagated, epsilon_decided_by) = match sound_chain {
-        Some(bounds) if bounds.last().is_some_and(|&e| sound::at_least(epsilon, e)) => (
+        Some(bounds) if covered || bounds.last().is_some_and(|&e| sound::at_least(epsilon, e)) => (
             bounds.into_iter().map(f64_bound).collect(),
             Decider::SoundF64,
         ),
         filter => {
             let chain = exact_chain(&checked.radius, claims());
             let e = chain.last().cloned().unwrap_or_default();
-            if epsilon < &e {
+            if epsilon < &e && !covered {
+                let also = match &telescoping {
+                    Some(t) => format!(
+                        " and below r * sum lambda_i = {}, the terms' bound",
+                        show(t)
+                    ),
+                    None => String::new(),
+                };
                 return Err(reject(
                     RejectionKind::EpsilonTooSmall,
                     "bound.epsilon",
                     format!(
-                        "claimed epsilon = {} is below e_{depth} = {}, the bound the blocks prove, by {}",
+                        "claimed epsilon = {} is below e_{depth} = {}, the bound the blocks prove, by {}{also}",
                         show(epsilon),
                         show(&e),
                         show(&(&e - epsilon))
@@ -443,6 +497,8 @@ pub fn check_inequalities(
         blocks,
         arithmetic,
         epsilon_decided_by,
+        terms: checked.terms.iter().map(|t| t.lambda.clone()).collect(),
+        telescoping,
     })
 }
 

@@ -68,8 +68,13 @@ pub struct Report {
     pub blocks: Vec<BlockReport>,
     /// How the inequalities were decided.
     pub arithmetic: Arithmetic,
-    /// What decided `epsilon >= e_l`.
+    /// What decided `epsilon >= e_l` (or, in version 2, `epsilon >= min(e_l, telescoping)`).
     pub epsilon_decided_by: Decider,
+    /// Version 2: lambda_1 .. lambda_l of the telescoping terms, each proven exactly by its
+    /// witness (docs/FORMAT.md section 12); empty for version 1.
+    pub terms: Vec<BigRational>,
+    /// Version 2: `r * sum lambda_i`, the telescoping bound on the error.
+    pub telescoping: Option<BigRational>,
 }
 
 /// One block's claims and the exact quantities they were checked against.
@@ -155,6 +160,21 @@ impl Report {
             "  bound e_{l} {}",
             show_as(&self.bound_value, self.epsilon_decided_by)
         );
+        if let Some(t) = &self.telescoping {
+            let _ = writeln!(
+                out,
+                "  telescoping bound r * sum lambda_i = {} [version 2: chain-sdp terms, exact]",
+                show(t)
+            );
+            for (b, lambda) in self.terms.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "    term {}: lambda = {}",
+                    b.saturating_add(1),
+                    show(lambda)
+                );
+            }
+        }
         let _ = writeln!(out, "  checked by: {}", self.checked_by());
         for (b, block) in self.blocks.iter().enumerate() {
             let i = b.saturating_add(1);
@@ -196,6 +216,25 @@ impl Report {
             self.kept_weights
         );
         out
+    }
+
+    /// The kinds of claim the certificate used: `error-frobenius` and the Lipschitz method
+    /// of every block, and `chain-sdp` for version 2's terms.
+    pub fn claim_kinds(&self) -> Vec<String> {
+        let mut kinds = vec!["error-frobenius".to_string()];
+        for block in &self.blocks {
+            let kind = format!(
+                "lipschitz-{}",
+                block.lipschitz_method.replace(" (witness)", "-witness")
+            );
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        if self.telescoping.is_some() {
+            kinds.push("chain-sdp".to_string());
+        }
+        kinds
     }
 
     /// Blocks whose error or Lipschitz check the f64 filter left to the exact check.
@@ -271,6 +310,14 @@ impl Report {
             "parameters": self.parameters,
             "kept_weights": self.kept_weights,
             "blocks": blocks,
+            "version": if self.telescoping.is_some() { 2 } else { 1 },
+            "claim_kinds": self.claim_kinds(),
+            "terms": self.terms.iter().map(|t| json!({
+                "kind": "chain-sdp",
+                "lipschitz": text(t),
+                "lipschitz_approx": rational_to_f64(t),
+            })).collect::<Vec<_>>(),
+            "telescoping": self.telescoping.as_ref().map(text),
             "checked_by": {
                 "arithmetic": self.arithmetic.name(),
                 "exact_fallback_blocks": self.exact_fallback_blocks(),

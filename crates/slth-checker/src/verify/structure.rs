@@ -23,19 +23,37 @@ pub(super) fn check_header(c: &Certificate) -> Result<(), Rejection> {
             ),
         ));
     }
-    if c.version != certificate::FORMAT_VERSION {
+    if c.version != certificate::FORMAT_VERSION && c.version != certificate::FORMAT_VERSION_TERMS {
         return Err(reject(
             RejectionKind::Header,
             "version",
             format!(
-                "expected {}, got {} (this checker knows version {} only)",
+                "expected {} or {}, got {} (this checker knows versions {} and {})",
                 certificate::FORMAT_VERSION,
+                certificate::FORMAT_VERSION_TERMS,
                 c.version,
-                certificate::FORMAT_VERSION
+                certificate::FORMAT_VERSION,
+                certificate::FORMAT_VERSION_TERMS
             ),
         ));
     }
-    Ok(())
+    // Version 2 adds `bound.terms` (docs/FORMAT.md section 12); version 1 has none.
+    match (
+        c.version == certificate::FORMAT_VERSION_TERMS,
+        &c.bound.terms,
+    ) {
+        (true, None) => Err(reject(
+            RejectionKind::Header,
+            "bound.terms",
+            "a version 2 certificate must have \"terms\" in its bound",
+        )),
+        (false, Some(_)) => Err(reject(
+            RejectionKind::Header,
+            "bound.terms",
+            "\"terms\" belong to version 2; this certificate says version 1",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The radius r >= 0 of the L2 ball.
