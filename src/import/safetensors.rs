@@ -18,8 +18,8 @@
 //! A state_dict does not record activations: slth cannot see a Tanh between two Linears, so
 //! the assumption is never silent ([`crate::import::ActivationSource`]).
 
+use super::error::{ImportError, Place};
 use super::{ActivationSource, activation_list, parse_activations};
-use crate::error::Error;
 use crate::network::{Activation, BiasedNetwork, Layer, Network};
 use ::safetensors::SafeTensorError;
 use ::safetensors::tensor::TensorInfo;
@@ -104,8 +104,9 @@ pub struct SafeTensors {
     pub metadata: BTreeMap<String, String>,
 }
 
-/// Parses a safetensors file; every error names the tensor (or the header field).
-pub fn parse_safetensors(bytes: &[u8]) -> Result<SafeTensors, String> {
+/// Parses a safetensors file; every error names the tensor (or the key of the metadata, or
+/// the bytes of the header or data section) apart from the reason.
+pub fn parse_safetensors(bytes: &[u8]) -> Result<SafeTensors, ImportError> {
     let (header_length, header) =
         ::safetensors::SafeTensors::read_metadata(bytes).map_err(|e| explain(bytes, e))?;
     // The crate has checked that the tensors' data exactly fills the rest of the file.
@@ -123,26 +124,41 @@ pub fn parse_safetensors(bytes: &[u8]) -> Result<SafeTensors, String> {
     })
 }
 
-fn read_tensor(name: String, info: &TensorInfo, data: &[u8]) -> Result<Tensor, String> {
-    let place = format!("tensor {name}");
-    let dtype = Dtype::of(info.dtype).ok_or(format!(
-        "{place}: dtype {} is not supported (F32, F64, F16 or BF16)",
-        info.dtype
-    ))?;
+/// The tensor `name` of the data section `data`, every value decoded exactly; refused if
+/// its dtype is not read or a value is not finite.
+fn read_tensor(name: String, info: &TensorInfo, data: &[u8]) -> Result<Tensor, ImportError> {
+    let place = || Place::Tensor(name.clone());
+    let dtype = Dtype::of(info.dtype).ok_or_else(|| {
+        ImportError::at(
+            place(),
+            format!(
+                "dtype {} is not supported (F32, F64, F16 or BF16)",
+                info.dtype
+            ),
+        )
+    })?;
     let (begin, end) = info.data_offsets;
-    let bytes = data.get(begin..end).ok_or(format!(
-        "{place}: data_offsets [{begin}, {end}] lie outside the data section ({} bytes)",
-        data.len()
-    ))?;
+    let bytes = data.get(begin..end).ok_or_else(|| {
+        ImportError::at(
+            place(),
+            format!(
+                "data_offsets [{begin}, {end}] lie outside the data section ({} bytes)",
+                data.len()
+            ),
+        )
+    })?;
     let values: Vec<f64> = bytes
         .chunks_exact(dtype.size())
         .map(|b| dtype.decode(b))
         .collect();
     if let Some(k) = values.iter().position(|v| !v.is_finite()) {
-        return Err(format!(
-            "{place}: entry {:?} is {}; only finite values have an exact rational value",
-            unravel(k, &info.shape),
-            values[k]
+        return Err(ImportError::at(
+            place(),
+            format!(
+                "entry {:?} is {}; only finite values have an exact rational value",
+                unravel(k, &info.shape),
+                values[k]
+            ),
         ));
     }
     Ok(Tensor {
@@ -155,15 +171,18 @@ fn read_tensor(name: String, info: &TensorInfo, data: &[u8]) -> Result<Tensor, S
 
 /// Why the `safetensors` crate refused a file, naming the tensor or header field at fault
 /// where the crate's error does not.
-fn explain(bytes: &[u8], error: SafeTensorError) -> String {
+fn explain(bytes: &[u8], error: SafeTensorError) -> ImportError {
     let available = bytes.len().saturating_sub(8);
     let header_length = bytes
         .get(..8)
         .and_then(|b| b.try_into().ok())
         .map_or(0, u64::from_le_bytes);
     let beyond = || {
-        format!(
-            "header length {header_length} goes beyond the file ({available} bytes after the length; truncated, or not a safetensors file)"
+        ImportError::at(
+            Place::HeaderLength,
+            format!(
+                "{header_length} goes beyond the file ({available} bytes after the length; truncated, or not a safetensors file)"
+            ),
         )
     };
     // Past the length checks, the header is the `header_length` bytes after the length.
@@ -171,62 +190,81 @@ fn explain(bytes: &[u8], error: SafeTensorError) -> String {
         let end = usize::try_from(header_length).map_or(0, |n| n.saturating_add(8));
         bytes.get(8..end).unwrap_or_default()
     };
+    let in_header = Place::Header {
+        end: header_length.saturating_add(8),
+    };
     match error {
-        SafeTensorError::HeaderTooSmall => format!(
+        SafeTensorError::HeaderTooSmall => ImportError::whole(format!(
             "truncated: {} bytes, shorter than the 8-byte header length of a safetensors file",
             bytes.len()
-        ),
+        )),
         SafeTensorError::HeaderTooLarge if header_length > available as u64 => beyond(),
-        SafeTensorError::HeaderTooLarge => {
-            format!("header length {header_length} exceeds the limit of {MAX_HEADER_BYTES} bytes")
-        }
+        SafeTensorError::HeaderTooLarge => ImportError::at(
+            Place::HeaderLength,
+            format!("{header_length} exceeds the limit of {MAX_HEADER_BYTES} bytes"),
+        ),
         SafeTensorError::InvalidHeaderLength => beyond(),
-        SafeTensorError::InvalidHeader(e) => format!("header is not UTF-8 text: {e}"),
+        SafeTensorError::InvalidHeader(e) => {
+            ImportError::at(in_header, format!("not UTF-8 text: {e}"))
+        }
         SafeTensorError::InvalidHeaderDeserialization(e) if e.is_data() => {
-            misread_entry(header()).unwrap_or(format!("header: {e}"))
+            misread_entry(header(), &in_header).unwrap_or(ImportError::at(in_header, e))
         }
         SafeTensorError::InvalidHeaderDeserialization(e) => {
-            format!("header is not valid JSON: {e}")
+            ImportError::at(in_header, format!("not valid JSON: {e}"))
         }
-        SafeTensorError::InvalidOffset(name) => format!(
-            "tensor {name}: data_offsets do not begin where the data of the tensor before it ends (each tensor's data must follow the previous one's, from byte 0)"
+        SafeTensorError::InvalidOffset(name) => ImportError::at(
+            Place::Tensor(name),
+            "data_offsets do not begin where the data of the tensor before it ends (each tensor's data must follow the previous one's, from byte 0)",
         ),
         other => {
-            let data_length = available.saturating_sub(header().len());
-            misplaced_data(header(), data_length).unwrap_or(format!("{other}"))
+            let start = 8 + header().len();
+            misplaced_data(header(), start, bytes.len()).unwrap_or(ImportError::whole(other))
         }
     }
 }
 
-/// The header entry that the crate could not read as a tensor's (or as string metadata).
-fn misread_entry(header: &[u8]) -> Option<String> {
+/// The header entry that the crate could not read as a tensor's (or as string metadata);
+/// `in_header` is the place of the whole header.
+fn misread_entry(header: &[u8], in_header: &Place) -> Option<ImportError> {
     let entries: BTreeMap<String, Value> = match serde_json::from_slice(header) {
         Ok(entries) => entries,
-        Err(e) => return Some(format!("header is not a JSON object of tensors: {e}")),
+        Err(e) => {
+            return Some(ImportError::at(
+                in_header.clone(),
+                format!("not a JSON object of tensors: {e}"),
+            ));
+        }
     };
     entries.into_iter().find_map(|(name, entry)| {
         if name == "__metadata__" {
             let Value::Object(fields) = entry else {
-                return Some("__metadata__: expected an object".into());
+                return Some(ImportError::at(Place::Metadata(None), "expected an object"));
             };
             let (key, _) = fields.iter().find(|(_, v)| !v.is_string())?;
-            return Some(format!("__metadata__.{key}: expected a string"));
+            return Some(ImportError::at(
+                Place::Metadata(Some(key.clone())),
+                "expected a string",
+            ));
         }
         if let Some(dtype) = entry.get("dtype").and_then(Value::as_str)
             && serde_json::from_value::<::safetensors::Dtype>(dtype.into()).is_err()
         {
-            return Some(format!(
-                "tensor {name}: dtype {dtype} is not supported (F32, F64, F16 or BF16)"
+            return Some(ImportError::at(
+                Place::Tensor(name),
+                format!("dtype {dtype} is not supported (F32, F64, F16 or BF16)"),
             ));
         }
         let error = serde_json::from_value::<TensorInfo>(entry).err()?;
-        Some(format!("tensor {name}: {error}"))
+        Some(ImportError::at(Place::Tensor(name), error))
     })
 }
 
 /// The tensor whose data_offsets do not fit its shape and dtype, or run past the data
-/// section of `data_length` bytes.
-fn misplaced_data(header: &[u8], data_length: usize) -> Option<String> {
+/// section (bytes `start..end` of the file), or the bytes of that section that belong to
+/// no tensor.
+fn misplaced_data(header: &[u8], start: usize, end: usize) -> Option<ImportError> {
+    let data_length = end.saturating_sub(start);
     let entries: BTreeMap<String, Value> = serde_json::from_slice(header).ok()?;
     let mut infos: Vec<(String, TensorInfo)> = entries
         .into_iter()
@@ -235,8 +273,7 @@ fn misplaced_data(header: &[u8], data_length: usize) -> Option<String> {
         .collect();
     infos.sort_by_key(|(_, info)| info.data_offsets);
     let mut data_end = 0;
-    for (name, info) in &infos {
-        let place = format!("tensor {name}");
+    for (name, info) in infos {
         let (shape, dtype) = (&info.shape, info.dtype);
         let (begin, end) = info.data_offsets;
         let Some(bits) = shape
@@ -244,24 +281,40 @@ fn misplaced_data(header: &[u8], data_length: usize) -> Option<String> {
             .try_fold(1usize, |n, &d| n.checked_mul(d))
             .and_then(|count| count.checked_mul(dtype.bitsize()))
         else {
-            return Some(format!("{place}: shape {shape:?} is too large"));
+            return Some(ImportError::at(
+                Place::Tensor(name),
+                format!("shape {shape:?} is too large"),
+            ));
         };
         let count = bits / dtype.bitsize().max(1);
         if bits % 8 != 0 || begin > end || end - begin != bits / 8 {
-            return Some(format!(
-                "{place}: data_offsets [{begin}, {end}] do not hold {count} values of {dtype} for shape {shape:?}"
+            return Some(ImportError::at(
+                Place::Tensor(name),
+                format!(
+                    "data_offsets [{begin}, {end}] do not hold {count} values of {dtype} for shape {shape:?}"
+                ),
             ));
         }
         if end > data_length {
-            return Some(format!(
-                "{place}: its data ends at byte {end} of the data section, which has only {data_length} bytes (truncated file?)"
+            return Some(ImportError::at(
+                Place::Tensor(name),
+                format!(
+                    "its data ends at byte {end} of the data section, which has only {data_length} bytes (truncated file?)"
+                ),
             ));
         }
         data_end = end;
     }
     (data_end < data_length).then(|| {
-        format!(
-            "the data section has {data_length} bytes, but the tensors' data ends at byte {data_end} (bytes that belong to no tensor)"
+        ImportError::at(
+            Place::Data {
+                start: start as u64,
+                end: end as u64,
+            },
+            format!(
+                "{data_length} bytes, but the tensors' data ends at its byte {data_end}: the last {} belong to no tensor",
+                data_length - data_end
+            ),
         )
     })
 }
@@ -290,7 +343,7 @@ struct Linear<'a> {
 /// A Linear without bias (`bias=False`) gets zero biases. Errors name the tensor: a weight
 /// that is not 2-D (a convolution's is 4-D), a bias without weight or of the wrong length,
 /// a tensor that is neither `weight` nor `bias`, shapes that do not chain.
-pub fn network_from_tensors(file: &SafeTensors) -> Result<BiasedNetwork, String> {
+pub fn network_from_tensors(file: &SafeTensors) -> Result<BiasedNetwork, ImportError> {
     network_from_tensors_stated(file, None).map(|(network, _)| network)
 }
 
@@ -300,7 +353,7 @@ pub fn network_from_tensors(file: &SafeTensors) -> Result<BiasedNetwork, String>
 pub fn network_from_tensors_stated(
     file: &SafeTensors,
     stated: Option<&[String]>,
-) -> Result<(BiasedNetwork, ActivationSource), String> {
+) -> Result<(BiasedNetwork, ActivationSource), ImportError> {
     let mut modules: BTreeMap<String, (Option<&Tensor>, Option<&Tensor>)> = BTreeMap::new();
     for tensor in &file.tensors {
         let (module, parameter) = tensor.name.rsplit_once('.').unwrap_or(("", &tensor.name));
@@ -309,48 +362,48 @@ pub fn network_from_tensors_stated(
             "weight" => slot.0 = Some(tensor),
             "bias" => slot.1 = Some(tensor),
             _ => {
-                return Err(format!(
-                    "tensor {}: not the weight or bias of an nn.Linear (slth reads MLPs made of nn.Linear and nn.ReLU)",
-                    tensor.name
+                return Err(ImportError::at(
+                    Place::Tensor(tensor.name.clone()),
+                    "not the weight or bias of an nn.Linear (slth reads MLPs made of nn.Linear and nn.ReLU)",
                 ));
             }
         }
     }
     if modules.is_empty() {
-        return Err("no tensors: expected the weights of an nn.Linear MLP".into());
+        return Err(ImportError::whole(
+            "no tensors: expected the weights of an nn.Linear MLP",
+        ));
     }
     let mut layers = Vec::new();
     for (module, (weight, bias)) in modules {
         let weight = weight.ok_or_else(|| {
-            format!("tensor {module}.bias: there is no {module}.weight for this bias")
+            ImportError::at(
+                Place::Tensor(format!("{module}.bias")),
+                format!("there is no {module}.weight for this bias"),
+            )
         })?;
-        match weight.shape.len() {
-            2 => {}
-            4 => {
-                return Err(format!(
-                    "tensor {}: shape {:?} is 4-D, a convolution's weight; slth reads only nn.Linear layers (2-D weights [out, in])",
-                    weight.name, weight.shape
-                ));
-            }
-            1 => {
-                return Err(format!(
-                    "tensor {}: shape {:?} is 1-D, as of a normalization layer; slth reads only nn.Linear layers (2-D weights [out, in])",
-                    weight.name, weight.shape
-                ));
-            }
-            _ => {
-                return Err(format!(
-                    "tensor {}: shape {:?} is not 2-D; slth reads only nn.Linear layers (2-D weights [out, in])",
-                    weight.name, weight.shape
-                ));
-            }
+        let only_linear = "slth reads only nn.Linear layers (2-D weights [out, in])";
+        let kind = match weight.shape.len() {
+            2 => None,
+            4 => Some("is 4-D, a convolution's weight"),
+            1 => Some("is 1-D, as of a normalization layer"),
+            _ => Some("is not 2-D"),
+        };
+        if let Some(kind) = kind {
+            return Err(ImportError::at(
+                Place::Tensor(weight.name.clone()),
+                format!("shape {:?} {kind}; {only_linear}", weight.shape),
+            ));
         }
         if let Some(bias) = bias
             && bias.shape != [weight.shape[0]]
         {
-            return Err(format!(
-                "tensor {}: shape {:?}, but {} has {} outputs (expected [{}])",
-                bias.name, bias.shape, weight.name, weight.shape[0], weight.shape[0]
+            return Err(ImportError::at(
+                Place::Tensor(bias.name.clone()),
+                format!(
+                    "shape {:?}, but {} has {} outputs (expected [{}])",
+                    bias.shape, weight.name, weight.shape[0], weight.shape[0]
+                ),
             ));
         }
         layers.push(Linear {
@@ -363,13 +416,15 @@ pub fn network_from_tensors_stated(
     for pair in layers.windows(2) {
         let (previous, next) = (&pair[0], &pair[1]);
         if next.weight.shape[1] != previous.weight.shape[0] {
-            return Err(format!(
-                "tensor {}: shape {:?} does not chain: its {} inputs differ from the {} outputs of {}",
-                next.weight.name,
-                next.weight.shape,
-                next.weight.shape[1],
-                previous.weight.shape[0],
-                previous.weight.name
+            return Err(ImportError::at(
+                Place::Tensor(next.weight.name.clone()),
+                format!(
+                    "shape {:?} does not chain: its {} inputs differ from the {} outputs of {}",
+                    next.weight.shape,
+                    next.weight.shape[1],
+                    previous.weight.shape[0],
+                    previous.weight.name
+                ),
             ));
         }
     }
@@ -400,12 +455,19 @@ pub fn network_from_tensors_stated(
         })
         .collect();
     let biased = BiasedNetwork { network, biases };
-    biased.check()?;
+    // What the checks above leave to BiasedNetwork::check is the limit on the input
+    // dimension, which the first weight sets; its place is that tensor.
+    biased.check().map_err(|e| {
+        ImportError::at(
+            Place::Tensor(layers[0].weight.name.clone()),
+            format!("{}: {}", e.place, e.reason),
+        )
+    })?;
     Ok((biased, source))
 }
 
 /// Orders the layers: by nn.Sequential index, else by trailing number, else by shape chaining.
-fn order_layers(mut layers: Vec<Linear<'_>>) -> Result<Vec<Linear<'_>>, String> {
+fn order_layers(mut layers: Vec<Linear<'_>>) -> Result<Vec<Linear<'_>>, ImportError> {
     // nn.Sequential: "0", "2", or "net.0", "net.2": a common prefix and an integer.
     let sequential: Option<Vec<(String, u64)>> = layers
         .iter()
@@ -422,9 +484,12 @@ fn order_layers(mut layers: Vec<Linear<'_>>) -> Result<Vec<Linear<'_>>, String> 
         keyed.sort_by_key(|(k, _)| *k);
         for pair in keyed.windows(2) {
             if pair[1].0 == pair[0].0 + 1 {
-                return Err(format!(
-                    "tensor {}: module {} directly follows module {} in the nn.Sequential, with no activation between them (slth needs a ReLU between Linear layers)",
-                    pair[1].1.weight.name, pair[1].0, pair[0].0
+                return Err(ImportError::at(
+                    Place::Tensor(pair[1].1.weight.name.clone()),
+                    format!(
+                        "module {} directly follows module {} in the nn.Sequential, with no activation between them (slth needs a ReLU between Linear layers)",
+                        pair[1].0, pair[0].0
+                    ),
                 ));
             }
         }
@@ -459,10 +524,12 @@ fn order_layers(mut layers: Vec<Linear<'_>>) -> Result<Vec<Linear<'_>>, String> 
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let ambiguous = format!(
-        "cannot tell the order of the layers {} from their names or shapes; name them as an nn.Sequential (0, 2, 4, ...) or fc1, fc2, ...",
-        names()
-    );
+    let ambiguous = || {
+        ImportError::whole(format!(
+            "cannot tell the order of the layers {} from their names or shapes; name them as an nn.Sequential (0, 2, 4, ...) or fc1, fc2, ...",
+            names()
+        ))
+    };
     let starts: Vec<usize> = (0..layers.len())
         .filter(|&a| {
             !(0..layers.len())
@@ -470,7 +537,7 @@ fn order_layers(mut layers: Vec<Linear<'_>>) -> Result<Vec<Linear<'_>>, String> 
         })
         .collect();
     let [mut current] = starts[..] else {
-        return Err(ambiguous);
+        return Err(ambiguous());
     };
     let mut order = vec![current];
     while order.len() < layers.len() {
@@ -479,7 +546,7 @@ fn order_layers(mut layers: Vec<Linear<'_>>) -> Result<Vec<Linear<'_>>, String> 
             .filter(|&b| layers[b].weight.shape[1] == layers[current].weight.shape[0])
             .collect();
         let [b] = next[..] else {
-            return Err(ambiguous);
+            return Err(ambiguous());
         };
         order.push(b);
         current = b;
@@ -495,24 +562,25 @@ fn activations(
     metadata: &BTreeMap<String, String>,
     stated: Option<&[String]>,
     count: usize,
-) -> Result<(Vec<Activation>, ActivationSource), String> {
+) -> Result<(Vec<Activation>, ActivationSource), ImportError> {
     let from_metadata = metadata
         .get("activations")
         .map(|text| {
             let names: Vec<String> = text.split(',').map(|n| n.trim().to_string()).collect();
-            parse_activations(&names, count, "__metadata__.activations")
+            let place = Place::Metadata(Some("activations".into()));
+            parse_activations(&names, count, place)
         })
         .transpose()?;
     let from_flag = stated
-        .map(|names| parse_activations(names, count, "--activations"))
+        .map(|names| parse_activations(names, count, Place::Option("activations")))
         .transpose()?;
     Ok(match (from_metadata, from_flag) {
         (Some(m), Some(f)) if m != f => {
-            return Err(format!(
+            return Err(ImportError::whole(format!(
                 "__metadata__.activations says {} but --activations says {}: state the activations once, or make them agree",
                 activation_list(m),
                 activation_list(f)
-            ));
+            )));
         }
         (Some(m), Some(_)) => (m, ActivationSource::MetadataAndFlag),
         (Some(m), None) => (m, ActivationSource::Metadata),
@@ -525,12 +593,21 @@ fn activations(
     })
 }
 
-/// Reads a PyTorch MLP from a safetensors file.
-pub fn load_safetensors(path: &std::path::Path) -> Result<BiasedNetwork, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::input(path, e))?;
+/// Reads a PyTorch MLP from a safetensors file; an error names the file.
+pub fn load_safetensors(path: &std::path::Path) -> Result<BiasedNetwork, ImportError> {
+    load_safetensors_stated(path, None).map(|(network, _)| network)
+}
+
+/// [`load_safetensors`] with the activations `certify --activations` states, if any (see
+/// [`network_from_tensors_stated`]).
+pub fn load_safetensors_stated(
+    path: &std::path::Path,
+    stated: Option<&[String]>,
+) -> Result<(BiasedNetwork, ActivationSource), ImportError> {
+    let bytes = std::fs::read(path).map_err(|e| ImportError::whole(e).in_file(path))?;
     parse_safetensors(&bytes)
-        .and_then(|file| network_from_tensors(&file))
-        .map_err(|e| Error::input(path, e))
+        .and_then(|file| network_from_tensors_stated(&file, stated))
+        .map_err(|e| e.in_file(path))
 }
 
 #[cfg(test)]
@@ -578,10 +655,11 @@ mod tests {
         huge.extend_from_slice(&[0; 16]);
         let mut large = (MAX_HEADER_BYTES + 1).to_le_bytes().to_vec();
         large.resize(MAX_HEADER_BYTES as usize + 9, b' ');
-        let cases: Vec<(Vec<u8>, String)> = vec![
+        let cases: Vec<(Vec<u8>, String)> =
+            vec![
             (
                 huge,
-                format!("header length {} goes beyond the file", u64::MAX),
+                format!("header length (bytes 0..8): {} goes beyond the file", u64::MAX),
             ),
             (
                 large,
@@ -589,7 +667,7 @@ mod tests {
             ),
             (
                 file("[1, 2]", &[]),
-                "header is not a JSON object of tensors".into(),
+                "header (bytes 8..14): not a JSON object of tensors".into(),
             ),
             (
                 file(
@@ -614,7 +692,8 @@ mod tests {
             ),
             (
                 file(&format!("{{{w}}}"), &[0; 8]),
-                "the data section has 8 bytes, but the tensors' data ends at byte 4".into(),
+                "data section (bytes 79..87): 8 bytes, but the tensors' data ends at its byte 4: the last 4"
+                    .into(),
             ),
             (
                 file(
@@ -635,7 +714,7 @@ mod tests {
             ),
         ];
         for (bytes, expected) in cases {
-            let error = parse_safetensors(&bytes).unwrap_err();
+            let error = parse_safetensors(&bytes).unwrap_err().to_string();
             assert!(
                 error.contains(&expected),
                 "expected {expected:?}, got {error:?}"
