@@ -2,8 +2,9 @@
 //! `.npy` arrays ([`load_npy`]), every value converted to its exact rational.
 //!
 //! The file formats are read by the `safetensors` and `npyz` crates; what is slth's own is
-//! turning tensors into a network (names, layer order, activations: module `safetensors`),
-//! decoding every value exactly, and saying which tensor or field is at fault.
+//! turning tensors into a network (names, layer order, activations: module `mlp`),
+//! decoding every value exactly (modules `safetensors` and `npy`), and saying which tensor,
+//! key or byte is at fault, apart from why (module `error`).
 //!
 //! A state_dict does not carry activations, so [`load_target_stated`] says where a
 //! network's activations come from ([`ActivationSource`]): the network file, the
@@ -11,14 +12,17 @@
 //! linear last layer. Two statements that disagree are refused, naming both.
 
 mod error;
+mod mlp;
 mod npy;
 mod safetensors;
 
 pub use self::error::{ImportError, Place};
+pub use self::mlp::{
+    load_safetensors, load_safetensors_stated, network_from_tensors, network_from_tensors_stated,
+};
 pub use self::npy::{NpyArray, NpyValues, load_npy, parse_npy};
 pub use self::safetensors::{
-    Dtype, MAX_HEADER_BYTES, SafeTensors, Tensor, bf16_to_f64, f16_to_f64, load_safetensors,
-    load_safetensors_stated, network_from_tensors, network_from_tensors_stated, parse_safetensors,
+    Dtype, MAX_HEADER_BYTES, SafeTensors, Tensor, bf16_to_f64, f16_to_f64, parse_safetensors,
 };
 
 use crate::error::Error;
