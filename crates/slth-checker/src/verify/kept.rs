@@ -1,11 +1,5 @@
-//! The kept weights of one block (docs/FORMAT.md section 5) and its deviation E_i (docs/FORMAT.md section 6.1).
-//!
-//! Decided per block i: every hidden entry `[j, t, value]` has j < k_i, t < n_{i-1}, a j
-//! listed once and value = U_i[j][t]; every output entry `[m, j, value]` has m < n_i,
-//! j < k_i, a pair (m, j) listed once, a hidden entry for j and value = V_i[m][j]
-//! (section 9, items 8 to 10). Cost: sorting the k entries (k log k comparisons), one
-//! ChaCha20 block per 8 neighbouring weights of a stream, and one exact comparison per
-//! value, in machine integers for texts of at most 18 digits a side.
+//! The kept weights of one block (docs/FORMAT.md section 5; section 9, items 8 to 10) and
+//! its deviation E_i (section 6.1). Cost: a sort, a ChaCha20 block per 8 weights.
 //!
 //! The entries of `hidden` and `output` are judged as if checked one by one in file order:
 //! the earliest entry that breaks a rule is reported, and at one entry the rules come in
@@ -107,9 +101,8 @@ impl FirstFailure {
 }
 
 impl KeptBlock {
-    /// Checks every index, duplicate and value of `ticket[b]` against g: the rules of
-    /// docs/FORMAT.md section 5 (module docs), the earliest entry in file order that breaks
-    /// one reported.
+    /// Checks every index, duplicate and value of `ticket[b]` against g (docs/FORMAT.md
+    /// section 5); the earliest entry in file order that breaks a rule is reported.
     pub(super) fn check(
         shape: &Shape,
         ticket: &BlockTicket,
@@ -206,19 +199,14 @@ impl KeptBlock {
     }
 }
 
-/// `|s a - w|` when it fits in i128: the numerator of E over `a 2^106` for a path sum s
-/// over 2^106 and a weight w already scaled by `b`.
+/// `|s a - w|` (E's numerator over `a 2^106`, see `deviation`) when it fits in i128.
 fn distance_small(s: i128, a: i128, w: i128) -> Option<u128> {
     Some(s.checked_mul(a)?.checked_sub(w)?.unsigned_abs())
 }
 
-/// Checks `ticket[b].hidden`; returns (j, t, U numerator) sorted by j.
-///
-/// Decides, for every entry k in file order up to the first one out of range:
-/// j < k_i and t < n_{i-1}; no earlier entry with the same j; and value = U_i[j][t],
-/// the weight at index `j n_{i-1} + t` of stream 2i - 2 (docs/FORMAT.md sections 4.2 and
-/// 5). Cost: one sort of the entries, then the weights in increasing index order, one
-/// ChaCha20 block per 8 neighbours.
+/// Checks `ticket[b].hidden`; returns (j, t, U numerator) sorted by j. Decides j < k_i,
+/// t < n_{i-1}, j listed once and value = U_i[j][t], the weight at index `j n_{i-1} + t`
+/// of stream 2i - 2 (docs/FORMAT.md sections 4.2 and 5), reading g in index order.
 fn check_hidden(
     shape: &Shape,
     entries: &[(u64, u64, Rational)],
@@ -301,13 +289,9 @@ fn check_hidden(
 }
 
 /// Checks `ticket[b].output` against the checked `hidden` (sorted by j); returns the paths.
-///
-/// Decides, for every entry k up to the first one out of range: m < n_i and j < k_i; no
-/// earlier entry with the same (m, j); a hidden entry for j; and value = V_i[m][j], the
-/// weight at index `j n_i + m` of stream 2i - 1 (docs/FORMAT.md sections 4.2 and 5). Each
-/// path t -> j -> m becomes the cell `m n_{i-1} + t` of W_i it contributes to (section
-/// 6.1). Cost: one sort by (j, m), a merge with `hidden`, and the weights in increasing
-/// index order.
+/// Decides m < n_i, j < k_i, (m, j) listed once, a hidden entry for j and value =
+/// V_i[m][j], the weight at index `j n_i + m` of stream 2i - 1 (docs/FORMAT.md sections
+/// 4.2 and 5); each path t -> j -> m goes to cell `m n_{i-1} + t` of W_i (section 6.1).
 fn check_output(
     shape: &Shape,
     entries: &[(u64, u64, Rational)],
@@ -422,8 +406,7 @@ fn check_output(
 }
 
 /// `row * width + column`, exact: at most (2^64 - 1)^2 + 2^64 - 1 < 2^128, so the
-/// saturating operations never saturate. The index of a weight within its stream
-/// (docs/FORMAT.md section 4.2), or an entry of W_i in row-major order.
+/// saturating operations never saturate (a stream index of docs/FORMAT.md section 4.2).
 fn flat_index(row: u64, width: u64, column: u64) -> u128 {
     u128::from(row)
         .saturating_mul(u128::from(width))
@@ -500,10 +483,8 @@ impl BlockCache {
     }
 
     /// The weight at `index` as a numerator over 2^53, after checking that `value` equals it
-    /// exactly (docs/FORMAT.md section 5: not even the last bit may differ): p/q = n/2^53
-    /// iff p 2^53 = n q, in i128 for texts of at most 18 digits a side, else as reduced
-    /// rationals. Fails also on a malformed or too long value (section 2) and on an index
-    /// beyond the stream (section 11).
+    /// exactly (docs/FORMAT.md section 5): p/q = n/2^53 iff p 2^53 = n q, in i128 for texts
+    /// of at most 18 digits a side, else as reduced rationals.
     fn check(&mut self, index: u128, value: &Rational) -> Result<i64, ValueFailure> {
         let claimed = match small::parse_small(&value.0, self.max_chars) {
             Some((p, q)) => Claimed::Small(p, q),
@@ -533,8 +514,7 @@ impl BlockCache {
 }
 
 /// Exact sums of products V * U (integers over 2^106) per entry of W: i128 while they
-/// fit, spilling into a BigInt per entry. These are P_i and Q_i of docs/FORMAT.md section
-/// 6.1; an entry without paths sums to 0. Cost: one i128 addition per path.
+/// fit, spilling into a BigInt per entry: P_i and Q_i of docs/FORMAT.md section 6.1.
 struct PathSums {
     small: Vec<i128>,
     spilled: HashMap<usize, BigInt>,
