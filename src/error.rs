@@ -2,6 +2,7 @@
 //! and the place in it, a block of the construction). The binary turns them into one line
 //! and an exit code, in one place.
 
+use crate::import::ImportError;
 use slth_checker::LoadError;
 
 /// What went wrong, and where.
@@ -14,6 +15,10 @@ pub enum Error {
     /// it).
     #[error("{file}: {reason}")]
     Input { file: String, reason: String },
+    /// A trained network or array that cannot be imported: the file, the place in it (a
+    /// tensor, a key of the metadata, a part of an `.npy`) and the reason.
+    #[error(transparent)]
+    Import(#[from] ImportError),
     /// A target that the construction cannot handle, or an epsilon it cannot meet.
     #[error("{file}: {reason}")]
     Certify { file: String, reason: String },

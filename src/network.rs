@@ -509,13 +509,6 @@ impl NetworkError {
     }
 }
 
-/// Code that still reports errors as text (the importers) takes the line.
-impl From<NetworkError> for String {
-    fn from(e: NetworkError) -> String {
-        e.to_string()
-    }
-}
-
 /// act(z) for one coordinate.
 pub fn activate(activation: Activation, z: BigRational) -> BigRational {
     match activation {

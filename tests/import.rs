@@ -35,7 +35,9 @@ fn q(n: i64, d: i64) -> BigRational {
 }
 
 fn import(bytes: &[u8]) -> Result<BiasedNetwork, String> {
-    parse_safetensors(bytes).and_then(|file| network_from_tensors(&file))
+    parse_safetensors(bytes)
+        .and_then(|file| network_from_tensors(&file))
+        .map_err(|e| e.to_string())
 }
 
 fn import_error(bytes: &[u8]) -> String {
@@ -253,7 +255,11 @@ fn damaged_files_are_refused() {
     assert!(error.contains("tensor 2.bias: data_offsets"), "{error}");
     let mut not_json = good.clone();
     not_json[8] = b'x';
-    assert!(import_error(&not_json).contains("header is not valid JSON"));
+    let error = import_error(&not_json);
+    assert!(
+        error.contains("header (bytes 8..") && error.contains("not valid JSON"),
+        "{error}"
+    );
 }
 
 #[test]

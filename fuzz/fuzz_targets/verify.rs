@@ -4,7 +4,7 @@
 //!     cargo +nightly fuzz run verify fuzz/corpus/verify tests/fuzz_corpus -- \
 //!         -dict=fuzz/verify.dict -max_len=8192 -timeout=10 -rss_limit_mb=2048
 //!
-//! The properties are those of tests/fuzz.rs, which replays its corpus in every
+//! The properties are those of tests/fuzz/, which replays its corpus in every
 //! `cargo test`: no panic (libFuzzer reports it as a crash), the exact and the sound mode
 //! give the same verdict and the same rejection, and the verdict agrees with the
 //! independent first-principles checker (the slth-oracle crate): never VALID where it finds a

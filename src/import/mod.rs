@@ -2,21 +2,27 @@
 //! `.npy` arrays ([`load_npy`]), every value converted to its exact rational.
 //!
 //! The file formats are read by the `safetensors` and `npyz` crates; what is slth's own is
-//! turning tensors into a network (names, layer order, activations: module `safetensors`),
-//! decoding every value exactly, and saying which tensor or field is at fault.
+//! turning tensors into a network (names, layer order, activations: module `mlp`),
+//! decoding every value exactly (modules `safetensors` and `npy`), and saying which tensor,
+//! key or byte is at fault, apart from why (module `error`).
 //!
 //! A state_dict does not carry activations, so [`load_target_stated`] says where a
 //! network's activations come from ([`ActivationSource`]): the network file, the
 //! safetensors `__metadata__`, `certify --activations`, or the assumption hidden ReLU and a
 //! linear last layer. Two statements that disagree are refused, naming both.
 
+mod error;
+mod mlp;
 mod npy;
 mod safetensors;
 
+pub use self::error::{ImportError, Place};
+pub use self::mlp::{
+    load_safetensors, load_safetensors_stated, network_from_tensors, network_from_tensors_stated,
+};
 pub use self::npy::{NpyArray, NpyValues, load_npy, parse_npy};
 pub use self::safetensors::{
-    Dtype, MAX_HEADER_BYTES, SafeTensors, Tensor, bf16_to_f64, f16_to_f64, load_safetensors,
-    network_from_tensors, network_from_tensors_stated, parse_safetensors,
+    Dtype, MAX_HEADER_BYTES, SafeTensors, Tensor, bf16_to_f64, f16_to_f64, parse_safetensors,
 };
 
 use crate::error::Error;
@@ -69,21 +75,25 @@ pub fn how_to_state(list: &str) -> String {
     )
 }
 
-/// Parses `--activations` names for a network of `count` layers.
+/// Parses the names of the activations of a network of `count` layers, as stated at
+/// `place` (`--activations`, or the safetensors `__metadata__.activations`).
 pub fn parse_activations(
     names: &[String],
     count: usize,
-    place: &str,
-) -> Result<Vec<Activation>, String> {
+    place: Place,
+) -> Result<Vec<Activation>, ImportError> {
     if names.len() != count {
-        return Err(format!("{place}: {} names for {count} layers", names.len()));
+        return Err(ImportError::at(
+            place,
+            format!("{} names for {count} layers", names.len()),
+        ));
     }
     names
         .iter()
         .enumerate()
         .map(|(i, name)| {
             Activation::parse(name.trim(), i + 1 == count)
-                .map_err(|e| format!("{place}: layer {}: {e}", i + 1))
+                .map_err(|e| ImportError::at(place.clone(), format!("layer {}: {e}", i + 1)))
         })
         .collect()
 }
@@ -104,17 +114,14 @@ pub fn load_target_stated(
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"))
     {
-        let bytes = std::fs::read(path).map_err(|e| Error::input(path, e))?;
-        return parse_safetensors(&bytes)
-            .and_then(|file| network_from_tensors_stated(&file, stated))
-            .map_err(|e| Error::input(path, e));
+        return Ok(load_safetensors_stated(path, stated)?);
     }
     let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;
     let network = BiasedNetwork::from_json_text(&text).map_err(|e| Error::input(path, e))?;
     if let Some(names) = stated {
         let layers = &network.network.layers;
-        let flag = parse_activations(names, layers.len(), "--activations")
-            .map_err(|e| Error::input(path, e))?;
+        let flag = parse_activations(names, layers.len(), Place::Option("activations"))
+            .map_err(|e| e.in_file(path))?;
         let file = activation_list(layers.iter().map(|l| l.activation));
         if activation_list(flag.iter().copied()) != file {
             return Err(Error::input(

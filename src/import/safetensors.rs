@@ -8,22 +8,11 @@
 //! are read; each of their finite values is a dyadic rational, exactly an f64, and is kept
 //! exactly (f16 and bf16 are decoded bit by bit). NaN and infinities are refused.
 //!
-//! Which tensors make a network (see [`network_from_tensors`]): every tensor is the `weight`
-//! (`[out, in]`) or `bias` (`[out]`) of an `nn.Linear`; the layers are ordered by their
-//! `nn.Sequential` index (`0.weight`, `2.weight`, ..., with any common prefix such as
-//! `net.`), or else by a number ending their names (`fc1`, `fc2`, ...), or else by the unique
-//! order in which their shapes chain. The activations are those `__metadata__` states
-//! (`"activations": "relu,relu,linear"`, one per layer), or those `certify --activations`
-//! states (both: they must agree), else assumed: hidden ReLU and a linear last layer (logits).
-//! A state_dict does not record activations: slth cannot see a Tanh between two Linears, so
-//! the assumption is never silent ([`crate::import::ActivationSource`]).
+//! Which tensors make a network is module `mlp`'s concern.
 
-use super::{ActivationSource, activation_list, parse_activations};
-use crate::error::Error;
-use crate::network::{Activation, BiasedNetwork, Layer, Network};
+use super::error::{ImportError, Place};
 use ::safetensors::SafeTensorError;
 use ::safetensors::tensor::TensorInfo;
-use num_rational::BigRational;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -104,8 +93,9 @@ pub struct SafeTensors {
     pub metadata: BTreeMap<String, String>,
 }
 
-/// Parses a safetensors file; every error names the tensor (or the header field).
-pub fn parse_safetensors(bytes: &[u8]) -> Result<SafeTensors, String> {
+/// Parses a safetensors file; every error names the tensor (or the key of the metadata, or
+/// the bytes of the header or data section) apart from the reason.
+pub fn parse_safetensors(bytes: &[u8]) -> Result<SafeTensors, ImportError> {
     let (header_length, header) =
         ::safetensors::SafeTensors::read_metadata(bytes).map_err(|e| explain(bytes, e))?;
     // The crate has checked that the tensors' data exactly fills the rest of the file.
@@ -123,26 +113,41 @@ pub fn parse_safetensors(bytes: &[u8]) -> Result<SafeTensors, String> {
     })
 }
 
-fn read_tensor(name: String, info: &TensorInfo, data: &[u8]) -> Result<Tensor, String> {
-    let place = format!("tensor {name}");
-    let dtype = Dtype::of(info.dtype).ok_or(format!(
-        "{place}: dtype {} is not supported (F32, F64, F16 or BF16)",
-        info.dtype
-    ))?;
+/// The tensor `name` of the data section `data`, every value decoded exactly; refused if
+/// its dtype is not read or a value is not finite.
+fn read_tensor(name: String, info: &TensorInfo, data: &[u8]) -> Result<Tensor, ImportError> {
+    let place = || Place::Tensor(name.clone());
+    let dtype = Dtype::of(info.dtype).ok_or_else(|| {
+        ImportError::at(
+            place(),
+            format!(
+                "dtype {} is not supported (F32, F64, F16 or BF16)",
+                info.dtype
+            ),
+        )
+    })?;
     let (begin, end) = info.data_offsets;
-    let bytes = data.get(begin..end).ok_or(format!(
-        "{place}: data_offsets [{begin}, {end}] lie outside the data section ({} bytes)",
-        data.len()
-    ))?;
+    let bytes = data.get(begin..end).ok_or_else(|| {
+        ImportError::at(
+            place(),
+            format!(
+                "data_offsets [{begin}, {end}] lie outside the data section ({} bytes)",
+                data.len()
+            ),
+        )
+    })?;
     let values: Vec<f64> = bytes
         .chunks_exact(dtype.size())
         .map(|b| dtype.decode(b))
         .collect();
     if let Some(k) = values.iter().position(|v| !v.is_finite()) {
-        return Err(format!(
-            "{place}: entry {:?} is {}; only finite values have an exact rational value",
-            unravel(k, &info.shape),
-            values[k]
+        return Err(ImportError::at(
+            place(),
+            format!(
+                "entry {:?} is {}; only finite values have an exact rational value",
+                unravel(k, &info.shape),
+                values[k]
+            ),
         ));
     }
     Ok(Tensor {
@@ -155,15 +160,18 @@ fn read_tensor(name: String, info: &TensorInfo, data: &[u8]) -> Result<Tensor, S
 
 /// Why the `safetensors` crate refused a file, naming the tensor or header field at fault
 /// where the crate's error does not.
-fn explain(bytes: &[u8], error: SafeTensorError) -> String {
+fn explain(bytes: &[u8], error: SafeTensorError) -> ImportError {
     let available = bytes.len().saturating_sub(8);
     let header_length = bytes
         .get(..8)
         .and_then(|b| b.try_into().ok())
         .map_or(0, u64::from_le_bytes);
     let beyond = || {
-        format!(
-            "header length {header_length} goes beyond the file ({available} bytes after the length; truncated, or not a safetensors file)"
+        ImportError::at(
+            Place::HeaderLength,
+            format!(
+                "{header_length} goes beyond the file ({available} bytes after the length; truncated, or not a safetensors file)"
+            ),
         )
     };
     // Past the length checks, the header is the `header_length` bytes after the length.
@@ -171,62 +179,81 @@ fn explain(bytes: &[u8], error: SafeTensorError) -> String {
         let end = usize::try_from(header_length).map_or(0, |n| n.saturating_add(8));
         bytes.get(8..end).unwrap_or_default()
     };
+    let in_header = Place::Header {
+        end: header_length.saturating_add(8),
+    };
     match error {
-        SafeTensorError::HeaderTooSmall => format!(
+        SafeTensorError::HeaderTooSmall => ImportError::whole(format!(
             "truncated: {} bytes, shorter than the 8-byte header length of a safetensors file",
             bytes.len()
-        ),
+        )),
         SafeTensorError::HeaderTooLarge if header_length > available as u64 => beyond(),
-        SafeTensorError::HeaderTooLarge => {
-            format!("header length {header_length} exceeds the limit of {MAX_HEADER_BYTES} bytes")
-        }
+        SafeTensorError::HeaderTooLarge => ImportError::at(
+            Place::HeaderLength,
+            format!("{header_length} exceeds the limit of {MAX_HEADER_BYTES} bytes"),
+        ),
         SafeTensorError::InvalidHeaderLength => beyond(),
-        SafeTensorError::InvalidHeader(e) => format!("header is not UTF-8 text: {e}"),
+        SafeTensorError::InvalidHeader(e) => {
+            ImportError::at(in_header, format!("not UTF-8 text: {e}"))
+        }
         SafeTensorError::InvalidHeaderDeserialization(e) if e.is_data() => {
-            misread_entry(header()).unwrap_or(format!("header: {e}"))
+            misread_entry(header(), &in_header).unwrap_or(ImportError::at(in_header, e))
         }
         SafeTensorError::InvalidHeaderDeserialization(e) => {
-            format!("header is not valid JSON: {e}")
+            ImportError::at(in_header, format!("not valid JSON: {e}"))
         }
-        SafeTensorError::InvalidOffset(name) => format!(
-            "tensor {name}: data_offsets do not begin where the data of the tensor before it ends (each tensor's data must follow the previous one's, from byte 0)"
+        SafeTensorError::InvalidOffset(name) => ImportError::at(
+            Place::Tensor(name),
+            "data_offsets do not begin where the data of the tensor before it ends (each tensor's data must follow the previous one's, from byte 0)",
         ),
         other => {
-            let data_length = available.saturating_sub(header().len());
-            misplaced_data(header(), data_length).unwrap_or(format!("{other}"))
+            let start = 8 + header().len();
+            misplaced_data(header(), start, bytes.len()).unwrap_or(ImportError::whole(other))
         }
     }
 }
 
-/// The header entry that the crate could not read as a tensor's (or as string metadata).
-fn misread_entry(header: &[u8]) -> Option<String> {
+/// The header entry that the crate could not read as a tensor's (or as string metadata);
+/// `in_header` is the place of the whole header.
+fn misread_entry(header: &[u8], in_header: &Place) -> Option<ImportError> {
     let entries: BTreeMap<String, Value> = match serde_json::from_slice(header) {
         Ok(entries) => entries,
-        Err(e) => return Some(format!("header is not a JSON object of tensors: {e}")),
+        Err(e) => {
+            return Some(ImportError::at(
+                in_header.clone(),
+                format!("not a JSON object of tensors: {e}"),
+            ));
+        }
     };
     entries.into_iter().find_map(|(name, entry)| {
         if name == "__metadata__" {
             let Value::Object(fields) = entry else {
-                return Some("__metadata__: expected an object".into());
+                return Some(ImportError::at(Place::Metadata(None), "expected an object"));
             };
             let (key, _) = fields.iter().find(|(_, v)| !v.is_string())?;
-            return Some(format!("__metadata__.{key}: expected a string"));
+            return Some(ImportError::at(
+                Place::Metadata(Some(key.clone())),
+                "expected a string",
+            ));
         }
         if let Some(dtype) = entry.get("dtype").and_then(Value::as_str)
             && serde_json::from_value::<::safetensors::Dtype>(dtype.into()).is_err()
         {
-            return Some(format!(
-                "tensor {name}: dtype {dtype} is not supported (F32, F64, F16 or BF16)"
+            return Some(ImportError::at(
+                Place::Tensor(name),
+                format!("dtype {dtype} is not supported (F32, F64, F16 or BF16)"),
             ));
         }
         let error = serde_json::from_value::<TensorInfo>(entry).err()?;
-        Some(format!("tensor {name}: {error}"))
+        Some(ImportError::at(Place::Tensor(name), error))
     })
 }
 
 /// The tensor whose data_offsets do not fit its shape and dtype, or run past the data
-/// section of `data_length` bytes.
-fn misplaced_data(header: &[u8], data_length: usize) -> Option<String> {
+/// section (bytes `start..end` of the file), or the bytes of that section that belong to
+/// no tensor.
+fn misplaced_data(header: &[u8], start: usize, end: usize) -> Option<ImportError> {
+    let data_length = end.saturating_sub(start);
     let entries: BTreeMap<String, Value> = serde_json::from_slice(header).ok()?;
     let mut infos: Vec<(String, TensorInfo)> = entries
         .into_iter()
@@ -235,8 +262,7 @@ fn misplaced_data(header: &[u8], data_length: usize) -> Option<String> {
         .collect();
     infos.sort_by_key(|(_, info)| info.data_offsets);
     let mut data_end = 0;
-    for (name, info) in &infos {
-        let place = format!("tensor {name}");
+    for (name, info) in infos {
         let (shape, dtype) = (&info.shape, info.dtype);
         let (begin, end) = info.data_offsets;
         let Some(bits) = shape
@@ -244,24 +270,40 @@ fn misplaced_data(header: &[u8], data_length: usize) -> Option<String> {
             .try_fold(1usize, |n, &d| n.checked_mul(d))
             .and_then(|count| count.checked_mul(dtype.bitsize()))
         else {
-            return Some(format!("{place}: shape {shape:?} is too large"));
+            return Some(ImportError::at(
+                Place::Tensor(name),
+                format!("shape {shape:?} is too large"),
+            ));
         };
         let count = bits / dtype.bitsize().max(1);
         if bits % 8 != 0 || begin > end || end - begin != bits / 8 {
-            return Some(format!(
-                "{place}: data_offsets [{begin}, {end}] do not hold {count} values of {dtype} for shape {shape:?}"
+            return Some(ImportError::at(
+                Place::Tensor(name),
+                format!(
+                    "data_offsets [{begin}, {end}] do not hold {count} values of {dtype} for shape {shape:?}"
+                ),
             ));
         }
         if end > data_length {
-            return Some(format!(
-                "{place}: its data ends at byte {end} of the data section, which has only {data_length} bytes (truncated file?)"
+            return Some(ImportError::at(
+                Place::Tensor(name),
+                format!(
+                    "its data ends at byte {end} of the data section, which has only {data_length} bytes (truncated file?)"
+                ),
             ));
         }
         data_end = end;
     }
     (data_end < data_length).then(|| {
-        format!(
-            "the data section has {data_length} bytes, but the tensors' data ends at byte {data_end} (bytes that belong to no tensor)"
+        ImportError::at(
+            Place::Data {
+                start: start as u64,
+                end: end as u64,
+            },
+            format!(
+                "{data_length} bytes, but the tensors' data ends at its byte {data_end}: the last {} belong to no tensor",
+                data_length - data_end
+            ),
         )
     })
 }
@@ -276,261 +318,6 @@ fn unravel(mut k: usize, shape: &[usize]) -> Vec<usize> {
         }
     }
     index
-}
-
-/// One `nn.Linear`: its module name, weight and optional bias.
-struct Linear<'a> {
-    module: String,
-    weight: &'a Tensor,
-    bias: Option<&'a Tensor>,
-}
-
-/// Assembles the network of a PyTorch MLP's tensors (module docs: names, order, activations).
-///
-/// A Linear without bias (`bias=False`) gets zero biases. Errors name the tensor: a weight
-/// that is not 2-D (a convolution's is 4-D), a bias without weight or of the wrong length,
-/// a tensor that is neither `weight` nor `bias`, shapes that do not chain.
-pub fn network_from_tensors(file: &SafeTensors) -> Result<BiasedNetwork, String> {
-    network_from_tensors_stated(file, None).map(|(network, _)| network)
-}
-
-/// [`network_from_tensors`] with the activations `certify --activations` states, if any:
-/// they must agree with `__metadata__.activations` when both are given (else an error naming
-/// both). Returns where the activations come from.
-pub fn network_from_tensors_stated(
-    file: &SafeTensors,
-    stated: Option<&[String]>,
-) -> Result<(BiasedNetwork, ActivationSource), String> {
-    let mut modules: BTreeMap<String, (Option<&Tensor>, Option<&Tensor>)> = BTreeMap::new();
-    for tensor in &file.tensors {
-        let (module, parameter) = tensor.name.rsplit_once('.').unwrap_or(("", &tensor.name));
-        let slot = modules.entry(module.to_string()).or_default();
-        match parameter {
-            "weight" => slot.0 = Some(tensor),
-            "bias" => slot.1 = Some(tensor),
-            _ => {
-                return Err(format!(
-                    "tensor {}: not the weight or bias of an nn.Linear (slth reads MLPs made of nn.Linear and nn.ReLU)",
-                    tensor.name
-                ));
-            }
-        }
-    }
-    if modules.is_empty() {
-        return Err("no tensors: expected the weights of an nn.Linear MLP".into());
-    }
-    let mut layers = Vec::new();
-    for (module, (weight, bias)) in modules {
-        let weight = weight.ok_or_else(|| {
-            format!("tensor {module}.bias: there is no {module}.weight for this bias")
-        })?;
-        match weight.shape.len() {
-            2 => {}
-            4 => {
-                return Err(format!(
-                    "tensor {}: shape {:?} is 4-D, a convolution's weight; slth reads only nn.Linear layers (2-D weights [out, in])",
-                    weight.name, weight.shape
-                ));
-            }
-            1 => {
-                return Err(format!(
-                    "tensor {}: shape {:?} is 1-D, as of a normalization layer; slth reads only nn.Linear layers (2-D weights [out, in])",
-                    weight.name, weight.shape
-                ));
-            }
-            _ => {
-                return Err(format!(
-                    "tensor {}: shape {:?} is not 2-D; slth reads only nn.Linear layers (2-D weights [out, in])",
-                    weight.name, weight.shape
-                ));
-            }
-        }
-        if let Some(bias) = bias
-            && bias.shape != [weight.shape[0]]
-        {
-            return Err(format!(
-                "tensor {}: shape {:?}, but {} has {} outputs (expected [{}])",
-                bias.name, bias.shape, weight.name, weight.shape[0], weight.shape[0]
-            ));
-        }
-        layers.push(Linear {
-            module,
-            weight,
-            bias,
-        });
-    }
-    let layers = order_layers(layers)?;
-    for pair in layers.windows(2) {
-        let (previous, next) = (&pair[0], &pair[1]);
-        if next.weight.shape[1] != previous.weight.shape[0] {
-            return Err(format!(
-                "tensor {}: shape {:?} does not chain: its {} inputs differ from the {} outputs of {}",
-                next.weight.name,
-                next.weight.shape,
-                next.weight.shape[1],
-                previous.weight.shape[0],
-                previous.weight.name
-            ));
-        }
-    }
-    let (activations, source) = activations(&file.metadata, stated, layers.len())?;
-    let exact = |v: &f64| BigRational::from_float(*v).unwrap_or_default();
-    let network = Network {
-        input_dim: layers[0].weight.shape[1],
-        layers: layers
-            .iter()
-            .zip(activations)
-            .map(|(linear, activation)| Layer {
-                weights: linear
-                    .weight
-                    .values
-                    .chunks(linear.weight.shape[1].max(1))
-                    .take(linear.weight.shape[0])
-                    .map(|row| row.iter().map(exact).collect())
-                    .collect(),
-                activation,
-            })
-            .collect(),
-    };
-    let biases = layers
-        .iter()
-        .map(|linear| match linear.bias {
-            Some(bias) => bias.values.iter().map(exact).collect(),
-            None => vec![BigRational::default(); linear.weight.shape[0]],
-        })
-        .collect();
-    let biased = BiasedNetwork { network, biases };
-    biased.check()?;
-    Ok((biased, source))
-}
-
-/// Orders the layers: by nn.Sequential index, else by trailing number, else by shape chaining.
-fn order_layers(mut layers: Vec<Linear<'_>>) -> Result<Vec<Linear<'_>>, String> {
-    // nn.Sequential: "0", "2", or "net.0", "net.2": a common prefix and an integer.
-    let sequential: Option<Vec<(String, u64)>> = layers
-        .iter()
-        .map(|l| {
-            let (prefix, last) = l.module.rsplit_once('.').unwrap_or(("", &l.module));
-            last.parse::<u64>().ok().map(|k| (prefix.to_string(), k))
-        })
-        .collect();
-    if let Some(keys) = sequential
-        && keys.iter().all(|(prefix, _)| *prefix == keys[0].0)
-    {
-        let mut keyed: Vec<(u64, Linear<'_>)> =
-            keys.into_iter().map(|(_, k)| k).zip(layers).collect();
-        keyed.sort_by_key(|(k, _)| *k);
-        for pair in keyed.windows(2) {
-            if pair[1].0 == pair[0].0 + 1 {
-                return Err(format!(
-                    "tensor {}: module {} directly follows module {} in the nn.Sequential, with no activation between them (slth needs a ReLU between Linear layers)",
-                    pair[1].1.weight.name, pair[1].0, pair[0].0
-                ));
-            }
-        }
-        return Ok(keyed.into_iter().map(|(_, l)| l).collect());
-    }
-    // Names ending in distinct numbers: fc1, fc2, ...
-    let trailing: Option<Vec<u64>> = layers
-        .iter()
-        .map(|l| {
-            let digits = l.module.len()
-                - l.module
-                    .trim_end_matches(|c: char| c.is_ascii_digit())
-                    .len();
-            l.module[l.module.len() - digits..].parse().ok()
-        })
-        .collect();
-    if let Some(numbers) = trailing {
-        let mut sorted = numbers.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        if sorted.len() == numbers.len() {
-            let mut keyed: Vec<(u64, Linear<'_>)> = numbers.into_iter().zip(layers).collect();
-            keyed.sort_by_key(|(k, _)| *k);
-            return Ok(keyed.into_iter().map(|(_, l)| l).collect());
-        }
-    }
-    // Otherwise the shapes must chain in exactly one way.
-    let names = || {
-        layers
-            .iter()
-            .map(|l| l.module.clone())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let ambiguous = format!(
-        "cannot tell the order of the layers {} from their names or shapes; name them as an nn.Sequential (0, 2, 4, ...) or fc1, fc2, ...",
-        names()
-    );
-    let starts: Vec<usize> = (0..layers.len())
-        .filter(|&a| {
-            !(0..layers.len())
-                .any(|b| b != a && layers[b].weight.shape[0] == layers[a].weight.shape[1])
-        })
-        .collect();
-    let [mut current] = starts[..] else {
-        return Err(ambiguous);
-    };
-    let mut order = vec![current];
-    while order.len() < layers.len() {
-        let next: Vec<usize> = (0..layers.len())
-            .filter(|b| !order.contains(b))
-            .filter(|&b| layers[b].weight.shape[1] == layers[current].weight.shape[0])
-            .collect();
-        let [b] = next[..] else {
-            return Err(ambiguous);
-        };
-        order.push(b);
-        current = b;
-    }
-    let mut slots: Vec<Option<Linear<'_>>> = layers.drain(..).map(Some).collect();
-    Ok(order.into_iter().filter_map(|k| slots[k].take()).collect())
-}
-
-/// The activation of each layer and where it comes from: `__metadata__["activations"]`
-/// and `--activations` (`stated`) where given (they must agree), else ReLU and a linear last
-/// layer, assumed.
-fn activations(
-    metadata: &BTreeMap<String, String>,
-    stated: Option<&[String]>,
-    count: usize,
-) -> Result<(Vec<Activation>, ActivationSource), String> {
-    let from_metadata = metadata
-        .get("activations")
-        .map(|text| {
-            let names: Vec<String> = text.split(',').map(|n| n.trim().to_string()).collect();
-            parse_activations(&names, count, "__metadata__.activations")
-        })
-        .transpose()?;
-    let from_flag = stated
-        .map(|names| parse_activations(names, count, "--activations"))
-        .transpose()?;
-    Ok(match (from_metadata, from_flag) {
-        (Some(m), Some(f)) if m != f => {
-            return Err(format!(
-                "__metadata__.activations says {} but --activations says {}: state the activations once, or make them agree",
-                activation_list(m),
-                activation_list(f)
-            ));
-        }
-        (Some(m), Some(_)) => (m, ActivationSource::MetadataAndFlag),
-        (Some(m), None) => (m, ActivationSource::Metadata),
-        (None, Some(f)) => (f, ActivationSource::Flag),
-        (None, None) => {
-            let mut all = vec![Activation::Relu; count];
-            all[count - 1] = Activation::Linear;
-            (all, ActivationSource::Assumed)
-        }
-    })
-}
-
-/// Reads a PyTorch MLP from a safetensors file.
-pub fn load_safetensors(path: &std::path::Path) -> Result<BiasedNetwork, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::input(path, e))?;
-    parse_safetensors(&bytes)
-        .and_then(|file| network_from_tensors(&file))
-        .map_err(|e| Error::input(path, e))
 }
 
 #[cfg(test)]
@@ -578,10 +365,11 @@ mod tests {
         huge.extend_from_slice(&[0; 16]);
         let mut large = (MAX_HEADER_BYTES + 1).to_le_bytes().to_vec();
         large.resize(MAX_HEADER_BYTES as usize + 9, b' ');
-        let cases: Vec<(Vec<u8>, String)> = vec![
+        let cases: Vec<(Vec<u8>, String)> =
+            vec![
             (
                 huge,
-                format!("header length {} goes beyond the file", u64::MAX),
+                format!("header length (bytes 0..8): {} goes beyond the file", u64::MAX),
             ),
             (
                 large,
@@ -589,7 +377,7 @@ mod tests {
             ),
             (
                 file("[1, 2]", &[]),
-                "header is not a JSON object of tensors".into(),
+                "header (bytes 8..14): not a JSON object of tensors".into(),
             ),
             (
                 file(
@@ -614,7 +402,8 @@ mod tests {
             ),
             (
                 file(&format!("{{{w}}}"), &[0; 8]),
-                "the data section has 8 bytes, but the tensors' data ends at byte 4".into(),
+                "data section (bytes 79..87): 8 bytes, but the tensors' data ends at its byte 4: the last 4"
+                    .into(),
             ),
             (
                 file(
@@ -635,7 +424,7 @@ mod tests {
             ),
         ];
         for (bytes, expected) in cases {
-            let error = parse_safetensors(&bytes).unwrap_err();
+            let error = parse_safetensors(&bytes).unwrap_err().to_string();
             assert!(
                 error.contains(&expected),
                 "expected {expected:?}, got {error:?}"

@@ -1,10 +1,11 @@
 //! Exact numbers: parsing and printing the rationals of the certificate format
-//! (docs/FORMAT.md section 2).
+//! (docs/FORMAT.md section 2), and their correctly rounded f64 values (section 11).
 //!
 //! A rational is written as an integer (`-3`), a fraction `p/q` with `q > 0`, or a decimal
 //! with optional exponent (`0.125`, `-1.5e-3`); these are the forms Python's
-//! `fractions.Fraction(str)` accepts, without spaces or `_`. A decimal is its exact value:
-//! `0.1` is 1/10.
+//! `fractions.Fraction(str)` accepts, without spaces or `_` (section 2.1). A decimal is its
+//! exact value: `0.1` is 1/10. The length and the exponent are limited before anything is
+//! computed (section 2.2).
 
 use num_bigint::BigInt;
 use num_integer::Integer;
@@ -12,11 +13,15 @@ use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 use std::fmt;
 
-/// Default limit on the length of a number's text (docs/FORMAT.md section 2 suggests 10,000).
+/// Default limit on the length of a number's text: 10,000 bytes (docs/FORMAT.md section
+/// 2.2, `--max-number-length`).
 pub const DEFAULT_MAX_NUMBER_CHARS: usize = 10_000;
 
-/// Largest decimal exponent accepted in `1e...` notation by [`parse_rational_limited`];
-/// `1e1000000000` would need a gigabyte-sized integer, so it is refused instead of computed.
+/// Largest |exponent| of a decimal with a nonzero digit that [`parse_rational`] and
+/// [`parse_rational_limited`] accept: `1e1000000000` would need a gigabyte-sized integer,
+/// so it is refused instead of computed. The reader of certificates applies the smaller
+/// `--max-exponent` (1,000 by default, docs/FORMAT.md section 2.2) through
+/// [`parse_rational_bounded`].
 pub const MAX_DECIMAL_EXPONENT: u64 = 10_000;
 
 /// Why a number's text is not a rational of the format.
@@ -67,23 +72,43 @@ pub fn abbreviate(text: &str) -> String {
     }
 }
 
-/// Parses a rational with the default length limit.
+/// The exact value of a rational's text (docs/FORMAT.md section 2.1), within
+/// [`DEFAULT_MAX_NUMBER_CHARS`] and [`MAX_DECIMAL_EXPONENT`]; see [`parse_rational_bounded`]
+/// for the grammar and the cost.
+///
+/// ```
+/// use num_rational::BigRational;
+/// use slth_checker::numbers::parse_rational;
+///
+/// let tenth = BigRational::new(1.into(), 10.into());
+/// assert_eq!(parse_rational("0.1").unwrap(), tenth);
+/// assert_eq!(parse_rational("1/10").unwrap(), tenth);
+/// assert_eq!(parse_rational("1e-1").unwrap(), tenth);
+/// assert!(parse_rational("1/-10").is_err());
+/// ```
 pub fn parse_rational(text: &str) -> Result<BigRational, NumberError> {
     parse_rational_limited(text, DEFAULT_MAX_NUMBER_CHARS)
 }
 
-/// [`parse_rational_bounded`] with exponents up to [`MAX_DECIMAL_EXPONENT`].
+/// [`parse_rational_bounded`] with texts of at most `limit` bytes and exponents up to
+/// [`MAX_DECIMAL_EXPONENT`].
 pub fn parse_rational_limited(text: &str, limit: usize) -> Result<BigRational, NumberError> {
     parse_rational_bounded(text, limit, MAX_DECIMAL_EXPONENT)
 }
 
-/// Parses `[sign] digits [/ digits]` or `[sign] (digits [. digits*] | . digits) [e [sign] digits]`.
+/// The exact value of `[sign] digits [/ digits]` or
+/// `[sign] (digits [. digits*] | . digits) [e [sign] digits]` (docs/FORMAT.md section 2.1):
+/// `p/q` with q != 0, or `D * 10^(e - f)` for the digits D of a decimal, f of them after
+/// the point.
 ///
-/// The exponent is the only part of the text that expands (`1e9999` is 9 bytes and 4 KB
-/// once parsed), so it is counted before anything is computed: a nonzero mantissa with an
-/// exponent beyond `max_exponent` is refused. A zero mantissa is 0 whatever its exponent.
-/// Otherwise the value has fewer digits than the text plus `max_exponent`, and parsing is
-/// linear in that apart from the big-integer conversion.
+/// Refused, before anything is computed (section 2.2): an empty text, a text of more than
+/// `limit` bytes, and a nonzero mantissa whose |exponent| exceeds `max_exponent`. The
+/// exponent is the only part of the text that expands (`1e9999` is 6 bytes and a
+/// 10,000-digit integer, about 4 KB), and a zero mantissa is 0 whatever its exponent.
+///
+/// Cost: one pass over the text; then the base-10 conversion of at most `limit` digits
+/// (quadratic in their number with num-bigint), and for a decimal one power 10^k with
+/// k <= `max_exponent` + `limit` (by repeated squaring) and one multiplication or gcd.
 pub fn parse_rational_bounded(
     text: &str,
     limit: usize,
@@ -181,7 +206,8 @@ fn parse_digits(digits: &str) -> BigInt {
     BigInt::parse_bytes(digits.as_bytes(), 10).unwrap_or_default()
 }
 
-/// Canonical text of a rational: an integer, or `p/q` in lowest terms with q > 1.
+/// Canonical text of a rational (docs/FORMAT.md section 2.3): an integer, or `p/q` in
+/// lowest terms with q > 1 and the sign on p. Reading it back gives the same value.
 pub fn format_rational(value: &BigRational) -> String {
     // BigRational keeps itself reduced with a positive denominator.
     if value.denom().is_one() {
@@ -194,8 +220,11 @@ pub fn format_rational(value: &BigRational) -> String {
 /// |q| = (m + f) 2^e with integers m < 2^53 and e = max(floor(log2 |q|) - 52, -1074), and
 /// 0 <= f < 1: m 2^e is |q| cut to f64 precision (a normal f64 for m >= 2^52, else a
 /// subnormal). Returns m, e, whether f = 0 and how f compares with 1/2; None when
-/// |q| >= 2^1024, beyond every f64. Only shifts of at most 1074 bits beyond the inputs' own
-/// sizes and one division with a quotient below 2^53, so any magnitude costs the same.
+/// |q| >= 2^1024, beyond every f64 (the conversion of docs/FORMAT.md section 11).
+///
+/// floor(log2 |q|) comes from the bit lengths of numerator and denominator and one
+/// comparison. Cost: shifts of at most 1074 bits beyond the inputs' own sizes and one
+/// division with a quotient below 2^53, so any magnitude costs the same.
 fn cut_to_f64(q: &BigRational) -> Option<(u64, i64, bool, std::cmp::Ordering)> {
     let (n, d) = (q.numer().magnitude(), q.denom().magnitude());
     // (a, b) with a / b = |q| / 2^k.
@@ -230,7 +259,8 @@ fn compose(m: u64, e: i64) -> f64 {
 }
 
 /// q correctly rounded to an f64 (to nearest, ties to even; +-inf only beyond f64::MAX and
-/// its half ulp), for any magnitude.
+/// its half ulp), for any magnitude (docs/FORMAT.md section 11). Reports and messages
+/// print it; no verdict rests on it. Cost: that of `cut_to_f64`, one division.
 pub fn rational_to_f64(q: &BigRational) -> f64 {
     let x = cut_to_f64(q).map_or(f64::INFINITY, |(m, e, _, half)| {
         let up = half.is_gt() || (half.is_eq() && m & 1 == 1);
@@ -240,7 +270,9 @@ pub fn rational_to_f64(q: &BigRational) -> f64 {
 }
 
 /// `(lo, hi)` with lo <= q <= hi, equal when q is an f64, else adjacent f64s (-inf or +inf
-/// beyond the finite range).
+/// beyond the finite range): how a rational enters the sound f64 filter (docs/FORMAT.md
+/// section 11), which compares such bounds and never the rounded value. Cost: that of
+/// `cut_to_f64`, one division, at any magnitude.
 pub fn enclose(q: &BigRational) -> (f64, f64) {
     let (lo, hi) = cut_to_f64(q).map_or((f64::MAX, f64::INFINITY), |(m, e, exact, _)| {
         let lo = compose(m, e);
@@ -260,9 +292,11 @@ pub fn enclose(q: &BigRational) -> (f64, f64) {
     }
 }
 
-/// The greatest common divisor of |a| and |b|. One remainder first brings the larger down
-/// to the size of the smaller: num-bigint's binary gcd takes time in proportion to the
-/// larger's bits times its words, hopeless for a huge common denominator and a small one.
+/// The greatest common divisor of |a| and |b| (|a| if b = 0). One remainder first brings
+/// the larger down to the size of the smaller: num-bigint's binary gcd takes time in
+/// proportion to the larger's bits times its words, hopeless for a huge common denominator
+/// and a small one. Cost: one division (the larger's words times the smaller's), then a
+/// gcd of numbers no larger than the smaller.
 pub fn gcd(a: &BigInt, b: &BigInt) -> BigInt {
     let (a, b) = (a.magnitude(), b.magnitude());
     let (large, small) = if a >= b { (a, b) } else { (b, a) };
@@ -277,7 +311,9 @@ pub fn gcd(a: &BigInt, b: &BigInt) -> BigInt {
     })
 }
 
-/// The least common multiple of |a| and |b| (0 if either is 0), with [`gcd`].
+/// The least common multiple |a| |b| / gcd(a, b) of |a| and |b| (0 if either is 0), with
+/// [`gcd`]; the common denominators of the exact checks (docs/FORMAT.md section 6) are
+/// built from it.
 pub fn lcm(a: &BigInt, b: &BigInt) -> BigInt {
     if a.is_zero() || b.is_zero() {
         return BigInt::zero();

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use std::fmt;
 
-/// 2^53: the denominator of every weight of g.
+/// 2^53: the denominator of every weight of g (docs/FORMAT.md section 4.3, step 4).
 pub const WEIGHT_SCALE: i64 = 1 << 53;
 
 /// A seed's text that is not 64 hexadecimal digits (the text, abbreviated).
@@ -30,14 +30,16 @@ impl fmt::Debug for Seed {
 }
 
 impl Seed {
-    /// The key of a command-line seed N: N little-endian in the first 8 bytes, then zeros.
+    /// The key of a command-line seed N: N little-endian in the first 8 bytes, then 24
+    /// zero bytes (docs/FORMAT.md section 4.4; seed 42 is `2a00...00`).
     pub fn from_u64(n: u64) -> Seed {
         let mut key = [0u8; 32];
         key[..8].copy_from_slice(&n.to_le_bytes());
         Seed(key)
     }
 
-    /// Parses exactly 64 hexadecimal digits (either case).
+    /// The key written as exactly 64 hexadecimal digits, either case, byte 0 first
+    /// (docs/FORMAT.md sections 4.3 and 7.4); anything else is a [`SeedError`].
     pub fn from_hex(text: &str) -> Result<Seed, SeedError> {
         let malformed = || SeedError(crate::numbers::abbreviate(text));
         if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -51,38 +53,50 @@ impl Seed {
         Ok(Seed(key))
     }
 
-    /// Lowercase hex, as written in certificates.
+    /// Lowercase hex, byte 0 first, as written in certificates (docs/FORMAT.md section 7.4).
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 
-/// The stream of U_i (block i counts from 1). Blocks are counted in a Vec, far below 2^63,
-/// so the saturating operations never saturate.
+/// The stream of U_i, 2i - 2 (docs/FORMAT.md section 4.2; block i counts from 1). Blocks
+/// are counted in a Vec, far below 2^63, so the saturating operations never saturate.
 pub fn hidden_stream(block: usize) -> u64 {
     (block as u64).saturating_sub(1).saturating_mul(2)
 }
 
-/// The stream of V_i (block i counts from 1).
+/// The stream of V_i, 2i - 1 (docs/FORMAT.md section 4.2; block i counts from 1).
 pub fn output_stream(block: usize) -> u64 {
     hidden_stream(block) | 1
 }
 
-/// The raw u64 `r` of docs/FORMAT.md section 4.3, step 3 (one ChaCha20 block per call;
-/// read many weights of a stream with a [`StreamReader`]).
+/// The raw u64 `r = w_{2 index} + 2^32 w_{2 index + 1}` of docs/FORMAT.md section 4.3,
+/// step 3: words of block floor(index / 8) of the ChaCha20 keystream with key `seed` and
+/// stream id `stream`. Cost: one ChaCha20 block per call (read many weights of a stream
+/// with a [`StreamReader`]).
 pub fn raw(seed: &Seed, stream: u64, index: u64) -> u64 {
     let mut reader = StreamReader::new(*seed, stream);
     reader.raw(u128::from(index)).unwrap_or_default()
 }
 
-/// The numerator over 2^53 of the weight with raw value r: 2 floor(r / 2^11) + 1 - 2^53.
+/// The numerator over 2^53 of the weight with raw value r: 2 floor(r / 2^11) + 1 - 2^53
+/// (docs/FORMAT.md section 4.3, step 4), an odd integer with |n| < 2^53, so the weight
+/// n / 2^53 lies strictly inside (-1, 1) and is never 0.
 #[inline]
 pub fn numerator_of_raw(r: u64) -> i64 {
     // 2 floor(r / 2^11) + 1 = (r >> 10) | 1 < 2^54, so the difference never saturates.
     (((r >> 10) | 1) as i64).saturating_sub(WEIGHT_SCALE)
 }
 
-/// The weight at (stream, index) as its numerator over 2^53 (odd, |n| < 2^53).
+/// `sample(seed, stream, index)` of docs/FORMAT.md section 4.3 as its numerator over 2^53
+/// (odd, |n| < 2^53). Cost: one ChaCha20 block.
+///
+/// ```
+/// use slth_checker::sampler::{Seed, sample_numerator};
+///
+/// // docs/FORMAT.md section 4.5: seed 42, stream 0, index 0.
+/// assert_eq!(sample_numerator(&Seed::from_u64(42), 0, 0), -1485704009238179);
+/// ```
 pub fn sample_numerator(seed: &Seed, stream: u64, index: u64) -> i64 {
     numerator_of_raw(raw(seed, stream, index))
 }
@@ -103,6 +117,8 @@ pub struct StreamReader {
 const STREAM_WEIGHTS: u128 = 1 << 67;
 
 impl StreamReader {
+    /// A reader of stream `stream` of the keystream with key `seed` (docs/FORMAT.md
+    /// section 4.3, step 2), not yet positioned.
     pub fn new(seed: Seed, stream: u64) -> StreamReader {
         let mut rng = ChaCha20Rng::from_seed(seed.0);
         rng.set_stream(stream);
@@ -112,7 +128,10 @@ impl StreamReader {
         }
     }
 
-    /// `r` at `index`, or None when the index lies beyond the 2^67 weights of the stream.
+    /// `r` at `index` (docs/FORMAT.md section 4.3, step 3), or None when the index lies
+    /// beyond the 2^67 weights of the stream (the 64-bit block counter's 2^64 blocks of 8;
+    /// section 11). Cost: none beyond the buffer when `index` follows the previous one,
+    /// else one reposition and a refill of 4 ChaCha20 blocks.
     pub fn raw(&mut self, index: u128) -> Option<u64> {
         if index >= STREAM_WEIGHTS {
             return None;

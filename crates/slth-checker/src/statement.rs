@@ -1,12 +1,14 @@
 //! What a certificate of a homogenized target says about the user's network with biases:
-//! the line `slth verify` prints after the verdict (docs/FORMAT.md section 11).
+//! the line `slth verify` prints after the verdict.
 //!
-//! `meta` is not verified, so this is a reading of the proven statement, not a new claim:
-//! if `meta.derived_from` says the target is the homogenized form f' of a network f with
-//! biases (f'(x, 1) = f(x), inputs in R^d), then the proven statement about f' on the
-//! ball of radius R gives, for every x with ||x||_2 <= r where r^2 + 1 <= R^2,
-//! ||g~(x, 1) - f(x)||_2 <= epsilon. The line checks d + 1 = input_dim and r^2 + 1 <= R^2
-//! itself and says so when meta disagrees.
+//! `meta` is free-form and not verified (docs/FORMAT.md section 7.1), so this is a reading
+//! of the proven statement of section 1, not a new claim: if `meta.derived_from` says the
+//! target is the homogenized form f' of a network f with biases (f'(x, 1) = f(x), inputs
+//! in R^d), then the proven statement about f' on the ball of radius R gives, for every x
+//! with ||x||_2 <= r where r^2 + 1 <= R^2, ||g~(x, 1) - f(x)||_2 <= epsilon, because
+//! ||(x, 1)||_2^2 = ||x||_2^2 + 1 <= R^2. (A non-negative domain carries over: x >= 0
+//! makes (x, 1) >= 0.) The line checks d + 1 = input_dim and r^2 + 1 <= R^2 itself and
+//! says so when meta disagrees.
 
 use crate::certificate::Certificate;
 use crate::numbers::{format_rational, parse_rational};
@@ -17,7 +19,9 @@ use serde_json::Value;
 /// `meta.derived_from.kind` of a certificate whose target is a homogenized network.
 pub const DERIVATION_KIND: &str = "homogenized-biases";
 
-/// What the certificate implies for the user's network f, in words.
+/// What the certificate implies for the user's network f, in words: for every x in R^d
+/// with ||x||_2 <= `radius` (and x >= 0 when `nonnegative`),
+/// ||g~(x, 1) - f(x)||_2 <= `epsilon`. The caller has checked that this follows.
 pub fn statement(d: usize, radius: &str, nonnegative: bool, epsilon: &str) -> String {
     let orthant = if nonnegative { " and x >= 0" } else { "" };
     format!(
@@ -38,8 +42,9 @@ pub fn homogenized_from(meta: Option<&Value>) -> Option<usize> {
 /// The line `verify` and `inspect` print for a homogenized certificate: what follows for the
 /// user's network f, according to meta. None when meta does not say homogenized.
 ///
-/// The radius r of meta is checked against the certificate's own domain (r^2 + 1 <= R^2)
-/// and d against its input dimension (d + 1); if they disagree, the line says so instead.
+/// Decides, exactly, d + 1 = `target.input_dim` for meta's d and r >= 0 with
+/// r^2 + 1 <= R^2 for meta's r and the domain's radius R (docs/FORMAT.md section 1); if
+/// either fails, the line says so instead. Cost: two rational squares.
 pub fn statement_for_user(certificate: &Certificate) -> Option<String> {
     let derivation = certificate.meta.as_ref()?.get("derived_from")?;
     if derivation.get("kind").and_then(Value::as_str) != Some(DERIVATION_KIND) {

@@ -46,7 +46,9 @@ pub const EXIT_REJECTED: u8 = 1;
 pub const EXIT_UNREADABLE: u8 = 2;
 
 impl Verdict {
-    /// The verdict of a certificate that could not be read.
+    /// The verdict of a certificate that could not be read: unreadable for a file that
+    /// cannot be read or is not JSON, invalid for JSON of the wrong shape (docs/FORMAT.md
+    /// section 9, item 1), refused for a file beyond a resource limit (section 11).
     pub fn of_load_error(error: LoadError) -> Verdict {
         let failure = Failure {
             file: error.file.unwrap_or_default(),
@@ -60,7 +62,8 @@ impl Verdict {
         }
     }
 
-    /// The verdict of a rejection by the checks of [`mod@crate::verify`].
+    /// The verdict of a rejection by the checks of [`mod@crate::verify`]: refused for a
+    /// resource limit (docs/FORMAT.md section 11), invalid for every reason of section 9.
     pub fn of_rejection(file: &str, rejection: Rejection) -> Verdict {
         let refused = rejection.kind == RejectionKind::Limit;
         let failure = Failure {
@@ -75,6 +78,8 @@ impl Verdict {
         }
     }
 
+    /// The exit code of `slth verify` (docs/FORMAT.md section 11): 0 valid, 1 invalid or
+    /// refused, 2 unreadable.
     pub fn exit_code(&self) -> u8 {
         match self {
             Verdict::Valid(_) => EXIT_VALID,
@@ -162,7 +167,10 @@ pub fn read(path: &Path, limits: &Limits) -> Result<Certificate, Verdict> {
     certificate::load(path, limits).map_err(Verdict::of_load_error)
 }
 
-/// Checks a certificate read from `file` (the name goes into a failure's message).
+/// Checks a certificate read from `file` (the name goes into a failure's message): the
+/// structure and the kept weights (docs/FORMAT.md sections 3 to 7), then the inequalities
+/// of section 6 in the given arithmetic. Valid exactly when every check of section 9
+/// passes.
 pub fn judge(
     file: &str,
     certificate: &Certificate,

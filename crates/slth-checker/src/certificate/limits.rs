@@ -1,4 +1,6 @@
-//! The resource limits of reading and checking a certificate (docs/FORMAT.md section 11).
+//! The resource limits of reading and checking a certificate (docs/FORMAT.md sections 2.2
+//! and 11, where the table lists each default and flag). A certificate beyond one is
+//! REFUSED, never judged valid or invalid.
 
 /// Resource limits on reading and checking a certificate. Every default is generous for
 /// real networks (a 784-500-10 certificate with 2.2 million kept weights is far inside
@@ -13,8 +15,8 @@ pub struct Limits {
     /// Characters of one rational's text (`--max-number-length`).
     pub max_number_chars: usize,
     /// |exponent| of a decimal with a nonzero mantissa (`--max-exponent`): the one part of
-    /// a number's text that expands (`1e9999` is 9 bytes and 4 KB once parsed). It is
-    /// counted before anything is computed.
+    /// a number's text that expands (`1e9999` is 6 bytes and a 10,000-digit integer). It
+    /// is counted before anything is computed (docs/FORMAT.md section 2.2).
     pub max_exponent: u64,
     /// Target layers, and so hidden widths, ticket blocks and bound blocks (`--max-layers`).
     pub max_layers: usize,
@@ -37,8 +39,10 @@ pub struct Limits {
     /// still multiplies every entry of its matrix, "1" included.
     pub max_scaled_bits: u64,
     /// Estimated 64-bit word multiplications of an exact elimination or witness check that
-    /// runs on big integers (`--max-exact-work`); about 3 x 10^8 per second on a 2-core test
-    /// machine, so the default allows about two seconds.
+    /// runs on big integers (`--max-exact-work`; the estimate is `cost`'s). The checker does
+    /// 1.1 to 1.6 x 10^9 such units a second on a quiet 2-core machine (4 to 8 x 10^8 on a
+    /// busy one), so the default of 6 x 10^8 keeps one check under about 0.5 s (1.5 s busy;
+    /// docs/FORMAT.md section 11).
     pub max_exact_work: f64,
 }
 

@@ -1,4 +1,7 @@
-//! The streaming reader: a certificate file within [`Limits`], never held whole.
+//! The streaming reader: a certificate file within [`Limits`], never held whole. It
+//! decides the shape of docs/FORMAT.md section 7 (every key, type and count; duplicate and
+//! unknown keys refused, section 9 item 1) and the resource limits of section 11; numbers
+//! stay text until the checks parse them.
 //!
 //! Reading enforces the size limits while the file streams in: a file over
 //! `max_file_bytes`, nesting deeper than `max_nesting`, more layers, rows, columns or kept
@@ -56,6 +59,10 @@ impl LoadError {
 }
 
 /// Reads a certificate file within `limits`, streaming it (the file is never held whole).
+///
+/// Refused before parsing: a directory, and a file larger than `max_file_bytes` (1 GiB by
+/// default, docs/FORMAT.md section 2.2). Cost: one pass over the bytes; memory is that of
+/// the certificate itself, which the counted limits bound (section 11).
 pub fn load(path: &std::path::Path, limits: &Limits) -> Result<Certificate, LoadError> {
     let shown = path.display().to_string();
     let io = |detail: String| LoadError::new(LoadErrorKind::Io, "file", detail).in_file(&shown);
@@ -79,7 +86,8 @@ pub fn load(path: &std::path::Path, limits: &Limits) -> Result<Certificate, Load
     read_with(limits, serde_json::Deserializer::from_reader(reader)).map_err(|e| e.in_file(&shown))
 }
 
-/// `Ok` when a `what` ("file" or "text") of `bytes` bytes is within `--max-file-size`.
+/// `Ok` when a `what` ("file" or "text") of `bytes` bytes is within `--max-file-size`:
+/// `bytes <= max_file_bytes` (docs/FORMAT.md section 2.2).
 fn within_size(what: &str, bytes: u64, limits: &Limits) -> Result<(), LoadError> {
     if bytes <= limits.max_file_bytes {
         return Ok(());
@@ -94,12 +102,25 @@ fn within_size(what: &str, bytes: u64, limits: &Limits) -> Result<(), LoadError>
     ))
 }
 
-/// Parses certificate text within the default [`Limits`].
+/// Parses certificate text within the default [`Limits`] (see [`parse_with`]).
+///
+/// ```
+/// let text = std::fs::read_to_string(concat!(
+///     env!("CARGO_MANIFEST_DIR"),
+///     "/../../certificates/tiny-3-2-1.json"
+/// ))
+/// .unwrap();
+/// let certificate = slth_checker::certificate::parse(&text).unwrap();
+/// assert_eq!(certificate.target.input_dim, 3);
+/// assert!(slth_checker::certificate::parse("{\"format\": 1}").is_err());
+/// ```
 pub fn parse(text: &str) -> Result<Certificate, LoadError> {
     parse_with(text, &Limits::default())
 }
 
-/// Parses certificate text within `limits`.
+/// Parses certificate text within `limits`: its size against `max_file_bytes`, then its
+/// nesting (the same scan as [`load`]), then the shape of docs/FORMAT.md section 7 with the
+/// counted limits of section 11. Cost: two passes over the text.
 pub fn parse_with(text: &str, limits: &Limits) -> Result<Certificate, LoadError> {
     within_size(
         "text",
@@ -117,7 +138,10 @@ pub fn parse_with(text: &str, limits: &Limits) -> Result<Certificate, LoadError>
 // Limits while reading
 
 /// Reads one certificate (objects only, nothing after it) from `de` with `limits`
-/// installed for this thread, and sorts its error.
+/// installed for this thread, and sorts its error: a limit that stopped the reader is
+/// `Limit` (REFUSED), JSON of the wrong shape `Schema` (INVALID, docs/FORMAT.md section 9
+/// item 1), text that is not JSON `Syntax` and a failed read `Io` (exit code 2, section 11).
+/// The place is the JSON path where serde knows one, else the line and column.
 fn read_with<'de, R: serde_json::de::Read<'de>>(
     limits: &Limits,
     mut de: serde_json::Deserializer<R>,
@@ -176,7 +200,9 @@ fn read_with<'de, R: serde_json::de::Read<'de>>(
     })
 }
 
-/// Tracks JSON nesting depth (outside strings) byte by byte.
+/// Tracks JSON nesting depth (outside strings) byte by byte, and the bytes seen: refuses
+/// depth > `max_nesting` or more than `max_file_bytes` bytes (docs/FORMAT.md section 11),
+/// before serde_json recurses that deep.
 struct Scan {
     max_nesting: usize,
     depth: usize,
@@ -198,6 +224,9 @@ impl Scan {
         }
     }
 
+    /// Scans the next chunk; `Err` with the message at the first byte past a limit. The
+    /// state carries across chunks, so any chunking gives the same answer. Cost: linear in
+    /// the chunk, with string contents skipped by a search for the next quote or escape.
     fn feed(&mut self, data: &[u8]) -> Result<(), String> {
         // Saturating: u64::MAX bytes is over any limit anyway.
         self.bytes = self.bytes.saturating_add(data.len() as u64);

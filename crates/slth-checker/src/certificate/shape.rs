@@ -23,6 +23,7 @@ thread_local! {
     pub(super) static READING: Cell<Option<Reading>> = const { Cell::new(None) };
 }
 
+/// The limits of the read in progress on this thread (the defaults outside a read).
 pub(super) fn limits_now() -> Limits {
     READING.with(|r| r.get().map_or_else(Limits::default, |r| r.limits))
 }
@@ -33,6 +34,7 @@ pub(super) fn over_limit<E: de::Error>(message: String) -> E {
     E::custom(message)
 }
 
+/// Records that a limit stopped the read in progress on this thread.
 pub(super) fn mark_limit_hit() {
     READING.with(|r| {
         if let Some(mut state) = r.get() {
@@ -43,7 +45,8 @@ pub(super) fn mark_limit_hit() {
 }
 
 /// A deserializer that reads structs only from JSON objects: serde's derived structs also
-/// accept an array of the field values, which is not the format.
+/// accept an array of the field values, which is not the format (docs/FORMAT.md section
+/// 11: every object of section 7 must be a JSON object).
 pub(super) struct ObjectOnly<D>(pub(super) D);
 
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
@@ -78,12 +81,14 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
     }
 }
 
+/// A struct field read through [`ObjectOnly`]: a JSON object, never an array.
 pub(super) fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
     T::deserialize(ObjectOnly(d))
 }
 
 /// An optional object field that is present: absence is `None` (`#[serde(default)]`), but
-/// `null` is not a value of the format and is rejected like any other wrong type.
+/// `null` is not a value of the format and is rejected like any other wrong type
+/// (docs/FORMAT.md section 11: `null` is not absence).
 pub(super) fn optional_object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<T>, D::Error> {
@@ -114,7 +119,10 @@ struct Bounded {
 }
 
 impl Bounded {
-    /// `Err` with the message when the array already holds `count` items and one more comes.
+    /// `Err` with the message when one more item would pass the limit: `count >= max` for
+    /// the array's own `count` items, or for the kept entries of the whole ticket so far
+    /// (docs/FORMAT.md section 11: `--max-layers`, `--max-dimension`, `--max-witness-side`,
+    /// `--max-kept-entries`). Cost: constant.
     fn admit(self, count: usize) -> Result<(), String> {
         let limits = limits_now();
         let (max, flag) = match self.limit {
@@ -152,7 +160,8 @@ impl Bounded {
     }
 }
 
-/// A JSON array whose length a limit bounds, of items read by `T`.
+/// A JSON array whose length a limit bounds, of items read by `T`: an item that would pass
+/// the limit is skipped unread and refuses the array, so memory never exceeds the limit.
 struct BoundedVec<T> {
     bound: Bounded,
     item: PhantomData<T>,
@@ -186,6 +195,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for BoundedVec<T> {
     }
 }
 
+/// An array at `place` with at most the items `limit` allows.
 fn bounded<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
     limit: Limit,
@@ -206,14 +216,17 @@ fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Ok(items.into_iter().map(|o| o.0).collect())
 }
 
+/// `target.layers`: at most `max_layers` objects (docs/FORMAT.md section 7.2).
 pub(super) fn layers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<LayerJson>, D::Error> {
     objects(d, "target.layers")
 }
 
+/// `ticket`: at most `max_layers` objects (docs/FORMAT.md section 7.5).
 pub(super) fn ticket<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<BlockTicket>, D::Error> {
     objects(d, "ticket")
 }
 
+/// `bound.blocks`: at most `max_layers` objects (docs/FORMAT.md section 7.6).
 pub(super) fn bound_blocks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<BlockBound>, D::Error> {
     objects(d, "bound.blocks")
 }
@@ -245,10 +258,14 @@ pub(super) fn products<'de, D: Deserializer<'de>>(
     Ok(entries.into_iter().map(|e| e.0).collect())
 }
 
+/// `random_network.hidden_widths`: at most `max_layers` integers; the widths themselves
+/// are not limited (docs/FORMAT.md sections 7.4 and 11).
 pub(super) fn widths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
     bounded(d, Limit::Layers, "random_network.hidden_widths")
 }
 
+/// `ticket[i].hidden` or `ticket[i].output`: entries of exactly three elements, counted
+/// against `max_kept_entries` across the whole ticket (docs/FORMAT.md sections 7.5 and 11).
 pub(super) fn kept<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u64, u64, Rational)>, D::Error> {
     let entries: Vec<Entry> = bounded(d, Limit::Kept, "ticket")?;
     Ok(entries.into_iter().map(|e| e.0).collect())
@@ -296,6 +313,9 @@ impl<'de> Deserialize<'de> for DimensionRow {
     }
 }
 
+/// `target.layers[i].weights`: at most `max_dimension` rows of at most `max_dimension`
+/// entries (docs/FORMAT.md sections 7.2 and 11); that each row has n_{i-1} entries is
+/// checked with the target.
 pub(super) fn matrix<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Rational>>, D::Error> {
     let rows: Vec<DimensionRow> = bounded(d, Limit::Dimension, "target.layers[].weights")?;
     Ok(rows.into_iter().map(|r| r.0).collect())
@@ -310,6 +330,8 @@ impl<'de> Deserialize<'de> for WitnessRow {
     }
 }
 
+/// `lipschitz_witness.factor`: at most `max_witness_side` rows of at most as many entries
+/// (docs/FORMAT.md sections 6.2 and 11); the triangular shape is checked with the claim.
 pub(super) fn factor<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Rational>>, D::Error> {
     let rows: Vec<WitnessRow> = bounded(d, Limit::WitnessSide, "lipschitz_witness.factor")?;
     Ok(rows.into_iter().map(|r| r.0).collect())

@@ -1,4 +1,6 @@
-//! What the exact checks would cost, against [`Limits`], before any of them runs. (The
+//! What the exact checks would cost, against [`Limits`], before any of them runs
+//! (docs/FORMAT.md section 11: `--max-exact-bits`, `--max-scaled-bits`,
+//! `--max-elimination-side`, `--max-exact-work`). (The
 //! counts of layers, dimensions, kept entries and witness sides are the reader's: they
 //! bound what a file makes the checker hold, and a certificate already in memory has been
 //! paid for.)
@@ -20,11 +22,13 @@ use super::scaled::common_denominator_within;
 use super::{Claim, Limits, Method, Rejection, RejectionKind, TargetLayer, reject};
 use num_rational::BigRational;
 
+/// A `Limit` rejection (REFUSED) at `place`.
 fn refuse(place: impl Into<String>, detail: String) -> Rejection {
     reject(RejectionKind::Limit, place, detail)
 }
 
-/// Word multiplications of `count` operations on `bits`-bit integers.
+/// Word multiplications of `count` operations on `bits`-bit integers:
+/// `count * max(1, bits / 64)^2` (module docs).
 fn work(count: f64, bits: f64) -> f64 {
     count * (bits / 64.0).max(1.0).powi(2)
 }
@@ -83,6 +87,19 @@ fn scaled_bits<'a>(
 
 /// The sizes of every exact computation of the inequalities: common denominators, the
 /// elimination of a spectral claim without witness, a witness check, the chain e_1..e_l.
+///
+/// Refuses, in this order per block: a common denominator of W_i (or of a witness factor)
+/// above `max_exact_bits` bits, or numerators over it that together pass
+/// `max_scaled_bits`; a spectral claim without witness on a Gram side above
+/// `max_elimination_side`; an estimated work above `max_exact_work`. For Gram side n,
+/// inner dimension m and b-bit scaled weights, a spectral claim costs the Gram matrix,
+/// `work(n^2 m / 2, b)`, plus either the elimination, `work(n^3 / 3, n e / 2)` with e the
+/// bits of an entry of `p^2 d^2 I - q^2 G'`, or the witness check with b_R-bit factor
+/// entries, `work(n^3 / 6, b_R) + work(n^2, 2 b_R + bits of G)`; Frobenius costs nothing
+/// here.
+/// Then the chain: the bits of numerator and denominator of r and every c_i and L_i together
+/// above `max_exact_bits`. Cost: one lcm per distinct denominator and constant work per
+/// block; nothing of the checks themselves.
 pub(super) fn check_exact_sizes(
     radius: &BigRational,
     layers: &[TargetLayer],

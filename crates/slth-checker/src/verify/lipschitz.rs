@@ -1,5 +1,6 @@
-//! The Lipschitz claims L_i (docs/FORMAT.md section 6): Frobenius, spectral by exact elimination,
-//! or spectral with a witness.
+//! The Lipschitz claims L_i (docs/FORMAT.md section 6.2): Frobenius, spectral by exact elimination,
+//! or spectral with a witness. Each proves L_i >= ||W_i||_2, so that layer i of f is
+//! L_i-Lipschitz (section 10).
 
 use super::psd::check_psd;
 use super::scaled::{Scaled, SquareSum, common_denominator, flat};
@@ -25,6 +26,8 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method's name in reports: its `lipschitz_method` (docs/FORMAT.md section 7.6),
+    /// with a witness said.
     pub fn name(&self) -> &'static str {
         match self {
             Method::Frobenius => "frobenius",
@@ -34,7 +37,16 @@ impl Method {
     }
 }
 
-/// Checks `L_i >= 0` and the claim of `method` for block b (0-based) with weights W_i.
+/// Checks `L_i >= 0` and the claim of `method` for block b (0-based) with weights W_i
+/// (docs/FORMAT.md section 6.2), exactly:
+///
+/// - Frobenius: `L_i^2 >= sum_{m,t} W_i[m][t]^2`; cost one square per weight.
+/// - Spectral: `L_i^2 I - G` positive semidefinite for the smaller Gram matrix G (side
+///   n = min(n_i, n_{i-1}), inner dimension m), refused above `max_elimination_side`
+///   (section 11). With L = p/q and W = W'/d it checks the integer matrix
+///   `p^2 d^2 I - q^2 G'`, G' = W' W'^T or W'^T W', which has the same signs. Cost:
+///   `n^2 m / 2` products for G', then the elimination of [`check_psd`], about `n^3 / 3`.
+/// - Witness: see [`check_witness`].
 pub(super) fn check(
     b: usize,
     lipschitz: &BigRational,
@@ -113,6 +125,7 @@ pub(super) fn check(
     Ok(())
 }
 
+/// `W_i W_i^T` or `W_i^T W_i`, for messages.
 fn gram_name(i: usize, on_rows: bool) -> String {
     if on_rows {
         format!("W_{i} W_{i}^T")
@@ -122,10 +135,16 @@ fn gram_name(i: usize, on_rows: bool) -> String {
 }
 
 /// `shift >= 0` and `sum_{a,b} D[a][b]^2 <= shift^2` for `D = L^2 I - G - shift I - R^T R`,
-/// G = W W^T if R has n_i rows, else W^T W (n_{i-1} rows).
+/// G = W W^T if R has n_i rows, else W^T W (n_{i-1} rows) (docs/FORMAT.md section 6.2).
+/// Refused first: a factor whose size is neither, or whose row a does not hold n - a
+/// entries (section 9, item 11).
 ///
 /// With common denominators `G = G_int / d_W^2` and `R^T R = S_int / d_R^2`, every entry of
-/// D is an integer over `C = lcm(den(L^2 - shift), d_W^2, d_R^2)`.
+/// D is an integer over `C = lcm(den(L^2 - shift), d_W^2, d_R^2)`. Only multiplications
+/// and additions: for side n and inner dimension m, `n^2 m / 2` products for G, `n^3 / 6`
+/// for R^T R (the upper triangle, R triangular) and one square per entry of D, in i128
+/// where the entries fit and BigInt otherwise. Why the inequality proves
+/// `L^2 I - G >= 0`: section 10.
 fn check_witness(
     b: usize,
     square: &BigRational,

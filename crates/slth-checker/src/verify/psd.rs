@@ -1,4 +1,5 @@
-//! Exact positive-semidefiniteness of a symmetric integer matrix (docs/FORMAT.md section 6).
+//! Exact positive-semidefiniteness of a symmetric integer matrix (docs/FORMAT.md section
+//! 6.2, a `"spectral"` claim without witness).
 //!
 //! Symmetric Gaussian elimination without pivoting: M is PSD iff every pivot is >= 0 and,
 //! whenever a pivot is 0, the rest of its row in the current Schur complement is 0 too.
@@ -15,7 +16,11 @@ use num_bigint::BigInt;
 use num_traits::{One, Signed, Zero};
 
 /// `Err(k)` with the 0-based elimination step that proves `matrix` (row-major, side `n`,
-/// symmetric) is not PSD; only the upper triangle is read.
+/// symmetric) is not PSD; only the upper triangle is read. Decides M >= 0 (x^T M x >= 0
+/// for every x) by the pivot rule of the module docs (docs/FORMAT.md section 6.2); a
+/// matrix of the wrong length is `Err(0)`. Cost: at most n^3 / 3 multiplications and
+/// n^3 / 6 exact divisions of integers that grow to about k times the entries' bits at
+/// step k.
 pub(super) fn check_psd(mut matrix: Vec<BigInt>, n: usize) -> Result<(), usize> {
     if n.checked_mul(n) != Some(matrix.len()) {
         return Err(0);

@@ -1,7 +1,9 @@
 //! A rational matrix as integer numerators over one common denominator.
 //!
 //! Sums of products then need no gcd: `sum_k A[k] B[k] = (sum_k a_k b_k) / (d_A d_B)`.
-//! Dyadic weights (from f32/f64) share a power of two, so d stays small.
+//! Dyadic weights (from f32/f64) share a power of two, so d stays small. The Frobenius
+//! sums, Gram matrices and witness checks of docs/FORMAT.md section 6.2 are computed
+//! this way.
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -16,7 +18,9 @@ pub(super) struct Scaled {
 }
 
 impl Scaled {
-    /// From `rows * cols` rationals in row-major order (checked by the caller).
+    /// From `rows * cols` rationals in row-major order (checked by the caller): d = the lcm
+    /// of their denominators, each numerator times d / its denominator. Cost: one lcm per
+    /// distinct denominator, one division and multiplication per entry.
     pub fn new(rows: usize, cols: usize, values: &[BigRational]) -> Scaled {
         let denom = common_denominator(values.iter());
         let numer = values
@@ -49,14 +53,18 @@ impl Scaled {
         &self.numer[flat(r, self.cols, c)]
     }
 
-    /// `sum_{r,c} value[r][c]^2` exactly.
+    /// `sum_{r,c} value[r][c]^2` exactly, `(sum numer^2) / d^2`: the right side of the
+    /// Frobenius check `L_i^2 >= sum W^2` (docs/FORMAT.md section 6.2). Cost: one square per
+    /// entry and one gcd.
     pub fn frobenius_squared(&self) -> BigRational {
         let sum: BigInt = self.numer.iter().map(|x| x * x).sum();
         BigRational::new(sum, &self.denom * &self.denom)
     }
 
     /// The Gram matrix on the rows (`W W^T`, side `rows`) or on the columns (`W^T W`, side
-    /// `cols`), as numerators over `denom^2`, row-major.
+    /// `cols`), as numerators over `denom^2`, row-major (G of docs/FORMAT.md section 6.2).
+    /// Cost: `side^2 inner / 2` products (the upper triangle, mirrored), in i128 while
+    /// the numerators fit an i64 and a dot product does not overflow, else in BigInt.
     pub fn gram(&self, on_rows: bool) -> Vec<BigInt> {
         let (side, inner) = if on_rows {
             (self.rows, self.cols)
@@ -118,7 +126,10 @@ pub(super) fn common_denominator<'a>(values: impl Iterator<Item = &'a BigRationa
 }
 
 /// The least common multiple of the denominators and the largest `bits(numerator) -
-/// bits(denominator)`, or `Err(bits)` as soon as the multiple passes `max_bits` bits.
+/// bits(denominator)`, or `Err(bits)` as soon as the multiple passes `max_bits` bits (the
+/// `--max-exact-bits` and `--max-scaled-bits` refusals of docs/FORMAT.md section 11, made
+/// before a huge multiple is built). Cost: one remainder per value, one lcm per
+/// denominator that does not divide the multiple so far.
 pub(super) fn common_denominator_within<'a>(
     values: impl Iterator<Item = &'a BigRational>,
     max_bits: u64,
@@ -141,6 +152,7 @@ pub(super) fn common_denominator_within<'a>(
 }
 
 /// An exact sum of squares: 256 bits (`high 2^128 + low`) while it fits, then a BigInt.
+/// sum E^2 (docs/FORMAT.md section 6.1) and sum D^2 (section 6.2) are summed in it.
 #[derive(Default)]
 pub(super) struct SquareSum {
     low: u128,
@@ -149,6 +161,7 @@ pub(super) struct SquareSum {
 }
 
 impl SquareSum {
+    /// Adds x^2 exactly, from three 64-bit products: no BigInt unless the sum passes 2^256.
     pub fn add_square(&mut self, x: u128) {
         // x = x1 2^64 + x0: x^2 = x1^2 2^128 + x1 x0 2^65 + x0^2, each product < 2^128.
         let (x1, x0) = (x >> 64, x & u128::from(u64::MAX));
@@ -173,6 +186,7 @@ impl SquareSum {
         }
     }
 
+    /// Adds x (a square computed in BigInt).
     pub fn add_big(&mut self, x: BigInt) {
         self.spilled += x;
     }
@@ -181,6 +195,7 @@ impl SquareSum {
         (BigInt::from(self.high) << 128u32) + self.low
     }
 
+    /// The exact sum.
     pub fn value(&self) -> BigInt {
         &self.spilled + self.wide()
     }

@@ -21,11 +21,15 @@ use crate::numbers::enclose;
 use crate::sampler::WEIGHT_SCALE;
 use num_rational::BigRational;
 
+/// The next f64 toward +inf: an upper bound of the exact result whose rounding to nearest
+/// gave x (module docs).
 #[inline]
 fn up(x: f64) -> f64 {
     x.next_up()
 }
 
+/// The next f64 toward -inf: a lower bound of the exact result whose rounding to nearest
+/// gave x.
 #[inline]
 fn down(x: f64) -> f64 {
     x.next_down()
@@ -41,7 +45,8 @@ fn larger(a: f64, b: f64) -> f64 {
     }
 }
 
-/// Upper bounds of what block i's checks compare with its claims.
+/// Upper bounds of what block i's checks compare with its claims (docs/FORMAT.md sections
+/// 6.1 and 6.2).
 pub(super) struct BlockBounds {
     /// `>= sum_{m,t} E_i[m][t]^2`
     pub squared_sum: f64,
@@ -51,13 +56,15 @@ pub(super) struct BlockBounds {
     pub frobenius_squared: f64,
 }
 
-/// An upper bound of |S - W| for S in [s.0, s.1] and W in [w.0, w.1].
+/// An upper bound of |S - W| for S in [s.0, s.1] and W in [w.0, w.1]:
+/// max(s.1 - w.0, w.1 - s.0), each rounded up.
 #[inline]
 fn distance_upper(s: (f64, f64), w: (f64, f64)) -> f64 {
     larger(up(s.1 - w.0), up(w.1 - s.0))
 }
 
-/// Outward-rounded P, Q, E and Frobenius sums of one block (docs/FORMAT.md section 6).
+/// Outward-rounded P, Q, E and Frobenius sums of one block (docs/FORMAT.md sections 6.1 and
+/// 6.2): upper bounds of sum E_i^2, max E_i and sum W_i^2.
 ///
 /// P and Q are intervals per entry of W: every weight of g is an odd multiple of 2^-53,
 /// exact in f64, and a product V * U has magnitude >= 2^-106, far from underflow. Cost:
@@ -99,7 +106,8 @@ pub(super) fn block_bounds(kept: &KeptBlock, target: &TargetLayer, signed: bool)
     bounds
 }
 
-/// An enclosure `(lo, hi)` of a product of enclosures.
+/// An enclosure `(lo, hi)` of a product of enclosures: the smallest and largest of the
+/// four products of ends, rounded outward (NaN if one is NaN).
 #[inline]
 fn times(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
     if a.0 == a.1 && b.0 == b.1 {
@@ -115,7 +123,8 @@ fn times(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
     (down(lo), up(hi))
 }
 
-/// An enclosure of `sum_k x_k y_k`.
+/// An enclosure of `sum_k x_k y_k`: the products' enclosures summed with outward rounding.
+/// Cost: four products and a few roundings per term.
 fn dot(x: &[(f64, f64)], y: &[(f64, f64)]) -> (f64, f64) {
     let (mut lo, mut hi) = (0.0f64, 0.0f64);
     for (&a, &b) in x.iter().zip(y) {
@@ -196,7 +205,8 @@ impl Vectors {
         Vectors::of_length(enclosures, 0)
     }
 
-    /// Vectors of `inner` entries each, laid end to end.
+    /// Vectors of `inner` entries each, laid end to end. Cost: one pass, and per vector a
+    /// sum of |lower ends| when some width is not 0.
     fn of_length(enclosures: Vec<(f64, f64)>, inner: usize) -> Vectors {
         let within = |x: f64| x.abs() <= DOT_EXACT_LIMIT;
         let split = enclosures
@@ -292,7 +302,8 @@ fn gram_vectors(target: &TargetLayer, on_rows: bool) -> (Vectors, usize) {
     (Vectors::of_length(vectors, inner), inner)
 }
 
-/// An enclosure of a / p for an enclosure p of a positive number (p.0 > 0).
+/// An enclosure of a / p for an enclosure p of a positive number (p.0 > 0): the smallest
+/// and largest of the four quotients of ends, rounded outward.
 fn divide(a: (f64, f64), p: (f64, f64)) -> (f64, f64) {
     let quotients = [a.0 / p.0, a.0 / p.1, a.1 / p.0, a.1 / p.1];
     if quotients.iter().any(|q| q.is_nan()) {
@@ -304,7 +315,7 @@ fn divide(a: (f64, f64), p: (f64, f64)) -> (f64, f64) {
 }
 
 /// Whether `L^2 I - G` is positive definite (so positive semidefinite, the spectral claim
-/// of docs/FORMAT.md section 6), G on the smaller side as in the exact check: symmetric elimination
+/// of docs/FORMAT.md section 6.2), G on the smaller side as in the exact check: symmetric elimination
 /// without pivoting in interval arithmetic. Every interval contains the value the exact
 /// elimination computes at that step, so pivots with positive lower bounds prove every
 /// exact pivot positive. False when a pivot interval reaches 0 or below (a false claim, a
@@ -353,7 +364,7 @@ pub(super) fn spectral_holds(lipschitz: &BigRational, target: &TargetLayer) -> b
     true
 }
 
-/// Whether a spectral witness (docs/FORMAT.md section 6) holds in f64 with outward rounding:
+/// Whether a spectral witness (docs/FORMAT.md section 6.2) holds in f64 with outward rounding:
 /// `shift >= 0`, `L >= 0` and `sum_{a,b} D[a][b]^2 <= shift^2` for
 /// `D = L^2 I - G - shift I - R^T R`, G the Gram matrix on the side of R. False also for a
 /// witness of the wrong shape (the exact check names the problem).
@@ -419,18 +430,21 @@ pub(super) fn witness_holds(
     sum <= down(delta.0 * delta.0)
 }
 
-/// Whether `x >= 0` and `x^2 >= bound` follow from the f64 enclosure of x.
+/// Whether `x >= 0` and `x^2 >= bound` follow from the f64 enclosure of x: `lo >= 0` and
+/// `bound <= lo^2` rounded down, for an upper bound `bound` of the other side. Used for
+/// `c_i^2 >= sum E_i^2` and `L_i^2 >= sum W_i^2` (docs/FORMAT.md section 6.2).
 pub(super) fn square_covers(x: &BigRational, bound: f64) -> bool {
     let (lo, _) = enclose(x);
     lo >= 0.0 && bound <= down(lo * lo)
 }
 
-/// Whether `x >= bound` follows from the f64 enclosure of x.
+/// Whether `x >= bound` follows from the f64 enclosure of x, for an upper bound `bound` of
+/// the other side: `epsilon >= e_l` (docs/FORMAT.md section 6.3).
 pub(super) fn at_least(x: &BigRational, bound: f64) -> bool {
     bound <= enclose(x).0
 }
 
-/// Upper bounds of e_1..e_l for the claims (c_i, L_i), all >= 0, and radius r >= 0:
+/// Upper bounds of e_1..e_l (docs/FORMAT.md section 6.3) for the claims (c_i, L_i), all >= 0, and radius r >= 0:
 /// `a_0 = r, e_0 = 0, e_i = c_i (a_{i-1} + e_{i-1}) + L_i e_{i-1}, a_i = L_i a_{i-1}`.
 /// Every term is non-negative, so upper bounds in give upper bounds out.
 pub(super) fn chain_upper<'a>(
