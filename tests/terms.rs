@@ -315,3 +315,79 @@ fn a_term_beyond_the_work_limit_is_refused_in_every_mode() {
     assert_eq!(exact.kind, RejectionKind::Limit, "{exact}");
     assert!(exact.detail.contains("--max-exact-work"), "{exact}");
 }
+
+#[test]
+fn invalid_version_2_examples_are_rejected_where_their_names_say() {
+    let expected = [
+        (
+            "epsilon-too-small",
+            RejectionKind::EpsilonTooSmall,
+            "bound.epsilon",
+        ),
+        (
+            "lambda-too-small",
+            RejectionKind::WitnessInvalid,
+            "bound.terms[0].witness",
+        ),
+        ("missing-terms", RejectionKind::Header, "bound.terms"),
+        (
+            "multiplier-row-length",
+            RejectionKind::Dimension,
+            "bound.terms[0].multipliers[0]",
+        ),
+        (
+            "negative-lambda",
+            RejectionKind::LipschitzTooSmall,
+            "bound.terms[0].lipschitz",
+        ),
+        (
+            "negative-product",
+            RejectionKind::WitnessInvalid,
+            "bound.terms[1].products[0]",
+        ),
+        (
+            "negative-tail-multiplier",
+            RejectionKind::WitnessInvalid,
+            "bound.terms[0].multipliers[0][0]",
+        ),
+        (
+            "product-index-out-of-range",
+            RejectionKind::IndexOutOfRange,
+            "bound.terms[0].products[0]",
+        ),
+        (
+            "products-unsorted",
+            RejectionKind::WitnessInvalid,
+            "bound.terms[1].products[1]",
+        ),
+        (
+            "terms-count-mismatch",
+            RejectionKind::Dimension,
+            "bound.terms",
+        ),
+        ("terms-in-version-1", RejectionKind::Header, "bound.terms"),
+        (
+            "witness-invalid",
+            RejectionKind::WitnessInvalid,
+            "bound.terms[1].witness",
+        ),
+        (
+            "witness-negative-shift",
+            RejectionKind::WitnessInvalid,
+            "bound.terms[1].witness.shift",
+        ),
+        (
+            "witness-shape",
+            RejectionKind::WitnessInvalid,
+            "bound.terms[1].witness.factor[1]",
+        ),
+    ];
+    let files = json_files(&root().join("certificates/invalid/v2"));
+    assert_eq!(files.len(), expected.len(), "{files:?}");
+    for (name, kind, place) in expected {
+        let v = value(&root().join(format!("certificates/invalid/v2/{name}.json")));
+        let r = rejected(&v);
+        assert_eq!(r.kind, kind, "{name}: {r}");
+        assert_eq!(r.place, place, "{name}: {r}");
+    }
+}

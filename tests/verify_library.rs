@@ -68,7 +68,7 @@ use RejectionKind as K;
 /// One expectation per file of `certificates/invalid/` (the file's `meta.note` says what is wrong).
 const INVALID: &[(&str, Expect)] = &[
     ("wrong-format", Reject(K::Header, "format", "slth-network")),
-    ("wrong-version", Reject(K::Header, "version", "got 2")),
+    ("wrong-version", Reject(K::Header, "version", "got 3")),
     ("wrong-norm", Reject(K::Domain, "domain.norm", "linf")),
     (
         "negative-radius",
