@@ -53,6 +53,25 @@ pub fn summary(path: &Path, certificate: &Certificate) -> String {
             claim.lipschitz_method.as_deref().unwrap_or("frobenius")
         );
     }
+    let _ = writeln!(
+        out,
+        "format version {}: {}",
+        c.version,
+        c.claim_kinds().join(", ")
+    );
+    if let Some(terms) = &c.bound.terms {
+        for (i, term) in terms.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "term {}: lambda = {} (chain-sdp: {} multiplier rows, {} products, witness side {})",
+                i + 1,
+                term.lipschitz.0,
+                term.multipliers.len(),
+                term.products.len(),
+                term.witness.factor.len()
+            );
+        }
+    }
     let in_target = c
         .target
         .layers

@@ -391,3 +391,29 @@ fn invalid_version_2_examples_are_rejected_where_their_names_say() {
         assert_eq!(r.place, place, "{name}: {r}");
     }
 }
+
+#[test]
+fn inspect_and_verify_name_the_claim_kinds() {
+    let path = root().join("certificates/v2/random-8-8-8-1.json");
+    let v = value(&path);
+    let text = slth::inspect::summary(&path, &certificate(&v));
+    assert!(
+        text.contains(
+            "format version 2: error-frobenius, lipschitz-spectral, lipschitz-frobenius, chain-sdp"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("term 3: lambda = "), "{text}");
+    let v1 = value(&root().join("certificates/random-8-8-8-1.json"));
+    let report = exact(&v1).unwrap();
+    assert_eq!(
+        report.claim_kinds,
+        [
+            "error-frobenius",
+            "lipschitz-spectral",
+            "lipschitz-frobenius"
+        ]
+    );
+    assert!(report.telescoping.is_none());
+    assert_eq!(report.to_json()["version"], 1);
+}

@@ -49,6 +49,32 @@ pub struct Certificate {
     pub meta: Option<serde_json::Value>,
 }
 
+impl Certificate {
+    /// The kinds of claim the certificate makes, as `verify` and `inspect` name them:
+    /// `error-frobenius` (every block's c_i), `lipschitz-frobenius`, `lipschitz-spectral` or
+    /// `lipschitz-spectral-witness` (section 6.2) as used, and `chain-sdp` for version 2's
+    /// terms (section 12).
+    pub fn claim_kinds(&self) -> Vec<String> {
+        let mut kinds = vec!["error-frobenius".to_string()];
+        for claim in &self.bound.blocks {
+            let method = claim.lipschitz_method.as_deref().unwrap_or("frobenius");
+            let witness = if claim.lipschitz_witness.is_some() {
+                "-witness"
+            } else {
+                ""
+            };
+            let kind = format!("lipschitz-{method}{witness}");
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        if self.bound.terms.is_some() {
+            kinds.push("chain-sdp".to_string());
+        }
+        kinds
+    }
+}
+
 /// The target network f (docs/FORMAT.md section 3) with string weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -192,6 +192,8 @@ pub struct Checked {
     /// Version 2: the telescoping term of every block (docs/FORMAT.md section 12), parsed and
     /// shaped but not yet decided; empty for version 1.
     pub terms: Vec<Term>,
+    /// [`Certificate::claim_kinds`], for the report.
+    pub claim_kinds: Vec<String>,
 }
 
 /// Checks a certificate exactly, with the default [`Limits`].
@@ -303,6 +305,7 @@ pub fn check_structure_with(
         blocks,
         epsilon,
         terms,
+        claim_kinds: c.claim_kinds(),
     })
 }
 
@@ -499,6 +502,7 @@ pub fn check_inequalities(
         epsilon_decided_by,
         terms: checked.terms.iter().map(|t| t.lambda.clone()).collect(),
         telescoping,
+        claim_kinds: checked.claim_kinds,
     })
 }
 

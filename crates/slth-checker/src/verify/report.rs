@@ -75,6 +75,8 @@ pub struct Report {
     pub terms: Vec<BigRational>,
     /// Version 2: `r * sum lambda_i`, the telescoping bound on the error.
     pub telescoping: Option<BigRational>,
+    /// What kinds of claim were checked ([`crate::certificate::Certificate::claim_kinds`]).
+    pub claim_kinds: Vec<String>,
 }
 
 /// One block's claims and the exact quantities they were checked against.
@@ -218,25 +220,6 @@ impl Report {
         out
     }
 
-    /// The kinds of claim the certificate used: `error-frobenius` and the Lipschitz method
-    /// of every block, and `chain-sdp` for version 2's terms.
-    pub fn claim_kinds(&self) -> Vec<String> {
-        let mut kinds = vec!["error-frobenius".to_string()];
-        for block in &self.blocks {
-            let kind = format!(
-                "lipschitz-{}",
-                block.lipschitz_method.replace(" (witness)", "-witness")
-            );
-            if !kinds.contains(&kind) {
-                kinds.push(kind);
-            }
-        }
-        if self.telescoping.is_some() {
-            kinds.push("chain-sdp".to_string());
-        }
-        kinds
-    }
-
     /// Blocks whose error or Lipschitz check the f64 filter left to the exact check.
     pub fn exact_fallback_blocks(&self) -> usize {
         self.blocks
@@ -311,7 +294,7 @@ impl Report {
             "kept_weights": self.kept_weights,
             "blocks": blocks,
             "version": if self.telescoping.is_some() { 2 } else { 1 },
-            "claim_kinds": self.claim_kinds(),
+            "claim_kinds": self.claim_kinds,
             "terms": self.terms.iter().map(|t| json!({
                 "kind": "chain-sdp",
                 "lipschitz": text(t),
