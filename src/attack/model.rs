@@ -161,20 +161,20 @@ impl Model {
             .map_or_else(Vec::new, |layer| layer.positive.to_rows())
     }
 
-    /// The product W_l ... W_1 (f with every ReLU replaced by the identity), n_l x d.
+    /// The product W_l ... W_1 (f with every ReLU replaced by the identity), n_l x d,
+    /// multiplied from the left end (n_l is the narrowest side of most networks).
     pub fn linear_product(&self) -> Vec<Vec<f64>> {
-        let d = self.input_dim;
-        let mut product: Vec<Vec<f64>> = (0..d)
-            .map(|i| (0..d).map(|k| f64::from(u8::from(i == k))).collect())
-            .collect();
-        for layer in &self.target {
-            product = layer
-                .positive
-                .rows()
+        let Some(last) = self.target.last() else {
+            return Vec::new();
+        };
+        let mut product = last.positive.to_rows();
+        for layer in self.target.iter().rev().skip(1) {
+            product = product
+                .iter()
                 .map(|row| {
-                    (0..d)
-                        .map(|k| row.iter().zip(&product).map(|(w, p)| w * p[k]).sum())
-                        .collect()
+                    let mut out = vec![0.0; layer.positive.cols];
+                    layer.positive.transpose_multiply_add(row, &mut out);
+                    out
                 })
                 .collect();
         }
@@ -370,6 +370,23 @@ mod tests {
                     "x = {x:?}, k = {k}: {numeric} vs {}",
                     gradient[k]
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn the_linear_product_is_w2_times_w1() {
+        let (target, ticket) = example();
+        let model = Model::new(&target, &ticket);
+        let w = |i: usize| target.layers[i].weights_f64();
+        let (w1, w2) = (w(0), w(1));
+        let product = model.linear_product();
+        assert_eq!(product.len(), 2);
+        for (m, row) in product.iter().enumerate() {
+            assert_eq!(row.len(), 3);
+            for (t, value) in row.iter().enumerate() {
+                let expected: f64 = (0..2).map(|k| w2[m][k] * w1[k][t]).sum();
+                assert!((value - expected).abs() < 1e-15, "({m}, {t})");
             }
         }
     }
