@@ -7,7 +7,7 @@
 //! ||g~(x) - f(x)||_2 (exact, at x)  <=  sup over the domain  <=  epsilon (certified)
 //! ```
 //!
-//! The search ([`search`]) runs in f64 on the unit sphere (f and g~ are positively
+//! The search (module `search`) runs in f64 on the unit sphere (f and g~ are positively
 //! homogeneous, so the supremum over the ball of radius r is r times that over the unit
 //! sphere); the best point is then scaled to radius r, its f64 coordinates taken as exact
 //! dyadic rationals, pulled inward until exact arithmetic confirms that it lies in the
@@ -294,7 +294,7 @@ fn scientific(x: &BigRational, up: bool) -> String {
     format!("{sign}{}.{}e{e}", &digits[..1], &digits[1..])
 }
 
-/// A decimal of [`DIGITS`] significant digits whose square is at most `square` (so it
+/// A decimal of 7 significant digits whose square is at most `square` (so it
 /// stays a lower bound of the square root), within one unit of the last digit.
 pub fn sqrt_down(square: &BigRational) -> BigRational {
     if !square.is_positive() {
@@ -391,7 +391,7 @@ impl Attack {
         let _ = writeln!(out, "{}", self.bracket_line());
         let _ = writeln!(
             out,
-            "certified epsilon: {}; lower bound squared: {} (exact)",
+            "exactly: epsilon = {}, ||g~(x) - f(x)||_2^2 at x = {}",
             self.epsilon_text,
             abbreviated(&self.lower_squared)
         );
@@ -571,7 +571,7 @@ fn abbreviated(x: &BigRational) -> String {
         text
     } else {
         format!(
-            "{}... ({} characters; --json has it whole)",
+            "{}... ({} characters, whole in --json)",
             &text[..40],
             text.len()
         )
