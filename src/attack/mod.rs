@@ -300,8 +300,18 @@ pub fn sqrt_down(square: &BigRational) -> BigRational {
     if !square.is_positive() {
         return BigRational::zero();
     }
-    let estimate = rational_to_f64(square).sqrt();
-    let Some(mut c) = rational_from_f64(estimate).filter(|c| c.is_positive()) else {
+    // square = s 10^(2k) with s near 1, so that the f64 estimate neither under- nor
+    // overflows whatever the magnitude.
+    let digits = |n: &BigInt| i64::try_from(n.to_string().len()).unwrap_or(0);
+    let k = (digits(square.numer()) - digits(square.denom())) / 2;
+    let ten = BigRational::from_integer(BigInt::from(10));
+    let scale = num_traits::pow(ten, usize::try_from(k.unsigned_abs()).unwrap_or(0));
+    let scale = if k >= 0 { scale } else { scale.recip() };
+    let estimate = rational_to_f64(&(square / (&scale * &scale))).sqrt();
+    let Some(mut c) = rational_from_f64(estimate)
+        .filter(|c| c.is_positive())
+        .map(|c| c * &scale)
+    else {
         return BigRational::zero();
     };
     c = round_down_decimal(&c, DIGITS);
@@ -670,6 +680,11 @@ mod tests {
         assert_eq!(scientific(&q(1, 3), true), "3.333334e-1");
         assert_eq!(scientific(&q(1, 3), false), "3.333333e-1");
         assert_eq!(scientific(&BigRational::zero(), false), "0");
+        // Far beyond f64's range, in both directions.
+        let tiny = BigRational::new(BigInt::from(2), BigInt::from(10).pow(600));
+        assert_eq!(scientific(&sqrt_down(&tiny), false), "1.414213e-300");
+        let huge = BigRational::from_integer(BigInt::from(2) * BigInt::from(10).pow(800));
+        assert_eq!(scientific(&sqrt_down(&huge), false), "1.414213e400");
     }
 
     #[test]
