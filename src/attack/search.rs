@@ -23,9 +23,9 @@
 //! block's error, is largest) and coordinate directions in order of the norm of W_1's
 //! columns, together at most half of the starts; then the best of 8 times as many random
 //! points as are left (a random start where f and g~ both vanish would not move). Then
-//! basin hopping from the 16 best climbs: 32 times each, a random move of shrinking length
-//! and a new climb, kept if better (the landscape has many small pieces, and good local
-//! maxima lie near each other).
+//! basin hopping from the 16 best climbs that ended at distinct points (0.05 apart): 32
+//! times each, a random move of shrinking length and a new climb, kept if better (the
+//! landscape has many small pieces, and good local maxima lie near each other).
 //!
 //! Random points come from ChaCha20 streams of the seed, each point from its own index
 //! range, and every parallel map keeps its order, so the result does not depend on the
@@ -459,8 +459,21 @@ pub fn search(model: &Model, sphere: Sphere, count: usize, steps: usize, seed: &
     // The best climbs, best first (the first of equals), each the start of a chain of hops.
     let mut order: Vec<usize> = (0..climbs.len()).collect();
     order.sort_by(|&a, &b| climbs[b].value.total_cmp(&climbs[a].value).then(a.cmp(&b)));
-    let chains = order.len().min(CHAINS);
-    let hopped: Vec<Climb> = order[..chains]
+    // Distinct basins: a climb that ended within DISTINCT of a chosen one starts no chain.
+    let mut chosen: Vec<usize> = Vec::with_capacity(CHAINS);
+    for &k in &order {
+        if chosen.len() == CHAINS {
+            break;
+        }
+        let near = |c: &usize| {
+            let (a, b) = (&climbs[*c].point, &climbs[k].point);
+            a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>() < DISTINCT * DISTINCT
+        };
+        if !chosen.iter().any(near) {
+            chosen.push(k);
+        }
+    }
+    let hopped: Vec<Climb> = chosen
         .par_iter()
         .enumerate()
         .map_init(Work::default, |work, (chain, &k)| {
@@ -496,8 +509,10 @@ pub fn search(model: &Model, sphere: Sphere, count: usize, steps: usize, seed: &
     }
 }
 
-/// Chains of hops, from the best climbs.
+/// Chains of hops, from the best climbs that ended at distinct points.
 const CHAINS: usize = 16;
+/// Two climbs that end closer than this (on the unit sphere) are in one basin.
+const DISTINCT: f64 = 0.05;
 /// Hops per chain.
 const HOPS: u64 = 32;
 /// Stream of the hops' perturbations.
