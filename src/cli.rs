@@ -41,6 +41,9 @@ pub enum Command {
     Demo,
     /// Summarize a certificate without verifying it.
     Inspect(InspectArgs),
+    /// Search the certificate's domain for the largest ||g~(x) - f(x)||_2 and prove it by
+    /// exact evaluation: a lower bound beside the certified upper bound.
+    Attack(AttackArgs),
 }
 
 /// The arguments of `slth certify`.
@@ -157,6 +160,45 @@ pub struct InspectArgs {
     pub certificate: PathBuf,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// The arguments of `slth attack`.
+#[derive(clap::Args)]
+pub struct AttackArgs {
+    pub certificate: PathBuf,
+    /// Starting points of the ascent: structured ones (singular vectors, coordinate
+    /// directions; at most half) and random points of the sphere.
+    #[arg(long, value_name = "N", default_value_t = crate::attack::DEFAULT_STARTS)]
+    pub starts: usize,
+    /// Most accepted steps of the ascent from one start.
+    #[arg(long, value_name = "N", default_value_t = crate::attack::DEFAULT_STEPS)]
+    pub steps: usize,
+    /// Seed of the random starts and of the sampling baseline (an unsigned 64-bit integer
+    /// or 64 hexadecimal digits). The result does not depend on the number of threads.
+    #[arg(long, default_value = "0")]
+    pub seed: String,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the point: a .npy array of f64 with shape [1, n] when FILE ends in .npy (the
+    /// coordinates are f64, so it is exact), else a JSON array of exact rationals.
+    #[arg(long, value_name = "FILE")]
+    pub point_out: Option<PathBuf>,
+    /// Print only the bracket line, and no timing.
+    #[arg(long, conflicts_with = "json")]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+impl AttackArgs {
+    /// The options of the attack.
+    pub fn options(&self) -> Result<crate::attack::AttackOptions, Error> {
+        let mut options = crate::attack::AttackOptions::new(seed(&self.seed)?);
+        options.starts = self.starts;
+        options.steps = self.steps;
+        Ok(options)
+    }
 }
 
 /// The resource limits of reading and checking a certificate (`Limits`; the defaults are

@@ -29,6 +29,7 @@
 //! let report = slth_checker::verify(&read).unwrap();
 //! assert!(report.epsilon <= epsilon);
 //! ```
+pub mod attack;
 pub mod bound;
 pub mod certify;
 pub mod cli;

@@ -120,6 +120,29 @@ fn run(command: Command) -> Result<u8, Error> {
             let read = slth_checker::certificate::load(&args.certificate, &limits)?;
             print!("{}", slth::inspect::summary(&args.certificate, &read));
         }
+        Command::Attack(args) => {
+            let limits = Limits::from(&args.limits);
+            let options = args.options()?;
+            let attack = slth::attack::attack_file(&args.certificate, &options, &limits)?;
+            if let Some(path) = &args.point_out {
+                attack.write_point(path)?;
+            }
+            if args.json {
+                say!("{}", attack.to_json());
+            } else if args.quiet {
+                say!("{}", attack.bracket_line());
+            } else {
+                print!("{}", attack.render_text());
+                let t = attack.timing;
+                eprintln!(
+                    "searched in {:.2}s, sampled in {:.2}s, evaluated exactly in {:.2}s",
+                    t.search, t.sampling, t.exact
+                );
+            }
+            if let Some(counterexample) = attack.counterexample() {
+                return Err(counterexample);
+            }
+        }
     }
     Ok(0)
 }
