@@ -89,6 +89,26 @@ impl Layout {
         }
     }
 
+    /// How many entries of w quantity s has: 1 for u_a and h_{k,j}, 1 + c_k for
+    /// h_{k,j} - z_{k,j} (the quantities of a term with enough layers; numbering of 12.3).
+    fn terms_of(&self, s: usize) -> usize {
+        let mut rest = match s.checked_sub(self.input) {
+            None => return 1,
+            Some(rest) => rest,
+        };
+        for (k, &n) in self.hidden.iter().enumerate() {
+            if rest < n {
+                return 1;
+            }
+            rest = rest.saturating_sub(n);
+            if rest < n {
+                return self.size(k).saturating_add(1);
+            }
+            rest = rest.saturating_sub(n);
+        }
+        1
+    }
+
     /// How many non-negative quantities term i may multiply: u, then h_k and h_k - z_k for
     /// every layer k < i.
     fn sign_count(&self, i: usize) -> usize {
@@ -348,7 +368,11 @@ fn work(layout: &Layout, outputs: usize, term: &Term, bits: u64) -> f64 {
     let n = layout.side() as f64;
     let last = layout.size(layout.hidden.len()) as f64;
     let widest = layout.hidden.iter().fold(layout.input, |m, &x| m.max(x)) as f64;
-    let products = term.products.len() as f64 * (widest + 1.0) * (widest + 1.0);
+    let products: f64 = term
+        .products
+        .iter()
+        .map(|&(a, c, _)| layout.terms_of(a) as f64 * layout.terms_of(c) as f64)
+        .sum();
     let count = n * n * n / 6.0 + last * last * outputs as f64 + n * widest + products;
     count * (bits as f64 / 64.0).max(1.0).powi(2)
 }
