@@ -147,20 +147,24 @@ pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), Error> {
                 _ => Ok(()),
             }
         }
-        Some(path) => {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-            std::fs::write(&temporary, text)
-                .and_then(|()| std::fs::rename(&temporary, path))
-                .map_err(|e| {
-                    let _ = std::fs::remove_file(&temporary);
-                    Error::input(path, e)
-                })
-        }
+        Some(path) => write_file(path, text.as_bytes()),
     }
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it and a rename: the file is
+/// either whole or untouched.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, bytes)
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&temporary);
+            Error::input(path, e)
+        })
 }
 
 #[cfg(test)]

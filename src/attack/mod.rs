@@ -558,7 +558,7 @@ impl Attack {
             text.push('\n');
             text.into_bytes()
         };
-        write_bytes(path, &bytes)
+        crate::write::write_file(path, &bytes)
     }
 }
 
@@ -641,21 +641,6 @@ fn npy_row(values: &[f64]) -> Vec<u8> {
         bytes.extend_from_slice(&v.to_le_bytes());
     }
     bytes
-}
-
-/// Writes `bytes` through a temporary file beside `path` and a rename (whole or untouched).
-fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, bytes)
-        .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&temporary);
-            Error::input(path, e)
-        })
 }
 
 #[cfg(test)]
