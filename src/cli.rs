@@ -41,6 +41,12 @@ pub enum Command {
     Demo,
     /// Summarize a certificate without verifying it.
     Inspect(InspectArgs),
+    /// Prune whole neurons of a random 2-layer network to fit a sample (the paper's second
+    /// theorem): the paper's reduction and stepwise selection, train and held-out losses,
+    /// and optionally a certificate of the empirical loss.
+    Neurons(crate::neurons::cli::NeuronsArgs),
+    /// Rerun an experiment of the documentation.
+    Experiment(crate::neurons::cli::ExperimentArgs),
 }
 
 /// The arguments of `slth certify`.

@@ -1,0 +1,342 @@
+//! Choosing the neurons to keep and the scale c > 0 that minimise the empirical squared
+//! loss `(1/n) sum_s (c g~(x_s) - y_s)^2`, in f64 (a certificate then states the exact loss).
+//!
+//! Every method works on the columns `v_j = a_j ReLU(<w_j, x_s>)` of the training sample.
+//! For a kept set S with `h = sum_{j in S} v_j`, the best c > 0 is `<h, y> / <h, h>` when
+//! that is positive, with loss `(<y, y> - <h, y>^2 / <h, h>) / n`; otherwise no c > 0 beats
+//! c -> 0 and the loss is `<y, y> / n` (an empty S is the same).
+//!
+//! - [`random_features`]: the random-features model, `sum_j u_j ReLU(<w_j, x>)` with free u,
+//!   fitted by ridge regression (conjugate gradients). Not a subnetwork: the model the
+//!   reduction starts from.
+//! - [`reduction`]: the paper's reduction. With u fitted, a neuron can carry u_j only if its
+//!   random output weight has u_j's sign; it is kept with probability `min(1, u_j / (t a_j))`,
+//!   so that `t a_j P(kept) = u_j` (the paper's sampling argument). The coin of neuron j is
+//!   the uniform-dyadic-53 draw of stream 2 at index j, so the selection is reproducible;
+//!   t runs over 48 quantiles of the ratios `u_j / a_j` and the kept set with the least
+//!   training loss (with its best c) wins.
+//! - [`greedy`]: stepwise selection: from the empty set, add or remove the one neuron that
+//!   lowers the training loss (with the best c) the most, until no step does.
+
+use rayon::prelude::*;
+
+/// A neuron subnetwork and its scale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    /// kept neurons, ascending
+    pub kept: Vec<usize>,
+    /// c > 0
+    pub scale: f64,
+    /// training loss of c g~ (f64)
+    pub train_loss: f64,
+}
+
+/// The training data of a selection: the columns and targets.
+pub struct Columns<'a> {
+    /// rows
+    pub n: usize,
+    /// `ReLU(<w_j, x_s>)` column-major (k columns of n)
+    pub phi: &'a [f64],
+    /// a_j
+    pub a: &'a [f64],
+    pub y: &'a [f64],
+}
+
+impl Columns<'_> {
+    pub fn width(&self) -> usize {
+        if self.n == 0 {
+            0
+        } else {
+            self.phi.len() / self.n
+        }
+    }
+
+    fn column(&self, j: usize) -> &[f64] {
+        &self.phi[j * self.n..(j + 1) * self.n]
+    }
+
+    /// `h = sum_{j in kept} a_j phi_j`
+    fn combination(&self, kept: &[usize]) -> Vec<f64> {
+        let mut h = vec![0.0; self.n];
+        for &j in kept {
+            let a = self.a[j];
+            for (h, p) in h.iter_mut().zip(self.column(j)) {
+                *h += a * p;
+            }
+        }
+        h
+    }
+
+    fn yy(&self) -> f64 {
+        dot(self.y, self.y)
+    }
+
+    /// The best c > 0 for `kept`, and the training loss.
+    pub fn scaled(&self, kept: Vec<usize>) -> Selection {
+        let h = self.combination(&kept);
+        let (scale, loss) = best_scale(dot(&h, self.y), dot(&h, &h), self.yy(), self.n);
+        if scale > 0.0 {
+            Selection {
+                kept,
+                scale,
+                train_loss: loss,
+            }
+        } else {
+            empty(self)
+        }
+    }
+}
+
+fn empty(columns: &Columns) -> Selection {
+    Selection {
+        kept: Vec::new(),
+        scale: 1.0,
+        train_loss: columns.yy() / columns.n.max(1) as f64,
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// `(c, loss)` for `<h, y>`, `<h, h>`, `<y, y>`; c = 0 when no c > 0 helps.
+fn best_scale(hy: f64, hh: f64, yy: f64, n: usize) -> (f64, f64) {
+    let n = n.max(1) as f64;
+    if hy > 0.0 && hh > 0.0 {
+        (hy / hh, ((yy - hy * hy / hh) / n).max(0.0))
+    } else {
+        (0.0, yy / n)
+    }
+}
+
+/// The random-features model's weights u, by ridge regression:
+/// `(Phi^T Phi + lambda I) u = Phi^T y` with `lambda = ridge * trace(Phi^T Phi) / k`,
+/// solved by conjugate gradients (at most 400 steps, relative residual 1e-10).
+pub fn random_features(columns: &Columns, ridge: f64) -> Vec<f64> {
+    let k = columns.width();
+    let n = columns.n;
+    if k == 0 {
+        return Vec::new();
+    }
+    let trace: f64 = columns.phi.iter().map(|p| p * p).sum();
+    let lambda = ridge * trace / k as f64;
+    let apply = |u: &[f64]| -> Vec<f64> {
+        // Phi u by row blocks, then Phi^T (Phi u) by columns.
+        let mut z = vec![0.0; n];
+        z.par_chunks_mut(256).enumerate().for_each(|(b, out)| {
+            let start = b * 256;
+            for (j, &uj) in u.iter().enumerate() {
+                let col = &columns.phi[j * n + start..j * n + start + out.len()];
+                for (o, p) in out.iter_mut().zip(col) {
+                    *o += uj * p;
+                }
+            }
+        });
+        (0..k)
+            .into_par_iter()
+            .map(|j| dot(columns.column(j), &z) + lambda * u[j])
+            .collect()
+    };
+    let b: Vec<f64> = (0..k)
+        .into_par_iter()
+        .map(|j| dot(columns.column(j), columns.y))
+        .collect();
+    let mut u = vec![0.0; k];
+    let mut r = b.clone();
+    let mut p = r.clone();
+    let mut rr = dot(&r, &r);
+    let target = dot(&b, &b) * 1e-20;
+    for _ in 0..400 {
+        if rr <= target {
+            break;
+        }
+        let ap = apply(&p);
+        let alpha = rr / dot(&p, &ap);
+        for j in 0..k {
+            u[j] += alpha * p[j];
+            r[j] -= alpha * ap[j];
+        }
+        let next = dot(&r, &r);
+        let beta = next / rr;
+        rr = next;
+        for j in 0..k {
+            p[j] = r[j] + beta * p[j];
+        }
+    }
+    u
+}
+
+/// The random-features model's training loss `(1/n) ||Phi u - y||^2`.
+pub fn random_features_loss(columns: &Columns, u: &[f64]) -> f64 {
+    let mut z = vec![0.0; columns.n];
+    for (j, &uj) in u.iter().enumerate() {
+        for (o, p) in z.iter_mut().zip(columns.column(j)) {
+            *o += uj * p;
+        }
+    }
+    z.iter()
+        .zip(columns.y)
+        .map(|(z, y)| (z - y) * (z - y))
+        .sum::<f64>()
+        / columns.n.max(1) as f64
+}
+
+/// The paper's reduction from random-features weights u (see the module documentation);
+/// `coins[j]` in (0, 1) decides neuron j.
+pub fn reduction(columns: &Columns, u: &[f64], coins: &[f64]) -> Selection {
+    let matching: Vec<(usize, f64)> = u
+        .iter()
+        .zip(columns.a)
+        .enumerate()
+        .filter(|(_, (u, a))| **u * **a > 0.0)
+        .map(|(j, (u, a))| (j, u / a))
+        .collect();
+    if matching.is_empty() {
+        return empty(columns);
+    }
+    let mut ratios: Vec<f64> = matching.iter().map(|&(_, r)| r).collect();
+    ratios.sort_by(f64::total_cmp);
+    let steps = 48;
+    let mut best = empty(columns);
+    let mut tried = Vec::new();
+    for q in 0..steps {
+        // Quantiles from the smallest ratio (every matching neuron kept with certainty
+        // beyond it) down... to the largest (each kept with probability ratio / max).
+        let position = (q * (ratios.len() - 1)) / (steps - 1);
+        let t = ratios[position];
+        if tried.last() == Some(&t) {
+            continue;
+        }
+        tried.push(t);
+        let kept: Vec<usize> = matching
+            .iter()
+            .filter(|&&(j, r)| coins[j] < (r / t).min(1.0))
+            .map(|&(j, _)| j)
+            .collect();
+        let candidate = columns.scaled(kept);
+        if candidate.train_loss < best.train_loss {
+            best = candidate;
+        }
+    }
+    best
+}
+
+/// Stepwise selection (see the module documentation); at most `4 k` steps.
+pub fn greedy(columns: &Columns) -> Selection {
+    let k = columns.width();
+    let n = columns.n;
+    let v = |j: usize| -> Vec<f64> { columns.column(j).iter().map(|p| columns.a[j] * p).collect() };
+    let vy: Vec<f64> = (0..k)
+        .into_par_iter()
+        .map(|j| columns.a[j] * dot(columns.column(j), columns.y))
+        .collect();
+    let vv: Vec<f64> = (0..k)
+        .into_par_iter()
+        .map(|j| columns.a[j] * columns.a[j] * dot(columns.column(j), columns.column(j)))
+        .collect();
+    let yy = columns.yy();
+    let mut kept = vec![false; k];
+    let (mut hy, mut hh) = (0.0f64, 0.0f64);
+    let mut gh = vec![0.0f64; k];
+    let mut loss = yy / n.max(1) as f64;
+    for _ in 0..4 * k {
+        // The best single change: add j (not kept) or remove j (kept).
+        let (j, new_loss) = (0..k)
+            .into_par_iter()
+            .map(|j| {
+                let (nhy, nhh) = if kept[j] {
+                    (hy - vy[j], hh - 2.0 * gh[j] + vv[j])
+                } else {
+                    (hy + vy[j], hh + 2.0 * gh[j] + vv[j])
+                };
+                (j, best_scale(nhy, nhh, yy, n).1)
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((0, f64::INFINITY));
+        if !(new_loss < loss * (1.0 - 1e-12)) {
+            break;
+        }
+        let sign = if kept[j] { -1.0 } else { 1.0 };
+        let vj = v(j);
+        if kept[j] {
+            hy -= vy[j];
+            hh += -2.0 * gh[j] + vv[j];
+        } else {
+            hy += vy[j];
+            hh += 2.0 * gh[j] + vv[j];
+        }
+        kept[j] = !kept[j];
+        gh.par_iter_mut().enumerate().for_each(|(i, g)| {
+            *g += sign * columns.a[i] * dot(columns.column(i), &vj);
+        });
+        loss = new_loss;
+    }
+    let kept: Vec<usize> = (0..k).filter(|&j| kept[j]).collect();
+    // Recomputed from scratch (the running sums drift a little).
+    columns.scaled(kept)
+}
+
+/// The loss of `c g~` on another sample, from its feature columns (same layout).
+pub fn loss_on(selection: &Selection, phi: &[f64], a: &[f64], y: &[f64]) -> f64 {
+    let n = y.len();
+    let mut h = vec![0.0; n];
+    for &j in &selection.kept {
+        for (h, p) in h.iter_mut().zip(&phi[j * n..(j + 1) * n]) {
+            *h += a[j] * p;
+        }
+    }
+    h.iter()
+        .zip(y)
+        .map(|(h, y)| (selection.scale * h - y).powi(2))
+        .sum::<f64>()
+        / n.max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three columns; y = 2 (v_0 + v_2) exactly, so the best subnetwork keeps 0 and 2 with
+    /// c = 2 and loss 0.
+    #[test]
+    fn greedy_finds_an_exact_subnetwork() {
+        let phi = [1.0, 0.0, 2.0, 0.0, 1.0, 1.0, 3.0, 1.0, 0.0];
+        let a = [0.5, -0.25, 0.25];
+        let y: Vec<f64> = (0..3)
+            .map(|s| 2.0 * (0.5 * phi[s] + 0.25 * phi[6 + s]))
+            .collect();
+        let columns = Columns {
+            n: 3,
+            phi: &phi,
+            a: &a,
+            y: &y,
+        };
+        let g = greedy(&columns);
+        assert_eq!(g.kept, vec![0, 2]);
+        assert!((g.scale - 2.0).abs() < 1e-12);
+        assert!(g.train_loss < 1e-20);
+        assert!(loss_on(&g, &phi, &a, &y) < 1e-20);
+        // Random features reproduce y too, and the reduction keeps matching signs only.
+        let u = random_features(&columns, 1e-12);
+        assert!(random_features_loss(&columns, &u) < 1e-12);
+        let r = reduction(&columns, &u, &[0.5, 0.5, 0.5]);
+        assert!(r.kept.iter().all(|&j| u[j] * a[j] > 0.0));
+        assert!(r.train_loss <= columns.yy() / 3.0);
+    }
+
+    #[test]
+    fn a_target_no_positive_scale_helps_keeps_nothing() {
+        let phi = [1.0, 1.0];
+        let a = [0.5];
+        let y = [-1.0, -1.0];
+        let columns = Columns {
+            n: 2,
+            phi: &phi,
+            a: &a,
+            y: &y,
+        };
+        let g = greedy(&columns);
+        assert!(g.kept.is_empty());
+        assert_eq!(g.train_loss, 1.0);
+    }
+}
