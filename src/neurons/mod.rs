@@ -137,17 +137,20 @@ pub fn fit(
     let phi = features(g, width, &train.x);
     let phi_test = features(g, width, &test.x);
     let a = &g.a[..width];
+    let gram = (width <= select::GRAM_WIDTH).then(|| select::feature_gram(&phi, train.len()));
     let columns = Columns {
         n: train.len(),
         phi: &phi,
         a,
         y: &train.y,
+        gram: gram.as_deref(),
     };
     let test_columns = Columns {
         n: test.len(),
         phi: &phi_test,
         a,
         y: &test.y,
+        gram: None,
     };
     let losses = |s: &Selection| Losses {
         train: s.train_loss,
