@@ -214,10 +214,17 @@ pub fn parse_neuron(text: &str, limits: &Limits) -> Result<NeuronCertificate, Ne
         }
     }
     serde_json::from_str(text).map_err(|e| {
+        // serde_json appends the position, which the place carries.
+        let at = format!("line {} column {}", e.line(), e.column());
+        let message = e.to_string();
+        let message = message
+            .strip_suffix(&format!(" at {at}"))
+            .unwrap_or(&message)
+            .to_string();
         reject(
             NeuronRejectionKind::Shape,
-            format!("line {} column {}", e.line(), e.column()),
-            format!("not a valid neuron certificate: {e}"),
+            at,
+            format!("not a valid neuron certificate: {message}"),
         )
     })
 }
@@ -359,7 +366,7 @@ fn check_weight(
         NeuronRejectionKind::ValueMismatch,
         place(),
         format!(
-            "{} is {}, not g's {} = {}",
+            "{} given for {} is not g's weight {} (~{})",
             abbreviate(&text.0),
             what(),
             numbers::format_rational(&expected),
