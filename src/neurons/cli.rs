@@ -28,10 +28,10 @@ pub enum SelectionArg {
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("data").required(true).args(["inputs", "target"])))]
 pub struct NeuronsArgs {
-    /// Sample inputs: a .npy array [n, d] (float or int).
+    /// Sample inputs: a .npy array `[n, d]` (float or int).
     #[arg(long, requires = "targets")]
     pub inputs: Option<PathBuf>,
-    /// Sample targets: a .npy array [n] or [n, 1].
+    /// Sample targets: a .npy array `[n]` or `[n, 1]`.
     #[arg(long, requires = "inputs")]
     pub targets: Option<PathBuf>,
     /// Held-out inputs (.npy); without them the last --holdout of the sample is held out.

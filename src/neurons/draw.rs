@@ -45,7 +45,7 @@ pub struct RandomTwoLayer {
     pub input_dim: usize,
     pub width: usize,
     pub first_layer: FirstLayer,
-    /// w_j[t] at `j * input_dim + t`
+    /// `w_j[t]` at `j * input_dim + t`
     pub w: Vec<f64>,
     /// a_j
     pub a: Vec<f64>,
@@ -133,7 +133,7 @@ pub fn draw(
 pub fn features(g: &RandomTwoLayer, k: usize, x: &[f64]) -> Vec<f64> {
     use rayon::prelude::*;
     let d = g.input_dim;
-    let n = if d == 0 { 0 } else { x.len() / d };
+    let n = x.len().checked_div(d).unwrap_or(0);
     let mut phi = vec![0.0; k * n];
     if n == 0 {
         return phi;

@@ -48,11 +48,7 @@ pub struct Columns<'a> {
 
 impl Columns<'_> {
     pub fn width(&self) -> usize {
-        if self.n == 0 {
-            0
-        } else {
-            self.phi.len() / self.n
-        }
+        self.phi.len().checked_div(self.n).unwrap_or(0)
     }
 
     fn column(&self, j: usize) -> &[f64] {
@@ -126,7 +122,7 @@ pub const GRAM_WIDTH: usize = 4096;
 /// The Gram matrix `<phi_i, phi_j>` of feature columns (`phi` column-major with `n` rows),
 /// row-major.
 pub fn feature_gram(phi: &[f64], n: usize) -> Vec<f64> {
-    let k = if n == 0 { 0 } else { phi.len() / n };
+    let k = phi.len().checked_div(n).unwrap_or(0);
     let column = |j: usize| &phi[j * n..(j + 1) * n];
     let mut g = vec![0.0; k * k];
     // Blocks of 128 samples, so that the k column pieces a block reads (1 KiB each) stay
@@ -351,7 +347,8 @@ fn stepwise(
             })
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .unwrap_or((0, f64::INFINITY));
-        if !(new_loss < loss * (1.0 - 1e-12)) {
+        // NaN never improves.
+        if new_loss.partial_cmp(&(loss * (1.0 - 1e-12))) != Some(std::cmp::Ordering::Less) {
             break;
         }
         let sign = if kept[j] { -1.0 } else { 1.0 };
