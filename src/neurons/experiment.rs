@@ -285,7 +285,7 @@ pub fn plot(rows: &[Row], settings: &Settings) -> Result<String, String> {
         let mut chart = ChartBuilder::on(&root)
             .caption(
                 format!(
-                    "One ReLU neuron on the unit sphere of R^d: width of g needed (epsilon = {}, loss {})",
+                    "One ReLU neuron on the unit sphere of R^d: width of g for sup error {} (weights), normalised held-out loss {} (neurons)",
                     crate::numbers::format_rational(&settings.epsilon),
                     settings.threshold
                 ),
