@@ -44,6 +44,12 @@ pub enum Command {
     /// Search the certificate's domain for the largest ||g~(x) - f(x)||_2 and prove it by
     /// exact evaluation: a lower bound beside the certified upper bound.
     Attack(AttackArgs),
+    /// Prune whole neurons of a random 2-layer network to fit a sample (the paper's second
+    /// theorem): the paper's reduction and stepwise selection, train and held-out losses,
+    /// and optionally a certificate of the empirical loss.
+    Neurons(crate::neurons::cli::NeuronsArgs),
+    /// Rerun an experiment of the documentation.
+    Experiment(crate::neurons::cli::ExperimentArgs),
 }
 
 /// The arguments of `slth certify`.

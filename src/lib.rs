@@ -44,6 +44,7 @@ pub mod import;
 pub mod inspect;
 pub mod lipschitz;
 pub mod network;
+pub mod neurons;
 pub mod numbers;
 pub mod ticket;
 pub mod write;

@@ -115,6 +115,11 @@ fn run(command: Command) -> Result<u8, Error> {
             }
         }
         Command::Demo => print!("{}", slth::demo::run()?),
+        Command::Neurons(args) => print!("{}", slth::neurons::cli::run_neurons(&args)?),
+        Command::Experiment(args) => {
+            let table = slth::neurons::cli::run_experiment(&args, |line| eprintln!("{line}"))?;
+            print!("{table}");
+        }
         Command::Inspect(args) => {
             let limits = Limits::from(&args.limits);
             let read = slth_checker::certificate::load(&args.certificate, &limits)?;
@@ -154,7 +159,16 @@ fn verify(path: &Path, json: bool, exact: bool, plain_f64: bool, limits: &Limits
     let file = path.display().to_string();
     let certificate = match verdict::read(path, limits) {
         Ok(certificate) => certificate,
-        Err(verdict) => return conclude(&verdict, json),
+        Err(verdict) => {
+            // Not a weight-subnetwork certificate: perhaps a neuron-subnetwork one.
+            let neuron = slth_checker::neurons::NEURON_FORMAT_NAME;
+            if matches!(verdict, Verdict::Invalid(_))
+                && slth_checker::neurons::format_of_file(path, limits).as_deref() == Some(neuron)
+            {
+                return verify_neurons(path, json, limits);
+            }
+            return conclude(&verdict, json);
+        }
     };
     let read = started.elapsed().as_secs_f64();
     let checking = Instant::now();
@@ -203,6 +217,25 @@ fn verify(path: &Path, json: bool, exact: bool, plain_f64: bool, limits: &Limits
         say!("{}", timing(checking));
     }
     conclude(&verdict, json)
+}
+
+/// `slth verify` on a neuron-subnetwork certificate (always exact; `--f64` and `--exact`
+/// change nothing).
+fn verify_neurons(path: &Path, json: bool, limits: &Limits) -> u8 {
+    use slth_checker::neurons::{NeuronVerdict, judge_file};
+    let started = Instant::now();
+    match judge_file(path, limits) {
+        NeuronVerdict::Valid(report) => {
+            if json {
+                say!("{}", report.to_json());
+            } else {
+                say!("{}", report.render_text().trim_end());
+                say!("checked in {:.3}s", started.elapsed().as_secs_f64());
+            }
+            verdict::EXIT_VALID
+        }
+        NeuronVerdict::Failed(verdict) => conclude(&verdict, json),
+    }
 }
 
 /// Prints a verdict's JSON (with `--json`) and its failure line; returns its exit code.

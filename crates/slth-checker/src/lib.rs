@@ -18,7 +18,8 @@
 //!   fallback, and the [`Report`] of what was proven;
 //! - [`statement`]: what a certificate of a homogenized target says about a network with
 //!   biases;
-//! - [`verdict`]: the verdict of `slth verify` on a file, its message and exit code.
+//! - [`verdict`]: the verdict of `slth verify` on a file, its message and exit code;
+//! - [`neurons`]: neuron-subnetwork certificates (section 12), checked on their own.
 //!
 //! Verifying a certificate given as text:
 //!
@@ -42,6 +43,7 @@
 #![warn(clippy::arithmetic_side_effects)]
 
 pub mod certificate;
+pub mod neurons;
 pub mod numbers;
 pub mod sampler;
 pub mod statement;
