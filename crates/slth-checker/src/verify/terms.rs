@@ -414,13 +414,13 @@ pub(super) fn check_term(
     let d_r = denominator(term.factor.iter().flatten(), limits, &place, "the factor")?;
     let a2 = &d_a * &d_a;
     let lcm = crate::numbers::lcm;
-    // The 2 lets a product's two halves v s_a s_b / 2 stay integers.
+    // A product enters Q in halves v s_a s_b / 2, over 2 d_v d_A^2: that denominator itself
+    // (not lcm(2, d_v d_A^2), which may hold one factor 2 fewer) must divide the scale.
     let scale = [
-        BigInt::from(2),
         &d_l * &d_l,
         a2.clone(),
         &d_t * &d_a,
-        &d_v * &a2,
+        &d_v * &a2 * 2,
         d_s.clone(),
         &d_r * &d_r,
     ]
