@@ -454,3 +454,48 @@ fn objects_written_as_arrays_are_rejected() {
         }
     }
 }
+
+/// Version 2 (docs/FORMAT.md section 12): the independent checker accepts every
+/// certificate of certificates/v2/ and rejects every file of certificates/invalid/v2/,
+/// with a kind slth also gives, and slth agrees in every mode.
+#[test]
+fn first_principles_checker_agrees_on_the_version_2_files() {
+    let checker = Checker::default();
+    let mut seen = (0, 0);
+    for (dir, valid) in [
+        ("certificates/v2", true),
+        ("certificates/invalid/v2", false),
+    ] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        for p in files {
+            let name = p.strip_prefix(root()).unwrap().display().to_string();
+            let text = std::fs::read_to_string(&p).unwrap();
+            let verdict = checker.check_text(&text);
+            let outcomes = modes::library(&text);
+            for o in &outcomes {
+                assert_eq!(o.accepted, valid, "{name}: slth says {o:?}");
+            }
+            if valid {
+                assert!(verdict.is_valid(), "{name}: {verdict:?}");
+                seen.0 += 1;
+            } else {
+                assert!(
+                    matches!(verdict, Verdict::Invalid(_)),
+                    "{name}: {verdict:?}"
+                );
+                assert!(
+                    verdict.kinds().iter().any(|k| k.name() == outcomes[0].kind),
+                    "{name}: slth says {:?}, checker {verdict:?}",
+                    outcomes[0]
+                );
+                seen.1 += 1;
+            }
+        }
+    }
+    assert!(seen.0 >= 5 && seen.1 >= 14, "{seen:?}");
+}
