@@ -167,7 +167,7 @@ pub(crate) fn run(full: bool) {
         per_source: Mutex::new(BTreeMap::new()),
         failures: Mutex::new(Vec::new()),
     };
-    let sources = sources();
+    let sources = sources(full);
     let mut made = 0;
     for (name, text) in &sources {
         // The original itself: valid for slth in every mode too.
