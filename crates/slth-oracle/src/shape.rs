@@ -345,12 +345,14 @@ pub(crate) fn read_shape(root: &Json) -> Shape<Parsed> {
             &["error", "lipschitz"],
             &["lipschitz_method", "lipschitz_witness"],
         )?;
+        // Section 11: these may be omitted, but null is not absence.
         let method = match c.get("lipschitz_method") {
-            None | Some(Json::Null) => None,
+            None => None,
             Some(m) => Some(string(m, &place)?.to_string()),
         };
         let witness = match c.get("lipschitz_witness") {
-            None | Some(Json::Null) => None,
+            None => None,
+            Some(Json::Null) => return Err(schema(&place, "lipschitz_witness is null")),
             Some(w) => {
                 let w = members(w, &place, &["shift", "factor"], &[])?;
                 let mut rows = Vec::new();
