@@ -24,7 +24,7 @@ mod target;
 mod terms;
 mod ticket;
 
-use campaign::{Campaign, run};
+use campaign::{Campaign, run, run_sources};
 use claims::claim_mutants;
 use common::modes;
 use header::header_mutants;
@@ -378,6 +378,19 @@ fn mutation_campaign_full() {
     run(true);
 }
 
+/// The version 2 classes on every certificate of certificates/v2/, the deep ones included
+/// (about half a second per mutant; `SLTH_MUTATIONS_ONLY=random-8-8-8-1.json` picks one):
+/// `cargo test --release --test mutations mutation_campaign_version_2 -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn mutation_campaign_version_2() {
+    let v2 = sources(true)
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("certificates/v2/"))
+        .collect();
+    run_sources(false, v2, (10, 100));
+}
+
 /// Our ChaCha20 agrees with the spec's test vectors and with slth's sampler (the only
 /// place the campaign looks at slth's own weight code, and not for any verdict).
 #[test]
@@ -516,4 +529,75 @@ fn first_principles_checker_agrees_on_the_version_2_files() {
         }
     }
     assert!(seen.0 >= 5 && seen.1 >= 14, "{seen:?}");
+}
+
+/// Minimal reproducers of the disagreements the version 2 classes found (November 2026):
+/// true certificates that slth rejects as WitnessInvalid. The independent checker accepts
+/// each, and it must: the set of valid values of a product weight v (or of lambda^2) is
+/// an interval, since D is affine in it and sum D^2 is convex, and slth itself accepts
+/// values on both sides of each (v x (1 +- 2^-30); lambda_2 x (1 - 2^-25) and (1 + 2^-20)).
+#[test]
+fn version_2_true_certificates_found_rejected() {
+    let checker = Checker::default();
+    let one = BigRational::one();
+    let cases: [(&str, Vec<Step>, BigRational); 4] = [
+        (
+            "v2/tiny-3-2-1.json",
+            path(&[
+                key("bound"),
+                key("terms"),
+                idx(0),
+                key("products"),
+                idx(0),
+                idx(2),
+            ]),
+            &one + pow10(40).recip(),
+        ),
+        (
+            "v2/tiny-3-2-1.json",
+            path(&[
+                key("bound"),
+                key("terms"),
+                idx(1),
+                key("products"),
+                idx(3),
+                idx(2),
+            ]),
+            &one + BigRational::new(1.into(), BigInt::from(5).pow(20u32)),
+        ),
+        (
+            "v2/random-8-8-8-1.json",
+            path(&[key("bound"), key("terms"), idx(1), key("lipschitz")]),
+            &one + BigRational::new(1.into(), BigInt::one() << 30),
+        ),
+        (
+            "v2/random-8-8-8-1.json",
+            path(&[key("bound"), key("terms"), idx(1), key("lipschitz")]),
+            &one - BigRational::new(1.into(), BigInt::one() << 28),
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (file, at, factor) in cases {
+        let text = std::fs::read_to_string(root().join("certificates").join(file)).unwrap();
+        let mut j = json::parse(&text, 128).unwrap();
+        let x = fp::parse_rational(j.at_mut(&at).unwrap().as_str().unwrap()).unwrap();
+        *j.at_mut(&at).unwrap() = text_of(&(&x * &factor));
+        // Only the witness is in question: epsilon covers every bound.
+        *j.at_mut(&path(&[key("bound"), key("epsilon")])).unwrap() = Json::str("1000");
+        let text = j.write();
+        let verdict = checker.check_text(&text);
+        assert!(verdict.is_valid(), "{file} {at:?}: {verdict:?}");
+        let outcome = &modes::library(&text)[0];
+        if !outcome.accepted {
+            wrong.push(format!(
+                "{file} {at:?} x {}: {outcome:?}",
+                fp::show(&factor)
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "slth rejects true certificates:\n{}",
+        wrong.join("\n")
+    );
 }
