@@ -284,6 +284,7 @@ fn write_seed_corpus() {
     }
     for (from, name) in [
         ("certificates/tiny-3-2-1.json", "seed-tiny-3-2-1.json"),
+        ("certificates/v2/tiny-3-2-1.json", "seed-v2-tiny-3-2-1.json"),
         (
             "tests/conformance/valid-spectral-witness.json",
             "seed-spectral-witness.json",

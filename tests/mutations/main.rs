@@ -21,9 +21,10 @@ mod claims;
 mod common;
 mod header;
 mod target;
+mod terms;
 mod ticket;
 
-use campaign::{Campaign, run};
+use campaign::{Campaign, run, run_sources};
 use claims::claim_mutants;
 use common::modes;
 use header::header_mutants;
@@ -41,6 +42,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 use target::target_mutants;
+use terms::term_mutants;
 use ticket::ticket_mutants;
 
 /// What the mutation class says the verdict must be (checked against the independent
@@ -170,7 +172,10 @@ fn generated() -> Vec<(String, String)> {
         .collect()
 }
 
-fn sources() -> Vec<(String, String)> {
+/// The committed certificates (version 1, and version 2 under certificates/v2/: only the
+/// small ones unless `full`, since every version 2 mutant of a deep certificate costs about
+/// half a second of exact arithmetic), the conformance certificates, the generated ones.
+fn sources(full: bool) -> Vec<(String, String)> {
     let mut files: Vec<PathBuf> = Vec::new();
     for (dir, prefix) in [("certificates", ""), ("tests/conformance", "valid-")] {
         for entry in std::fs::read_dir(root().join(dir)).unwrap() {
@@ -179,6 +184,13 @@ fn sources() -> Vec<(String, String)> {
             if name.ends_with(".json") && name.starts_with(prefix) {
                 files.push(path);
             }
+        }
+    }
+    for entry in std::fs::read_dir(root().join("certificates/v2")).unwrap() {
+        let path = entry.unwrap().path();
+        let small = std::fs::metadata(&path).unwrap().len() < 100_000;
+        if path.extension().is_some_and(|e| e == "json") && (full || small) {
+            files.push(path);
         }
     }
     files.sort();
@@ -311,6 +323,12 @@ fn all_mutants(source: &str, text: &str, campaign: &Campaign, full: bool) -> usi
         campaign,
         made: 0,
     };
+    if base.get("version") == Some(&Json::num(2)) {
+        // The version 1 classes expect epsilon >= e_l; version 2 has its own.
+        term_mutants(&mut mk, &base, &facts, full);
+        mk.flush();
+        return mk.made;
+    }
     let big = text.len() > 200_000;
     let cap = match (big, full) {
         (false, false) => 8,
@@ -358,6 +376,19 @@ fn mutation_campaign() {
 #[ignore]
 fn mutation_campaign_full() {
     run(true);
+}
+
+/// The version 2 classes on every certificate of certificates/v2/, the deep ones included
+/// (about half a second per mutant; `SLTH_MUTATIONS_ONLY=random-8-8-8-1.json` picks one):
+/// `cargo test --release --test mutations mutation_campaign_version_2 -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn mutation_campaign_version_2() {
+    let v2 = sources(true)
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("certificates/v2/"))
+        .collect();
+    run_sources(false, v2, (10, 100));
 }
 
 /// Our ChaCha20 agrees with the spec's test vectors and with slth's sampler (the only
@@ -453,4 +484,120 @@ fn objects_written_as_arrays_are_rejected() {
             );
         }
     }
+}
+
+/// Version 2 (docs/FORMAT.md section 12): the independent checker accepts every
+/// certificate of certificates/v2/ and rejects every file of certificates/invalid/v2/,
+/// with a kind slth also gives, and slth agrees in every mode.
+#[test]
+fn first_principles_checker_agrees_on_the_version_2_files() {
+    let checker = Checker::default();
+    let mut seen = (0, 0);
+    for (dir, valid) in [
+        ("certificates/v2", true),
+        ("certificates/invalid/v2", false),
+    ] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        for p in files {
+            let name = p.strip_prefix(root()).unwrap().display().to_string();
+            let text = std::fs::read_to_string(&p).unwrap();
+            let verdict = checker.check_text(&text);
+            let outcomes = modes::library(&text);
+            for o in &outcomes {
+                assert_eq!(o.accepted, valid, "{name}: slth says {o:?}");
+            }
+            if valid {
+                assert!(verdict.is_valid(), "{name}: {verdict:?}");
+                seen.0 += 1;
+            } else {
+                assert!(
+                    matches!(verdict, Verdict::Invalid(_)),
+                    "{name}: {verdict:?}"
+                );
+                assert!(
+                    verdict.kinds().iter().any(|k| k.name() == outcomes[0].kind),
+                    "{name}: slth says {:?}, checker {verdict:?}",
+                    outcomes[0]
+                );
+                seen.1 += 1;
+            }
+        }
+    }
+    assert!(seen.0 >= 5 && seen.1 >= 14, "{seen:?}");
+}
+
+/// Minimal reproducers of the disagreements the version 2 classes found (November 2026):
+/// true certificates that slth rejects as WitnessInvalid. The independent checker accepts
+/// each, and it must: the set of valid values of a product weight v (or of lambda^2) is
+/// an interval, since D is affine in it and sum D^2 is convex, and slth itself accepts
+/// values on both sides of each (v x (1 +- 2^-30); lambda_2 x (1 - 2^-25) and (1 + 2^-20)).
+#[test]
+fn version_2_true_certificates_found_rejected() {
+    let checker = Checker::default();
+    let one = BigRational::one();
+    let cases: [(&str, Vec<Step>, BigRational); 4] = [
+        (
+            "v2/tiny-3-2-1.json",
+            path(&[
+                key("bound"),
+                key("terms"),
+                idx(0),
+                key("products"),
+                idx(0),
+                idx(2),
+            ]),
+            &one + pow10(40).recip(),
+        ),
+        (
+            "v2/tiny-3-2-1.json",
+            path(&[
+                key("bound"),
+                key("terms"),
+                idx(1),
+                key("products"),
+                idx(3),
+                idx(2),
+            ]),
+            &one + BigRational::new(1.into(), BigInt::from(5).pow(20u32)),
+        ),
+        (
+            "v2/random-8-8-8-1.json",
+            path(&[key("bound"), key("terms"), idx(1), key("lipschitz")]),
+            &one + BigRational::new(1.into(), BigInt::one() << 30),
+        ),
+        (
+            "v2/random-8-8-8-1.json",
+            path(&[key("bound"), key("terms"), idx(1), key("lipschitz")]),
+            &one - BigRational::new(1.into(), BigInt::one() << 28),
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (file, at, factor) in cases {
+        let text = std::fs::read_to_string(root().join("certificates").join(file)).unwrap();
+        let mut j = json::parse(&text, 128).unwrap();
+        let x = fp::parse_rational(j.at_mut(&at).unwrap().as_str().unwrap()).unwrap();
+        *j.at_mut(&at).unwrap() = text_of(&(&x * &factor));
+        // Only the witness is in question: epsilon covers every bound.
+        *j.at_mut(&path(&[key("bound"), key("epsilon")])).unwrap() = Json::str("1000");
+        let text = j.write();
+        let verdict = checker.check_text(&text);
+        assert!(verdict.is_valid(), "{file} {at:?}: {verdict:?}");
+        let outcome = &modes::library(&text)[0];
+        if !outcome.accepted {
+            wrong.push(format!(
+                "{file} {at:?} x {}: {outcome:?}",
+                fp::show(&factor)
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "slth rejects true certificates:\n{}",
+        wrong.join("\n")
+    );
 }

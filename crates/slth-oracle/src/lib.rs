@@ -1,6 +1,7 @@
-//! An independent checker of slth certificates (version 1), written from the format
-//! alone (docs/FORMAT.md) without calling anything of slth or slth-checker: the oracle
-//! the differential tests, the mutation campaign and the fuzz target compare with.
+//! An independent checker of slth certificates (versions 1 and 2), written from the format
+//! alone (docs/FORMAT.md; version 2's terms from its section 12 only, in [`terms`])
+//! without calling anything of slth or slth-checker: the oracle the differential tests,
+//! the mutation campaign and the fuzz target compare with.
 //!
 //! It reads the text with its own JSON reader ([`json`]), draws every weight of g
 //! with its own ChaCha20, computes P, Q, E, the sums, the Frobenius and spectral claims
@@ -19,12 +20,14 @@ pub mod json;
 mod mutants;
 mod numbers;
 mod shape;
+mod terms;
 
 pub use algebra::*;
 pub use chacha::*;
 pub use mutants::*;
 pub use numbers::*;
 pub use shape::*;
+pub use terms::TermFacts;
 
 use json::Json;
 use num_bigint::BigInt;
@@ -119,6 +122,10 @@ pub struct Facts {
     pub blocks: Vec<BlockFacts>,
     /// e_l for the claims as written.
     pub e_l: BigRational,
+    /// Version 2: what each readable term says (empty for version 1).
+    pub terms: Vec<TermFacts>,
+    /// Version 2: r * (lambda_1 + ... + lambda_l), when every lambda could be read.
+    pub telescoping: Option<BigRational>,
 }
 
 #[derive(Debug, Clone)]
@@ -142,6 +149,8 @@ pub struct Checker {
     /// JSON nesting accepted by the reader.
     pub max_depth: usize,
     lipschitz: Mutex<HashMap<u64, Result<(), Violation>>>,
+    /// Witness decisions of version 2 terms, by a hash of everything Q depends on.
+    terms: Mutex<HashMap<u64, bool>>,
 }
 
 impl Default for Checker {
@@ -151,6 +160,7 @@ impl Default for Checker {
             max_witness_side: 64,
             max_depth: 128,
             lipschitz: Mutex::new(HashMap::new()),
+            terms: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -215,7 +225,7 @@ impl Checker {
         if c.format != "slth-certificate" {
             out.push(violation(&[Kind::Header], "format", &c.format));
         }
-        if c.version != 1 {
+        if c.version != 1 && c.version != 2 {
             out.push(violation(&[Kind::Header], "version", c.version.to_string()));
         }
         if c.norm != "l2" {
@@ -414,6 +424,26 @@ impl Checker {
             }
         }
 
+        // Version 2's terms (section 12).
+        let (term_facts, telescoping) = self.check_terms(
+            &c,
+            &dims,
+            &weights,
+            &paths,
+            structure_ok,
+            radius.as_ref(),
+            &mut out,
+            &mut undecided,
+        );
+        // Section 12.1: in version 2, epsilon needs to cover e_l OR the telescoping bound;
+        // when that bound is undefined (terms missing, miscounted or unreadable, all
+        // reported above) only e_l is compared, except that an unreadable lambda leaves the
+        // epsilon rule undecided and unreported.
+        let version_2 = c.version == 2 && c.terms.is_some();
+        let lambdas_unread = version_2
+            && telescoping.is_none()
+            && c.terms.as_ref().is_some_and(|t| t.len() == depth);
+
         // The chain: e_i = c_i (a_{i-1} + e_{i-1}) + L_i e_{i-1}, a_i = L_i a_{i-1}.
         let mut facts = None;
         let all_read = claims.iter().all(|(e, l, _)| e.is_some() && l.is_some());
@@ -424,11 +454,19 @@ impl Checker {
                 e = ci * (&a + &e) + li * &e;
                 a = li * &a;
             }
-            if eps < &e {
+            let covered = version_2 && telescoping.as_ref().is_some_and(|t| eps >= t);
+            if eps < &e && !covered && !lambdas_unread {
                 out.push(violation(
                     &[Kind::EpsilonTooSmall],
                     "bound.epsilon",
-                    format!("epsilon < e_l = {}", show(&e)),
+                    match &telescoping {
+                        Some(t) if version_2 => format!(
+                            "epsilon < e_l = {} and epsilon < r * sum lambda_i = {}",
+                            show(&e),
+                            show(t)
+                        ),
+                        _ => format!("epsilon < e_l = {}", show(&e)),
+                    },
                 ));
             }
             if block_facts.len() == claims.len() {
@@ -437,6 +475,8 @@ impl Checker {
                     epsilon: eps.clone(),
                     blocks: block_facts,
                     e_l: e,
+                    terms: term_facts,
+                    telescoping,
                 });
             }
         }

@@ -184,6 +184,58 @@ pub(crate) struct BlockClaim {
 
 pub(crate) type Entries = Vec<(u64, u64, String)>;
 
+/// A version 2 term (docs/FORMAT.md section 12.5), every number still text.
+#[derive(Hash)]
+pub(crate) struct TermText {
+    pub(crate) lipschitz: String,
+    pub(crate) multipliers: Vec<Vec<String>>,
+    pub(crate) products: Entries,
+    pub(crate) shift: String,
+    pub(crate) factor: Vec<Vec<String>>,
+}
+
+fn read_term(v: &Json, place: &str) -> Shape<TermText> {
+    let t = members(
+        v,
+        place,
+        &["lipschitz", "multipliers", "witness"],
+        &["products"],
+    )?;
+    let strings = |v: &Json, place: &str| -> Shape<Vec<String>> {
+        array(v, place)?
+            .iter()
+            .map(|x| string(x, place).map(str::to_string))
+            .collect()
+    };
+    let rows = |v: &Json, place: &str| -> Shape<Vec<Vec<String>>> {
+        array(v, place)?
+            .iter()
+            .map(|row| strings(row, place))
+            .collect()
+    };
+    // Section 12.5: "no, default empty"; null is not absence (as section 11 says of the
+    // optional keys of version 1).
+    let products = match t.get("products") {
+        None => Vec::new(),
+        Some(p) => {
+            let place = format!("{place}.products");
+            array(p, &place)?
+                .iter()
+                .map(|e| entry(e, &place))
+                .collect::<Shape<_>>()?
+        }
+    };
+    let wplace = format!("{place}.witness");
+    let w = members(t["witness"], &wplace, &["shift", "factor"], &[])?;
+    Ok(TermText {
+        lipschitz: string(t["lipschitz"], &format!("{place}.lipschitz"))?.to_string(),
+        multipliers: rows(t["multipliers"], &format!("{place}.multipliers"))?,
+        products,
+        shift: string(w["shift"], &format!("{wplace}.shift"))?.to_string(),
+        factor: rows(w["factor"], &format!("{wplace}.factor"))?,
+    })
+}
+
 /// A kept path: (row m, column t, V numerator, U numerator), values over 2^53.
 pub type Path = (usize, usize, i64, i64);
 
@@ -203,6 +255,8 @@ pub(crate) struct Parsed {
     pub(crate) ticket: Vec<(Entries, Entries)>,
     pub(crate) blocks: Vec<BlockClaim>,
     pub(crate) epsilon: String,
+    /// `bound.terms` when the key is present (version 2).
+    pub(crate) terms: Option<Vec<TermText>>,
 }
 
 pub(crate) fn read_shape(root: &Json) -> Shape<Parsed> {
@@ -271,7 +325,17 @@ pub(crate) fn read_shape(root: &Json) -> Shape<Parsed> {
         };
         ticket.push((read("hidden")?, read("output")?));
     }
-    let bound = members(top["bound"], "bound", &["blocks", "epsilon"], &[])?;
+    let bound = members(top["bound"], "bound", &["blocks", "epsilon"], &["terms"])?;
+    let terms = match bound.get("terms") {
+        None => None,
+        Some(t) => Some(
+            array(t, "bound.terms")?
+                .iter()
+                .enumerate()
+                .map(|(i, t)| read_term(t, &format!("bound.terms[{i}]")))
+                .collect::<Shape<Vec<_>>>()?,
+        ),
+    };
     let mut blocks = Vec::new();
     for (b, block) in array(bound["blocks"], "bound.blocks")?.iter().enumerate() {
         let place = format!("bound.blocks[{b}]");
@@ -281,12 +345,14 @@ pub(crate) fn read_shape(root: &Json) -> Shape<Parsed> {
             &["error", "lipschitz"],
             &["lipschitz_method", "lipschitz_witness"],
         )?;
+        // Section 11: these may be omitted, but null is not absence.
         let method = match c.get("lipschitz_method") {
-            None | Some(Json::Null) => None,
+            None => None,
             Some(m) => Some(string(m, &place)?.to_string()),
         };
         let witness = match c.get("lipschitz_witness") {
-            None | Some(Json::Null) => None,
+            None => None,
+            Some(Json::Null) => return Err(schema(&place, "lipschitz_witness is null")),
             Some(w) => {
                 let w = members(w, &place, &["shift", "factor"], &[])?;
                 let mut rows = Vec::new();
@@ -323,5 +389,6 @@ pub(crate) fn read_shape(root: &Json) -> Shape<Parsed> {
         ticket,
         blocks,
         epsilon: string(bound["epsilon"], "bound.epsilon")?.to_string(),
+        terms,
     })
 }
