@@ -378,7 +378,7 @@ fn mutation_campaign_full() {
     run(true);
 }
 
-/// The version 2 classes on every certificate of certificates/v2/, the deep ones included
+/// The version 2 classes on the certificates of certificates/v2/ but digits, the deep ones included
 /// (about half a second per mutant; `SLTH_MUTATIONS_ONLY=random-8-8-8-1.json` picks one):
 /// `cargo test --release --test mutations mutation_campaign_version_2 -- --ignored --nocapture`
 #[test]
@@ -387,6 +387,9 @@ fn mutation_campaign_version_2() {
     let v2 = sources(true)
         .into_iter()
         .filter(|(name, _)| name.starts_with("certificates/v2/"))
+        // digits-64-32-10's terms have side 98, above the campaign checker's 64 (its file
+        // is checked by first_principles_checker_agrees_on_the_version_2_files).
+        .filter(|(name, _)| !name.contains("digits"))
         .collect();
     run_sources(false, v2, (10, 100));
 }
