@@ -41,6 +41,9 @@ pub enum Command {
     Demo,
     /// Summarize a certificate without verifying it.
     Inspect(InspectArgs),
+    /// Verify a certificate and write its ticket g~ as a safetensors file that PyTorch
+    /// loads into nn.Sequential (only the kept hidden neurons, dense).
+    Export(ExportArgs),
 }
 
 /// The arguments of `slth certify`.
@@ -157,6 +160,37 @@ pub struct InspectArgs {
     pub certificate: PathBuf,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// The arguments of `slth export`.
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// The certificate whose ticket g~ is exported (it is verified first).
+    pub certificate: PathBuf,
+    /// The safetensors file to write (atomically); `-` writes to standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Tensor dtype: f64 holds every weight of g~ exactly; f32 rounds them.
+    #[arg(long, value_enum, default_value_t = DtypeArg::F64)]
+    pub dtype: DtypeArg,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The dtype of exported tensors.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum DtypeArg {
+    F64,
+    F32,
+}
+
+impl From<DtypeArg> for crate::export::Precision {
+    fn from(d: DtypeArg) -> Self {
+        match d {
+            DtypeArg::F64 => crate::export::Precision::F64,
+            DtypeArg::F32 => crate::export::Precision::F32,
+        }
+    }
 }
 
 /// The resource limits of reading and checking a certificate (`Limits`; the defaults are

@@ -36,6 +36,7 @@ pub mod construct;
 pub mod demo;
 pub mod error;
 pub mod eval;
+pub mod export;
 pub mod fast;
 pub mod generate;
 pub mod homogenize;

@@ -120,6 +120,15 @@ fn run(command: Command) -> Result<u8, Error> {
             let read = slth_checker::certificate::load(&args.certificate, &limits)?;
             print!("{}", slth::inspect::summary(&args.certificate, &read));
         }
+        Command::Export(args) => {
+            let limits = Limits::from(&args.limits);
+            let output = Some(args.output.as_path());
+            let dtype = args.dtype.into();
+            match slth::export::export_file(&args.certificate, output, dtype, &limits)? {
+                slth::export::Outcome::Written(summary) => eprintln!("{summary}"),
+                slth::export::Outcome::NotValid(verdict) => return Ok(conclude(&verdict, false)),
+            }
+        }
     }
     Ok(0)
 }

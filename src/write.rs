@@ -131,16 +131,18 @@ fn write_entries(out: &mut String, name: &str, entries: &[(u64, u64, Rational)],
 }
 
 /// Writes `text` to `path` through a temporary file beside it and a rename, so that the file
-/// is either whole or untouched; to standard output when `path` is None (a reader that
-/// went away is not an error).
+/// is either whole or untouched; to standard output when `path` is None or `-` (a reader
+/// that went away is not an error).
 pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), Error> {
-    match path {
+    write_bytes(path, text.as_bytes())
+}
+
+/// [`write_output`] for bytes.
+pub fn write_bytes(path: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
+    match path.filter(|p| *p != Path::new("-")) {
         None => {
             let mut stdout = std::io::stdout().lock();
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
+            match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                     Err(Error::input(Path::new("standard output"), e))
                 }
@@ -153,7 +155,7 @@ pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), Error> {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-            std::fs::write(&temporary, text)
+            std::fs::write(&temporary, bytes)
                 .and_then(|()| std::fs::rename(&temporary, path))
                 .map_err(|e| {
                     let _ = std::fs::remove_file(&temporary);
