@@ -336,6 +336,7 @@ pub fn export_file(
     limits: &slth_checker::certificate::Limits,
 ) -> Result<Outcome, crate::Error> {
     use slth_checker::verdict::{self, Verdict};
+    crate::write::check_output(output)?;
     let certificate = match verdict::read(path, limits) {
         Ok(certificate) => certificate,
         Err(verdict) => return Ok(Outcome::NotValid(Box::new(verdict))),

@@ -45,7 +45,8 @@ fn report(error: Error) -> u8 {
     }
 }
 
-/// Help and version exit 0; a usage error is one line (the help has the details), exit 2.
+/// Help and version exit 0; a usage error is one line, exit 2, that keeps all of clap's
+/// message (the missing argument, the suggestion) but the usage lines.
 fn clap_exit(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
@@ -58,10 +59,7 @@ fn clap_exit(e: clap::Error) -> ExitCode {
             ExitCode::from(EXIT_UNREADABLE)
         }
         _ => {
-            let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("slth: {first} (see slth --help)");
+            eprintln!("slth: {}", slth::cli::one_line(&e.render().to_string()));
             ExitCode::from(EXIT_UNREADABLE)
         }
     }
@@ -72,6 +70,7 @@ fn run(command: Command) -> Result<u8, Error> {
     match command {
         Command::Certify(args) => {
             let options = args.options()?;
+            slth::write::check_output(args.output.as_deref())?;
             let started = Instant::now();
             let certified = slth::certify::certify_file(&args.target, &options)?;
             let text = slth::write::to_json_text(&certified.certificate);
@@ -93,6 +92,7 @@ fn run(command: Command) -> Result<u8, Error> {
         Command::RandomTarget(args) => {
             let seed = slth::cli::seed(&args.seed)?;
             let range = args.range()?;
+            slth::write::check_output(args.output.as_deref())?;
             let target =
                 slth::generate::random_target(&args.dims, &seed, args.linear_output, &range)?;
             slth::write::write_output(args.output.as_deref(), &target.to_json_text())?;

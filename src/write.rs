@@ -137,6 +137,39 @@ pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), Error> {
     write_bytes(path, text.as_bytes())
 }
 
+/// Checks, before the work that produces it, that output can be written to `path`: its
+/// folder exists and a file can be created in it (a file is created and removed). Nothing
+/// to check for standard output (None or `-`).
+pub fn check_output(path: Option<&Path>) -> Result<(), Error> {
+    let Some(path) = path.filter(|p| *p != Path::new("-")) else {
+        return Ok(());
+    };
+    if path.is_dir() {
+        return Err(Error::input(path, "is a directory, not a file to write"));
+    }
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        return Err(Error::input(
+            path,
+            format!(
+                "cannot write here: the folder {} does not exist",
+                folder.display()
+            ),
+        ));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let probe = folder.join(format!(".{name}.{}.probe", std::process::id()));
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| Error::input(path, format!("cannot write here: {e}")))
+}
+
 /// [`write_output`] for bytes.
 pub fn write_bytes(path: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
     match path.filter(|p| *p != Path::new("-")) {
