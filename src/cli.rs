@@ -97,6 +97,10 @@ pub struct CertifyArgs {
     /// is checked before the work starts.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Print a JSON summary on stdout instead of the summary line on stderr (output file,
+    /// epsilon asked and certified, widths, kept weights, time); needs -o FILE.
+    #[arg(long, requires = "output")]
+    pub json: bool,
 }
 
 /// The arguments of `slth verify`.
@@ -166,6 +170,9 @@ pub struct EvalArgs {
 pub struct InspectArgs {
     /// The certificate to summarize.
     pub certificate: PathBuf,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

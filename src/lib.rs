@@ -42,6 +42,7 @@ pub mod generate;
 pub mod homogenize;
 pub mod import;
 pub mod inspect;
+pub mod json;
 pub mod lipschitz;
 pub mod network;
 pub mod numbers;

@@ -70,13 +70,25 @@ fn run(command: Command) -> Result<u8, Error> {
     match command {
         Command::Certify(args) => {
             let options = args.options()?;
+            if args.json && args.output.as_deref() == Some(Path::new("-")) {
+                let reason = "--json prints its object on stdout: give -o a file";
+                return Err(Error::usage("json", reason));
+            }
             slth::write::check_output(args.output.as_deref())?;
             let started = Instant::now();
             let certified = slth::certify::certify_file(&args.target, &options)?;
             let text = slth::write::to_json_text(&certified.certificate);
             slth::write::write_output(args.output.as_deref(), &text)?;
             let seconds = started.elapsed().as_secs_f64();
-            eprintln!("{}", certified.summary(&args.target, seconds));
+            match args.output.as_deref().filter(|_| args.json) {
+                Some(output) => {
+                    let request = &options.request;
+                    let json =
+                        slth::json::certify(&certified, &args.target, output, request, seconds);
+                    say!("{json}");
+                }
+                None => eprintln!("{}", certified.summary(&args.target, seconds)),
+            }
         }
         Command::Verify(args) => {
             let limits = Limits::from(&args.limits);
@@ -118,7 +130,11 @@ fn run(command: Command) -> Result<u8, Error> {
         Command::Inspect(args) => {
             let limits = Limits::from(&args.limits);
             let read = slth_checker::certificate::load(&args.certificate, &limits)?;
-            print!("{}", slth::inspect::summary(&args.certificate, &read));
+            if args.json {
+                say!("{}", slth::json::inspect(&args.certificate, &read));
+            } else {
+                print!("{}", slth::inspect::summary(&args.certificate, &read));
+            }
         }
         Command::Export(args) => {
             let limits = Limits::from(&args.limits);

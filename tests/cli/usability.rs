@@ -190,3 +190,71 @@ fn the_demo_prints_the_certified_epsilon() {
         "the demo certifies below the requested 1/20"
     );
 }
+
+#[test]
+fn certify_and_inspect_print_one_json_object() {
+    let scratch = Scratch::new("json");
+    let out = scratch.path("cert.json");
+    let out_text = path_text(&out);
+    let run = slth(&[
+        "certify",
+        TINY_TARGET,
+        "--epsilon",
+        TINY_EPSILON,
+        "--seed",
+        TINY_SEED,
+        "-o",
+        &out_text,
+        "--json",
+    ]);
+    run.expect(EXIT_VALID);
+    assert_eq!(run.stdout.trim_end().lines().count(), 1, "{}", run.show());
+    let summary: Value = serde_json::from_str(&run.stdout).unwrap();
+    let certificate = read_json(&out);
+    assert_eq!(summary["output"], out_text.as_str());
+    assert_eq!(
+        summary["epsilon"].as_str(),
+        Some(epsilon_of(&certificate).as_str())
+    );
+    assert_eq!(summary["epsilon_requested"], "1/20");
+    assert!(summary["epsilon_approx"].as_f64().unwrap() <= 0.05);
+    assert_eq!(
+        summary["hidden_widths"],
+        Value::from(widths_of(&certificate))
+    );
+    let kept: usize = certificate["ticket"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["hidden"].as_array().unwrap().len() + b["output"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(summary["kept_weights"], kept);
+    assert!(summary["seconds"].as_f64().unwrap() >= 0.0);
+
+    // Without a file the certificate itself would be on stdout: refused.
+    assert_usage(
+        &slth(&[
+            "certify",
+            TINY_TARGET,
+            "--epsilon",
+            "0.05",
+            "--seed",
+            "1",
+            "--json",
+        ]),
+        &["--output"],
+    );
+    assert_usage(
+        &certify_tiny(&["--json", "-o", "-"]),
+        &["--json", "give -o a file"],
+    );
+
+    let run = slth(&["inspect", "--json", &out_text]);
+    run.expect(EXIT_VALID);
+    let inspected: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(inspected["verified"], false);
+    assert_eq!(inspected["epsilon"], summary["epsilon"]);
+    assert_eq!(inspected["kept_weights"], kept);
+    assert_eq!(inspected["dims"], serde_json::json!([3, 2, 1]));
+    assert_eq!(inspected["blocks"].as_array().unwrap().len(), 2);
+}
