@@ -50,6 +50,9 @@ pub enum Command {
     Neurons(crate::neurons::cli::NeuronsArgs),
     /// Rerun an experiment of the documentation.
     Experiment(crate::neurons::cli::ExperimentArgs),
+    /// Verify a certificate and write its ticket g~ as a safetensors file that PyTorch
+    /// loads into nn.Sequential (only the kept hidden neurons, dense).
+    Export(ExportArgs),
 }
 
 /// The arguments of `slth certify`.
@@ -61,11 +64,11 @@ pub struct CertifyArgs {
     /// network with biases is certified through its homogenized form (input (x, 1)).
     pub target: PathBuf,
     /// Certified bound on ||g~(x) - f(x)||_2 over the domain (a rational: 0.05, 1/20).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub epsilon: Option<String>,
     /// Instead of --epsilon: every per-weight error `E_i[m][t]` <= T; the certificate
     /// carries the epsilon that follows.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub tolerance: Option<String>,
     /// Seed of g: an unsigned 64-bit integer or 64 hexadecimal digits.
     #[arg(long)]
@@ -80,7 +83,7 @@ pub struct CertifyArgs {
     #[arg(long, value_delimiter = ',')]
     pub width: Option<Vec<u64>>,
     /// Radius of the L2 ball the statement covers.
-    #[arg(long, default_value = "1")]
+    #[arg(long, default_value = "1", allow_hyphen_values = true)]
     pub radius: String,
     /// Restrict the domain to x >= 0 (one path per weight suffices then).
     #[arg(long)]
@@ -95,17 +98,24 @@ pub struct CertifyArgs {
     /// it is tighter than Frobenius) or "frobenius".
     #[arg(long, value_enum, default_value_t = LipschitzArg::Best)]
     pub lipschitz: LipschitzArg,
-    /// pairs: how many hidden neurons per block the search may scan before giving up.
-    #[arg(long, default_value_t = crate::construct::DEFAULT_MAX_WIDTH)]
-    pub max_width: u64,
-    /// Write the certificate here (atomically) instead of stdout.
+    /// pairs: how many hidden neurons per block the search may scan before giving up
+    /// [default: 2^26].
+    #[arg(long)]
+    pub max_width: Option<u64>,
+    /// Write the certificate here (atomically) instead of stdout (`-`: stdout); the folder
+    /// is checked before the work starts.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Print a JSON summary on stdout instead of the summary line on stderr (output file,
+    /// epsilon asked and certified, widths, kept weights, time); needs -o FILE.
+    #[arg(long, requires = "output")]
+    pub json: bool,
 }
 
 /// The arguments of `slth verify`.
 #[derive(clap::Args)]
 pub struct VerifyArgs {
+    /// The certificate file (JSON) to check.
     pub certificate: PathBuf,
     /// Print the report as one JSON object.
     #[arg(long)]
@@ -127,6 +137,7 @@ pub struct RandomTargetArgs {
     /// Widths n_0,n_1,...,n_l.
     #[arg(long, value_delimiter = ',', required = true)]
     pub dims: Vec<usize>,
+    /// Seed of the weights: an unsigned 64-bit integer or 64 hexadecimal digits.
     #[arg(long)]
     pub seed: String,
     /// Make the last layer linear instead of ReLU.
@@ -136,6 +147,7 @@ pub struct RandomTargetArgs {
     /// (entries <= 1/sqrt(n_in), spectral norm <= 1).
     #[arg(long, value_delimiter = ',', num_args = 1, allow_hyphen_values = true)]
     pub range: Option<Vec<f64>>,
+    /// Write the network here (atomically) instead of stdout (`-`: stdout).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
 }
@@ -143,7 +155,9 @@ pub struct RandomTargetArgs {
 /// The arguments of `slth eval`.
 #[derive(clap::Args)]
 pub struct EvalArgs {
+    /// The certificate whose f and g~ are evaluated (it is not verified).
     pub certificate: PathBuf,
+    /// How many rational points of the domain to evaluate f and g~ at.
     #[arg(long, default_value_t = 1000)]
     pub points: usize,
     /// Seed of the random points.
@@ -163,7 +177,11 @@ pub struct EvalArgs {
 /// The arguments of `slth inspect`.
 #[derive(clap::Args)]
 pub struct InspectArgs {
+    /// The certificate to summarize.
     pub certificate: PathBuf,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -197,6 +215,21 @@ pub struct AttackArgs {
     pub limits: LimitArgs,
 }
 
+/// The arguments of `slth export`.
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// The certificate whose ticket g~ is exported (it is verified first).
+    pub certificate: PathBuf,
+    /// The safetensors file to write (atomically); `-` writes to standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Tensor dtype: f64 holds every weight of g~ exactly; f32 rounds them.
+    #[arg(long, value_enum, default_value_t = DtypeArg::F64)]
+    pub dtype: DtypeArg,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
 impl AttackArgs {
     /// The options of the attack.
     pub fn options(&self) -> Result<crate::attack::AttackOptions, Error> {
@@ -204,6 +237,22 @@ impl AttackArgs {
         options.starts = self.starts;
         options.steps = self.steps;
         Ok(options)
+    }
+}
+
+/// The dtype of exported tensors.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum DtypeArg {
+    F64,
+    F32,
+}
+
+impl From<DtypeArg> for crate::export::Precision {
+    fn from(d: DtypeArg) -> Self {
+        match d {
+            DtypeArg::F64 => crate::export::Precision::F64,
+            DtypeArg::F32 => crate::export::Precision::F32,
+        }
     }
 }
 
@@ -312,6 +361,28 @@ pub fn seed(text: &str) -> Result<Seed, Error> {
     })
 }
 
+/// clap's rendered error message as one line: every line but the usage and the pointer to
+/// `--help` (so the missing argument and the suggestion stay), without `error: `, then
+/// where the help is.
+pub fn one_line(rendered: &str) -> String {
+    let mut line = String::new();
+    for part in rendered.lines().map(str::trim) {
+        if part.is_empty() || part.starts_with("Usage:") || part.starts_with("For more information")
+        {
+            continue;
+        }
+        let part = part.strip_prefix("error: ").unwrap_or(part);
+        if !line.is_empty() {
+            line.push_str(if line.ends_with(':') { " " } else { "; " });
+        }
+        line.push_str(part);
+    }
+    if line.is_empty() {
+        line.push_str("invalid arguments");
+    }
+    format!("{line} (see slth --help)")
+}
+
 /// A rational given to `--option`.
 pub fn rational(option: &str, text: &str) -> Result<BigRational, Error> {
     crate::numbers::parse_rational(text).map_err(|e| Error::usage(option, e))
@@ -330,13 +401,28 @@ impl CertifyArgs {
             ConstructionArg::SubsetSum => Construction::SubsetSum,
             ConstructionArg::Pairs => Construction::Pairs,
         };
+        let pairs = matches!(self.construction, ConstructionArg::Pairs);
+        if pairs && self.pool.is_some() {
+            return Err(Error::usage(
+                "pool",
+                "applies to the subset-sum construction only, not to --construction pairs: drop --pool",
+            ));
+        }
+        if !pairs && self.max_width.is_some() {
+            return Err(Error::usage(
+                "max-width",
+                "applies to --construction pairs only (subset sum's widths follow from --pool, or are fixed by --width): drop --max-width",
+            ));
+        }
         options.pool = self.pool;
         options.widths = self.width.clone();
         options.radius = rational("radius", &self.radius)?;
         options.nonnegative = self.nonnegative;
         options.activations = self.activations.clone();
         options.spectral = matches!(self.lipschitz, LipschitzArg::Best);
-        options.max_width = self.max_width;
+        options.max_width = self
+            .max_width
+            .unwrap_or(crate::construct::DEFAULT_MAX_WIDTH);
         options.check()?;
         Ok(options)
     }

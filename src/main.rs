@@ -45,7 +45,8 @@ fn report(error: Error) -> u8 {
     }
 }
 
-/// Help and version exit 0; a usage error is one line (the help has the details), exit 2.
+/// Help and version exit 0; a usage error is one line, exit 2, that keeps all of clap's
+/// message (the missing argument, the suggestion) but the usage lines.
 fn clap_exit(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match e.kind() {
@@ -58,10 +59,7 @@ fn clap_exit(e: clap::Error) -> ExitCode {
             ExitCode::from(EXIT_UNREADABLE)
         }
         _ => {
-            let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("slth: {first} (see slth --help)");
+            eprintln!("slth: {}", slth::cli::one_line(&e.render().to_string()));
             ExitCode::from(EXIT_UNREADABLE)
         }
     }
@@ -72,12 +70,25 @@ fn run(command: Command) -> Result<u8, Error> {
     match command {
         Command::Certify(args) => {
             let options = args.options()?;
+            if args.json && args.output.as_deref() == Some(Path::new("-")) {
+                let reason = "--json prints its object on stdout: give -o a file";
+                return Err(Error::usage("json", reason));
+            }
+            slth::write::check_output(args.output.as_deref())?;
             let started = Instant::now();
             let certified = slth::certify::certify_file(&args.target, &options)?;
             let text = slth::write::to_json_text(&certified.certificate);
             slth::write::write_output(args.output.as_deref(), &text)?;
             let seconds = started.elapsed().as_secs_f64();
-            eprintln!("{}", certified.summary(&args.target, seconds));
+            match args.output.as_deref().filter(|_| args.json) {
+                Some(output) => {
+                    let request = &options.request;
+                    let json =
+                        slth::json::certify(&certified, &args.target, output, request, seconds);
+                    say!("{json}");
+                }
+                None => eprintln!("{}", certified.summary(&args.target, seconds)),
+            }
         }
         Command::Verify(args) => {
             let limits = Limits::from(&args.limits);
@@ -93,6 +104,7 @@ fn run(command: Command) -> Result<u8, Error> {
         Command::RandomTarget(args) => {
             let seed = slth::cli::seed(&args.seed)?;
             let range = args.range()?;
+            slth::write::check_output(args.output.as_deref())?;
             let target =
                 slth::generate::random_target(&args.dims, &seed, args.linear_output, &range)?;
             slth::write::write_output(args.output.as_deref(), &target.to_json_text())?;
@@ -123,7 +135,20 @@ fn run(command: Command) -> Result<u8, Error> {
         Command::Inspect(args) => {
             let limits = Limits::from(&args.limits);
             let read = slth_checker::certificate::load(&args.certificate, &limits)?;
-            print!("{}", slth::inspect::summary(&args.certificate, &read));
+            if args.json {
+                say!("{}", slth::json::inspect(&args.certificate, &read));
+            } else {
+                print!("{}", slth::inspect::summary(&args.certificate, &read));
+            }
+        }
+        Command::Export(args) => {
+            let limits = Limits::from(&args.limits);
+            let output = Some(args.output.as_path());
+            let dtype = args.dtype.into();
+            match slth::export::export_file(&args.certificate, output, dtype, &limits)? {
+                slth::export::Outcome::Written(summary) => eprintln!("{summary}"),
+                slth::export::Outcome::NotValid(verdict) => return Ok(conclude(&verdict, false)),
+            }
         }
         Command::Attack(args) => {
             let limits = Limits::from(&args.limits);

@@ -131,23 +131,58 @@ fn write_entries(out: &mut String, name: &str, entries: &[(u64, u64, Rational)],
 }
 
 /// Writes `text` to `path` through a temporary file beside it and a rename, so that the file
-/// is either whole or untouched; to standard output when `path` is None (a reader that
-/// went away is not an error).
+/// is either whole or untouched; to standard output when `path` is None or `-` (a reader
+/// that went away is not an error).
 pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), Error> {
-    match path {
+    write_bytes(path, text.as_bytes())
+}
+
+/// Checks, before the work that produces it, that output can be written to `path`: its
+/// folder exists and a file can be created in it (a file is created and removed). Nothing
+/// to check for standard output (None or `-`).
+pub fn check_output(path: Option<&Path>) -> Result<(), Error> {
+    let Some(path) = path.filter(|p| *p != Path::new("-")) else {
+        return Ok(());
+    };
+    if path.is_dir() {
+        return Err(Error::input(path, "is a directory, not a file to write"));
+    }
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        return Err(Error::input(
+            path,
+            format!(
+                "cannot write here: the folder {} does not exist",
+                folder.display()
+            ),
+        ));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let probe = folder.join(format!(".{name}.{}.probe", std::process::id()));
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| Error::input(path, format!("cannot write here: {e}")))
+}
+
+/// [`write_output`] for bytes.
+pub fn write_bytes(path: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
+    match path.filter(|p| *p != Path::new("-")) {
         None => {
             let mut stdout = std::io::stdout().lock();
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
+            match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                     Err(Error::input(Path::new("standard output"), e))
                 }
                 _ => Ok(()),
             }
         }
-        Some(path) => write_file(path, text.as_bytes()),
+        Some(path) => write_file(path, bytes),
     }
 }
 

@@ -176,7 +176,7 @@ fn what_cannot_be_represented_is_refused_naming_the_tensor() {
         ),
         (
             with(2, f32_entry("2.weight", &[1, 3], &[1.0, 1.0, 1.0])),
-            "tensor 2.weight: shape [1, 3] does not chain: its 3 inputs differ from the 2 outputs of 0.weight",
+            "tensor 2.weight: W_2 has shape 1x3 but layer 1 (0.weight) has 2 outputs",
         ),
         (
             with(1, f32_entry("0.bias", &[3], &[0.0; 3])),
@@ -184,7 +184,7 @@ fn what_cannot_be_represented_is_refused_naming_the_tensor() {
         ),
         (
             with(2, f32_entry("2.running_mean", &[1], &[0.0])),
-            "tensor 2.running_mean: not the weight or bias of an nn.Linear",
+            "tensor 2.running_mean: a BatchNorm buffer (running_mean), not the weight or bias of an nn.Linear",
         ),
         (
             safetensors(
@@ -465,4 +465,144 @@ fn the_cli_certifies_a_safetensors_file_and_names_bad_tensors() {
         "{stderr}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A 4-3-2 MLP without biases whose weights are named `prefix.0`, `prefix.1` (an
+/// nn.ModuleList) or `0`, `2` (an nn.Sequential).
+fn two_layers(first: &'static str, second: &'static str) -> Vec<Entry<'static>> {
+    vec![
+        f32_entry(first, &[3, 4], &[0.5; 12]),
+        f32_entry(second, &[2, 3], &[0.25; 6]),
+    ]
+}
+
+#[test]
+fn a_module_list_is_read_when_its_activations_are_stated() {
+    let entries = two_layers("layers.0.weight", "layers.1.weight");
+    let error = import_error(&safetensors(&entries, None));
+    assert!(
+        error.contains("directly follows module 0") && error.contains("nn.ModuleList"),
+        "{error}"
+    );
+    let stated = serde_json::json!({"activations": "relu,linear"});
+    let network = import(&safetensors(&entries, Some(stated))).unwrap();
+    assert_eq!(network.network.dims(), vec![4, 3, 2]);
+    assert_eq!(network.network.layers[0].activation, Activation::Relu);
+    // Stated on the command line instead of in the metadata.
+    let file = parse_safetensors(&safetensors(&entries, None)).unwrap();
+    let names = ["relu".to_string(), "linear".to_string()];
+    let (network, _) = slth::import::network_from_tensors_stated(&file, Some(&names)).unwrap();
+    assert_eq!(network.network.dims(), vec![4, 3, 2]);
+}
+
+#[test]
+fn a_transposed_weight_is_explained() {
+    // nn.Sequential(Linear(4, 3), ReLU(), Linear(3, 2)) with 2.weight stored [in, out].
+    let mut entries = two_layers("0.weight", "2.weight");
+    entries[1] = f32_entry("2.weight", &[3, 2], &[0.25; 6]);
+    let error = import_error(&safetensors(&entries, None));
+    assert!(
+        error.contains("tensor 2.weight: W_2 has shape 3x2 but layer 1 (0.weight) has 3 outputs; is it transposed?"),
+        "{error}"
+    );
+    // With its bias, the bias's length gives it away first.
+    entries.push(f32_entry("2.bias", &[2], &[0.0; 2]));
+    let error = import_error(&safetensors(&entries, None));
+    assert!(error.contains("is 2.weight transposed?"), "{error}");
+    // A shape that is wrong but not a transpose is not called one.
+    entries[1] = f32_entry("2.weight", &[2, 5], &[0.25; 10]);
+    entries.pop();
+    let error = import_error(&safetensors(&entries, None));
+    assert!(!error.contains("transposed"), "{error}");
+}
+
+#[test]
+fn batchnorm_buffers_are_named_as_such() {
+    let mut entries = two_layers("0.weight", "3.weight");
+    entries.push(Entry {
+        name: "1.num_batches_tracked",
+        dtype: "I64",
+        shape: vec![],
+        data: vec![0; 8],
+    });
+    let error = import_error(&safetensors(&entries, None));
+    assert!(
+        error.contains(
+            "tensor 1.num_batches_tracked: dtype I64: a BatchNorm buffer (num_batches_tracked)"
+        ),
+        "{error}"
+    );
+    assert!(!error.contains("is not supported"), "{error}");
+    entries.pop();
+    entries.push(f32_entry("1.running_var", &[3], &[1.0; 3]));
+    let error = import_error(&safetensors(&entries, None));
+    assert!(
+        error.contains("tensor 1.running_var: a BatchNorm buffer"),
+        "{error}"
+    );
+}
+
+/// Runs `slth certify FILE` on `bytes` written as `name`; its exit code and stderr.
+fn certify_bytes(name: &str, bytes: &[u8]) -> (Option<i32>, String) {
+    let dir = std::env::temp_dir().join(format!("slth-import-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let out = Command::new(SLTH)
+        .args([
+            "certify",
+            path.to_str().unwrap(),
+            "--epsilon",
+            "0.2",
+            "--seed",
+            "1",
+        ])
+        .args(["-o", dir.join("cert.json").to_str().unwrap()])
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn files_are_recognised_by_content_not_name() {
+    let model = std::fs::read(root().join(DIGITS_MODEL)).unwrap();
+    let (code, stderr) = certify_bytes("model.bin", &model);
+    assert_eq!(
+        code,
+        Some(0),
+        "a safetensors file named model.bin: {stderr}"
+    );
+
+    let convert = "save_file(model.state_dict(), \"model.safetensors\")";
+    let npy = std::fs::read(root().join(DIGITS_LABELS)).unwrap();
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        (
+            "model.pt",
+            b"PK\x03\x04\x14\x00archive".to_vec(),
+            "a zip archive",
+        ),
+        (
+            "weights.npz",
+            b"PK\x03\x04\x14\x00archive".to_vec(),
+            "numpy.savez (.npz)",
+        ),
+        ("legacy.pt", b"\x80\x02}q\x00(X".to_vec(), "a pickle"),
+        ("weights.npy", npy, "a .npy array, not a network"),
+    ];
+    for (name, bytes, kind) in cases {
+        let (code, stderr) = certify_bytes(name, &bytes);
+        assert_eq!(code, Some(2), "{name}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{name}: {stderr}");
+        assert!(stderr.contains(kind), "{name}: {stderr}");
+        assert!(stderr.contains(convert), "{name}: {stderr}");
+        assert!(!stderr.contains("UTF-8"), "{name}: {stderr}");
+    }
+    // A JSON network file needs no particular name either.
+    let json = std::fs::read(root().join("certificates/targets/tiny-3-2-1.json")).unwrap();
+    let (code, stderr) = certify_bytes("net.txt", &json);
+    assert_eq!(code, Some(0), "{stderr}");
 }

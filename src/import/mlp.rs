@@ -51,7 +51,7 @@ pub fn network_from_tensors_stated(
             _ => {
                 return Err(ImportError::at(
                     Place::Tensor(tensor.name.clone()),
-                    "not the weight or bias of an nn.Linear (slth reads MLPs made of nn.Linear and nn.ReLU)",
+                    not_linear(parameter),
                 ));
             }
         }
@@ -85,10 +85,18 @@ pub fn network_from_tensors_stated(
         if let Some(bias) = bias
             && bias.shape != [weight.shape[0]]
         {
+            let transposed = if bias.shape == [weight.shape[1]] {
+                format!(
+                    "; is {} transposed? nn.Linear stores its weight as [out, in]",
+                    weight.name
+                )
+            } else {
+                String::new()
+            };
             return Err(ImportError::at(
                 Place::Tensor(bias.name.clone()),
                 format!(
-                    "shape {:?}, but {} has {} outputs (expected [{}])",
+                    "shape {:?}, but {} has {} outputs (expected [{}]){transposed}",
                     bias.shape, weight.name, weight.shape[0], weight.shape[0]
                 ),
             ));
@@ -99,18 +107,26 @@ pub fn network_from_tensors_stated(
             bias,
         });
     }
-    let layers = order_layers(layers)?;
-    for pair in layers.windows(2) {
+    let activations_stated = stated.is_some() || file.metadata.contains_key("activations");
+    let layers = order_layers(layers, activations_stated)?;
+    for (k, pair) in layers.windows(2).enumerate() {
         let (previous, next) = (&pair[0], &pair[1]);
         if next.weight.shape[1] != previous.weight.shape[0] {
+            let transposed = if next.weight.shape[0] == previous.weight.shape[0] {
+                "; is it transposed? nn.Linear stores its weight as [out, in]"
+            } else {
+                ""
+            };
             return Err(ImportError::at(
                 Place::Tensor(next.weight.name.clone()),
                 format!(
-                    "shape {:?} does not chain: its {} inputs differ from the {} outputs of {}",
-                    next.weight.shape,
+                    "W_{} has shape {}x{} but layer {} ({}) has {} outputs{transposed}",
+                    k + 2,
+                    next.weight.shape[0],
                     next.weight.shape[1],
+                    k + 1,
+                    previous.weight.name,
                     previous.weight.shape[0],
-                    previous.weight.name
                 ),
             ));
         }
@@ -153,8 +169,36 @@ pub fn network_from_tensors_stated(
     Ok((biased, source))
 }
 
-/// Orders the layers: by nn.Sequential index, else by trailing number, else by shape chaining.
-fn order_layers(mut layers: Vec<Linear<'_>>) -> Result<Vec<Linear<'_>>, ImportError> {
+/// What a tensor that is neither `weight` nor `bias` is, and why it is refused.
+fn not_linear(parameter: &str) -> String {
+    let only = "slth reads MLPs made of nn.Linear and nn.ReLU";
+    if matches!(
+        parameter,
+        "running_mean" | "running_var" | "num_batches_tracked"
+    ) {
+        format!(
+            "a BatchNorm buffer ({parameter}), not the weight or bias of an nn.Linear; {only}: fold the BatchNorm into the Linear before it (W' = diag(gamma / sqrt(var + eps)) W, b' likewise) and save that model"
+        )
+    } else {
+        format!("not the weight or bias of an nn.Linear ({only})")
+    }
+}
+
+/// The refusal of a tensor whose dtype slth does not read: a BatchNorm buffer
+/// (`num_batches_tracked` is I64) is named as such.
+pub(super) fn unsupported_dtype(name: &str, dtype: impl std::fmt::Display) -> String {
+    let parameter = name.rsplit_once('.').map_or(name, |(_, p)| p);
+    if matches!(parameter, "weight" | "bias") {
+        format!("dtype {dtype} is not supported (F32, F64, F16 or BF16)")
+    } else {
+        format!("dtype {dtype}: {}", not_linear(parameter))
+    }
+}
+
+/// Orders the layers: by nn.Sequential index, else by trailing number, else by shape
+/// chaining. Consecutive indices (an nn.ModuleList, `layers.0`, `layers.1`, whose
+/// activations live in `forward`) are read only when the activations are `stated`.
+fn order_layers(mut layers: Vec<Linear<'_>>, stated: bool) -> Result<Vec<Linear<'_>>, ImportError> {
     // nn.Sequential: "0", "2", or "net.0", "net.2": a common prefix and an integer.
     let sequential: Option<Vec<(String, u64)>> = layers
         .iter()
@@ -170,11 +214,11 @@ fn order_layers(mut layers: Vec<Linear<'_>>) -> Result<Vec<Linear<'_>>, ImportEr
             keys.into_iter().map(|(_, k)| k).zip(layers).collect();
         keyed.sort_by_key(|(k, _)| *k);
         for pair in keyed.windows(2) {
-            if pair[1].0 == pair[0].0 + 1 {
+            if pair[1].0 == pair[0].0 + 1 && !stated {
                 return Err(ImportError::at(
                     Place::Tensor(pair[1].1.weight.name.clone()),
                     format!(
-                        "module {} directly follows module {} in the nn.Sequential, with no activation between them (slth needs a ReLU between Linear layers)",
+                        "module {} directly follows module {} in the nn.Sequential, with no activation between them (slth needs a ReLU between Linear layers); if this is an nn.ModuleList whose forward applies the activations, state them with --activations or __metadata__ {{\"activations\": ...}}",
                         pair[1].0, pair[0].0
                     ),
                 ));

@@ -98,10 +98,64 @@ pub fn parse_activations(
         .collect()
 }
 
-/// Reads a target network file by its extension: `.safetensors` (a PyTorch MLP), anything
-/// else as a JSON network file (docs/FORMAT.md section 3).
+/// Reads a target network file, recognised by its content (not its name): a safetensors
+/// file (a PyTorch MLP), else a JSON network file (docs/FORMAT.md section 3). A pickled
+/// `torch.save` file, a zip archive (`.pt`, `.npz`) or an `.npy` array is refused with the
+/// conversion that makes it readable.
 pub fn load_target(path: &std::path::Path) -> Result<BiasedNetwork, Error> {
     load_target_stated(path, None).map(|(network, _)| network)
+}
+
+/// What a file is, by its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// an 8-byte little-endian header length, then a JSON header beginning with `{`
+    Safetensors,
+    /// `PK\x03\x04`: a zip archive, as `torch.save` (since PyTorch 1.6) and `numpy.savez` write
+    Zip,
+    /// `\x80` and a protocol number 2 to 5: a pickle, as older `torch.save` writes
+    Pickle,
+    /// `\x93NUMPY`: a `.npy` array
+    Npy,
+    /// anything else, read as JSON text
+    Other,
+}
+
+/// Recognises a file by its first bytes (`bytes` may be the whole file or its beginning).
+pub fn file_kind(bytes: &[u8]) -> FileKind {
+    if bytes.starts_with(b"PK\x03\x04") {
+        return FileKind::Zip;
+    }
+    if bytes.starts_with(b"\x93NUMPY") {
+        return FileKind::Npy;
+    }
+    if let [0x80, 2..=5, ..] = bytes {
+        return FileKind::Pickle;
+    }
+    if bytes.len() >= 9 && bytes[8] == b'{' && bytes[..8].iter().skip(6).all(|b| *b == 0) {
+        return FileKind::Safetensors;
+    }
+    FileKind::Other
+}
+
+/// How to make a PyTorch model readable, for the refusals of pickles and archives.
+const CONVERT: &str = "convert it with `from safetensors.torch import save_file; save_file(model.state_dict(), \"model.safetensors\")` (a state_dict of tensors) and certify that file";
+
+/// The refusal of a file that is not a network slth reads, by its kind; None for the kinds
+/// it reads.
+pub fn refusal(kind: FileKind) -> Option<String> {
+    match kind {
+        FileKind::Zip => Some(format!(
+            "a zip archive, as torch.save (.pt, .pth) and numpy.savez (.npz) write, which slth does not read (unpickling runs code); {CONVERT}; for a .npz of weight arrays, save them with safetensors.numpy.save_file"
+        )),
+        FileKind::Pickle => Some(format!(
+            "a pickle, as torch.save (.pt, .pth, .bin) writes, which slth does not read (unpickling runs code); {CONVERT}"
+        )),
+        FileKind::Npy => Some(format!(
+            "a .npy array, not a network (slth reads .npy only for eval --inputs and --labels); {CONVERT}"
+        )),
+        FileKind::Safetensors | FileKind::Other => None,
+    }
 }
 
 /// [`load_target`] with the activations `certify --activations` states (if any): they must
@@ -110,10 +164,30 @@ pub fn load_target_stated(
     path: &std::path::Path,
     stated: Option<&[String]>,
 ) -> Result<(BiasedNetwork, ActivationSource), Error> {
-    if path
+    let mut start = [0u8; 16];
+    let read = std::fs::File::open(path).and_then(|mut file| {
+        use std::io::Read as _;
+        let mut filled = 0;
+        while filled < start.len() {
+            match file.read(&mut start[filled..])? {
+                0 => break,
+                n => filled += n,
+            }
+        }
+        Ok(filled)
+    });
+    let read = read.map_err(|e| Error::input(path, e))?;
+    let kind = file_kind(&start[..read]);
+    if let Some(reason) = refusal(kind) {
+        return Err(ImportError::whole(format!("this file is {reason}"))
+            .in_file(path)
+            .into());
+    }
+    // A damaged file named .safetensors gets the safetensors reader's message.
+    let named = path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"))
-    {
+        .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"));
+    if kind == FileKind::Safetensors || named {
         return Ok(load_safetensors_stated(path, stated)?);
     }
     let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;

@@ -7,6 +7,7 @@ mod bad_inputs;
 mod common;
 mod exit_codes;
 mod round_trip;
+mod usability;
 
 use common::run::number_after;
 
