@@ -5,10 +5,9 @@
 use crate::certify::{CertifyOptions, Construction, Request};
 use crate::error::Error;
 use crate::generate::EntryRange;
+pub use crate::values::{rational, seed};
 use clap::{Parser, Subcommand};
-use num_rational::BigRational;
 use slth_checker::certificate::Limits;
-use slth_checker::sampler::Seed;
 use std::path::PathBuf;
 
 /// The arguments of `slth`.
@@ -344,23 +343,6 @@ pub enum ConstructionArg {
     Pairs,
 }
 
-/// A seed given on the command line (docs/FORMAT.md section 4.4): an unsigned 64-bit
-/// integer N (the key N little-endian, then zeros), or the 64 hex digits of the key.
-pub fn seed(text: &str) -> Result<Seed, Error> {
-    if text.len() == 64 {
-        return Seed::from_hex(text).map_err(|e| Error::usage("seed", e));
-    }
-    text.parse::<u64>().map(Seed::from_u64).map_err(|_| {
-        Error::usage(
-            "seed",
-            format!(
-                "seed must be an unsigned 64-bit integer or 64 hexadecimal digits, got {:?}",
-                crate::numbers::abbreviate(text)
-            ),
-        )
-    })
-}
-
 /// clap's rendered error message as one line: every line but the usage and the pointer to
 /// `--help` (so the missing argument and the suggestion stay), without `error: `, then
 /// where the help is.
@@ -381,11 +363,6 @@ pub fn one_line(rendered: &str) -> String {
         line.push_str("invalid arguments");
     }
     format!("{line} (see slth --help)")
-}
-
-/// A rational given to `--option`.
-pub fn rational(option: &str, text: &str) -> Result<BigRational, Error> {
-    crate::numbers::parse_rational(text).map_err(|e| Error::usage(option, e))
 }
 
 impl CertifyArgs {
@@ -438,6 +415,7 @@ impl RandomTargetArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use slth_checker::sampler::Seed;
 
     #[test]
     fn seeds_parse_and_reject() {

@@ -2,7 +2,7 @@
 //! and the place in it, a block of the construction). The binary turns them into one line
 //! and an exit code, in one place.
 
-use crate::import::ImportError;
+use crate::import::error::ImportError;
 use slth_checker::LoadError;
 
 /// What went wrong, and where.

@@ -49,6 +49,7 @@ pub mod network;
 pub mod neurons;
 pub mod numbers;
 pub mod ticket;
+pub mod values;
 pub mod write;
 
 pub use error::Error;

@@ -98,3 +98,29 @@ impl ImportError {
         }
     }
 }
+
+/// What a tensor that is neither `weight` nor `bias` is, and why it is refused.
+pub(super) fn not_linear(parameter: &str) -> String {
+    let only = "slth reads MLPs made of nn.Linear and nn.ReLU";
+    if matches!(
+        parameter,
+        "running_mean" | "running_var" | "num_batches_tracked"
+    ) {
+        format!(
+            "a BatchNorm buffer ({parameter}), not the weight or bias of an nn.Linear; {only}: fold the BatchNorm into the Linear before it (W' = diag(gamma / sqrt(var + eps)) W, b' likewise) and save that model"
+        )
+    } else {
+        format!("not the weight or bias of an nn.Linear ({only})")
+    }
+}
+
+/// The refusal of a tensor whose dtype slth does not read: a BatchNorm buffer
+/// (`num_batches_tracked` is I64) is named as such.
+pub(super) fn unsupported_dtype(name: &str, dtype: impl std::fmt::Display) -> String {
+    let parameter = name.rsplit_once('.').map_or(name, |(_, p)| p);
+    if matches!(parameter, "weight" | "bias") {
+        format!("dtype {dtype} is not supported (F32, F64, F16 or BF16)")
+    } else {
+        format!("dtype {dtype}: {}", not_linear(parameter))
+    }
+}

@@ -11,7 +11,7 @@
 //! safetensors `__metadata__`, `certify --activations`, or the assumption hidden ReLU and a
 //! linear last layer. Two statements that disagree are refused, naming both.
 
-mod error;
+pub mod error;
 mod mlp;
 mod npy;
 mod safetensors;
@@ -25,7 +25,6 @@ pub use self::safetensors::{
     Dtype, MAX_HEADER_BYTES, SafeTensors, Tensor, bf16_to_f64, f16_to_f64, parse_safetensors,
 };
 
-use crate::error::Error;
 use crate::network::{Activation, BiasedNetwork};
 
 /// Where the activations of a network come from.
@@ -102,7 +101,7 @@ pub fn parse_activations(
 /// file (a PyTorch MLP), else a JSON network file (docs/FORMAT.md section 3). A pickled
 /// `torch.save` file, a zip archive (`.pt`, `.npz`) or an `.npy` array is refused with the
 /// conversion that makes it readable.
-pub fn load_target(path: &std::path::Path) -> Result<BiasedNetwork, Error> {
+pub fn load_target(path: &std::path::Path) -> Result<BiasedNetwork, ImportError> {
     load_target_stated(path, None).map(|(network, _)| network)
 }
 
@@ -163,7 +162,7 @@ pub fn refusal(kind: FileKind) -> Option<String> {
 pub fn load_target_stated(
     path: &std::path::Path,
     stated: Option<&[String]>,
-) -> Result<(BiasedNetwork, ActivationSource), Error> {
+) -> Result<(BiasedNetwork, ActivationSource), ImportError> {
     let mut start = [0u8; 16];
     let read = std::fs::File::open(path).and_then(|mut file| {
         use std::io::Read as _;
@@ -176,35 +175,32 @@ pub fn load_target_stated(
         }
         Ok(filled)
     });
-    let read = read.map_err(|e| Error::input(path, e))?;
+    let read = read.map_err(|e| ImportError::whole(e).in_file(path))?;
     let kind = file_kind(&start[..read]);
     if let Some(reason) = refusal(kind) {
-        return Err(ImportError::whole(format!("this file is {reason}"))
-            .in_file(path)
-            .into());
+        return Err(ImportError::whole(format!("this file is {reason}")).in_file(path));
     }
     // A damaged file named .safetensors gets the safetensors reader's message.
     let named = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"));
     if kind == FileKind::Safetensors || named {
-        return Ok(load_safetensors_stated(path, stated)?);
+        return load_safetensors_stated(path, stated);
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e))?;
-    let network = BiasedNetwork::from_json_text(&text).map_err(|e| Error::input(path, e))?;
+    let text = std::fs::read_to_string(path).map_err(|e| ImportError::whole(e).in_file(path))?;
+    let network =
+        BiasedNetwork::from_json_text(&text).map_err(|e| ImportError::whole(e).in_file(path))?;
     if let Some(names) = stated {
         let layers = &network.network.layers;
         let flag = parse_activations(names, layers.len(), Place::Option("activations"))
             .map_err(|e| e.in_file(path))?;
         let file = activation_list(layers.iter().map(|l| l.activation));
         if activation_list(flag.iter().copied()) != file {
-            return Err(Error::input(
-                path,
-                format!(
-                    "the network file states the activations {file} but --activations says {}: drop --activations or make it agree",
-                    names.join(",")
-                ),
-            ));
+            return Err(ImportError::whole(format!(
+                "the network file states the activations {file} but --activations says {}: drop --activations or make it agree",
+                names.join(",")
+            ))
+            .in_file(path));
         }
     }
     Ok((network, ActivationSource::NetworkFile))

@@ -118,7 +118,7 @@ pub fn parse_safetensors(bytes: &[u8]) -> Result<SafeTensors, ImportError> {
 fn read_tensor(name: String, info: &TensorInfo, data: &[u8]) -> Result<Tensor, ImportError> {
     let place = || Place::Tensor(name.clone());
     let dtype = Dtype::of(info.dtype).ok_or_else(|| {
-        ImportError::at(place(), super::mlp::unsupported_dtype(&name, info.dtype))
+        ImportError::at(place(), super::error::unsupported_dtype(&name, info.dtype))
     })?;
     let (begin, end) = info.data_offsets;
     let bytes = data.get(begin..end).ok_or_else(|| {

@@ -2,8 +2,8 @@
 
 use super::experiment::{self, Settings};
 use super::{FirstLayer, Methods, Sample, coins, draw, fit, load_sample, sphere_sample};
-use crate::cli::{rational, seed};
 use crate::error::Error;
+use crate::values::{rational, seed};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 

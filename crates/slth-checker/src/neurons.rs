@@ -596,7 +596,7 @@ pub fn verify_neuron_with(
                 "the exact loss needs about {work:.3e} word multiplications ({n} samples x {} \
                  kept neurons x {} weights), above the limit of {:.3e} (--max-exact-work)",
                 c.kept.len(),
-                d + 1,
+                d.saturating_add(1),
                 limits.max_exact_work
             ),
         ));
