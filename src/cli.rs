@@ -188,6 +188,8 @@ pub struct InspectArgs {
 /// The arguments of `slth attack`.
 #[derive(clap::Args)]
 pub struct AttackArgs {
+    /// The certificate whose domain is searched (it is not verified; `slth verify` proves
+    /// the upper bound).
     pub certificate: PathBuf,
     /// Starting points of the ascent: structured ones (singular vectors, coordinate
     /// directions; at most half) and random points of the sphere.

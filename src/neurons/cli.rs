@@ -37,6 +37,7 @@ pub struct NeuronsArgs {
     /// Held-out inputs (.npy); without them the last --holdout of the sample is held out.
     #[arg(long, requires_all = ["test_targets", "inputs"])]
     pub test_inputs: Option<PathBuf>,
+    /// Held-out targets (.npy), one per row of --test-inputs.
     #[arg(long, requires = "test_inputs")]
     pub test_targets: Option<PathBuf>,
     /// Share of the .npy sample held out when no --test-inputs are given.
@@ -61,6 +62,8 @@ pub struct NeuronsArgs {
     /// Hidden width k of g.
     #[arg(long)]
     pub width: usize,
+    /// Distribution of g's first layer: Unif[-1, 1] per weight as in the weight-subnetwork
+    /// g (exactly recomputable, so certifiable), or uniform on the unit sphere (f64 only).
     #[arg(long, value_enum, default_value_t = FirstLayerArg::Uniform)]
     pub first_layer: FirstLayerArg,
     /// Ridge parameter of the random-features fit (times trace(Phi^T Phi) / k).
@@ -81,6 +84,7 @@ pub struct NeuronsArgs {
 /// The arguments of `slth experiment`.
 #[derive(clap::Args)]
 pub struct ExperimentArgs {
+    /// The experiment to rerun.
     #[arg(value_enum)]
     pub name: ExperimentName,
     /// Input dimensions.
@@ -101,8 +105,10 @@ pub struct ExperimentArgs {
     /// Certified sup-norm error of weight pruning.
     #[arg(long, default_value = "1/10")]
     pub epsilon: String,
+    /// Seed of g, for both kinds of pruning.
     #[arg(long, default_value = "1")]
     pub seed: String,
+    /// Seed of the training and held-out points.
     #[arg(long, default_value = "2")]
     pub points_seed: String,
     /// Write the plot here (SVG).
