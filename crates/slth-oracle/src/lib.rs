@@ -1,5 +1,5 @@
 //! An independent checker of slth certificates (versions 1 and 2), written from the format
-//! alone (docs/FORMAT.md; version 2's terms from its section 12 only, in [`terms`])
+//! alone (docs/FORMAT.md; version 2's terms from its section 12 only, in `terms.rs`)
 //! without calling anything of slth or slth-checker: the oracle the differential tests,
 //! the mutation campaign and the fuzz target compare with.
 //!
