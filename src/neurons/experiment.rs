@@ -295,7 +295,7 @@ pub fn plot(rows: &[Row], settings: &Settings) -> Result<String, String> {
             .x_label_area_size(45)
             .y_label_area_size(70)
             .build_cartesian_2d(
-                (d_min / 1.2..d_max * 1.2).log_scale(),
+                (d_min / 1.2..d_max * 1.2).log_scale().base(2.0),
                 (1f64..1e7f64).log_scale(),
             )
             .map_err(|e| e.to_string())?;
