@@ -425,8 +425,9 @@ pub fn check_inequalities(
         None
     } else {
         let layout = terms_layout(&checked.target_dims, checked.nonnegative);
+        let sums = terms::path_sums_of(&checked.blocks);
         for (b, term) in checked.terms.iter().enumerate() {
-            terms::check_term(b, term, &checked.blocks, &layout, limits)?;
+            terms::check_term(b, term, &checked.blocks, &sums, &layout, limits)?;
         }
         let sum: BigRational = checked.terms.iter().map(|t| &t.lambda).sum();
         Some(&checked.radius * sum)

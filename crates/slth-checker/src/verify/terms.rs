@@ -301,15 +301,26 @@ fn denominator<'a>(
         })
 }
 
+/// P and Q of every block (integers over 2^106, row-major), computed once for all terms.
+pub(super) type BlockSums = Vec<(Vec<BigInt>, Vec<BigInt>)>;
+
+/// [`BlockSums`] of `blocks`.
+pub(super) fn path_sums_of(blocks: &[CheckedBlock]) -> BlockSums {
+    blocks
+        .iter()
+        .map(|block| path_sums(&block.kept, block.target.rows, block.target.cols))
+        .collect()
+}
+
 /// The l matrices of term i's chain, as rows of rationals over the chain input of each.
-fn chain(blocks: &[CheckedBlock], i: usize) -> Vec<Vec<Vec<BigRational>>> {
+fn chain(blocks: &[CheckedBlock], sums: &BlockSums, i: usize) -> Vec<Vec<Vec<BigRational>>> {
     let unit = BigRational::from_integer(BigInt::one() << PRODUCT_SHIFT);
     blocks
         .iter()
+        .zip(sums)
         .enumerate()
-        .map(|(b, block)| {
+        .map(|(b, (block, (p, q)))| {
             let k = b.saturating_add(1);
-            let (p, q) = path_sums(&block.kept, block.target.rows, block.target.cols);
             let w = |m: usize, t: usize| {
                 block
                     .target
@@ -318,9 +329,10 @@ fn chain(blocks: &[CheckedBlock], i: usize) -> Vec<Vec<Vec<BigRational>>> {
                     .cloned()
                     .unwrap_or_default()
             };
-            let cell = |sums: &Vec<BigInt>, m: usize, t: usize| {
+            let cell = |matrix: &Vec<BigInt>, m: usize, t: usize| {
                 BigRational::from_integer(
-                    sums.get(m.saturating_mul(block.target.cols).saturating_add(t))
+                    matrix
+                        .get(m.saturating_mul(block.target.cols).saturating_add(t))
                         .cloned()
                         .unwrap_or_default(),
                 ) / &unit
@@ -329,16 +341,16 @@ fn chain(blocks: &[CheckedBlock], i: usize) -> Vec<Vec<Vec<BigRational>>> {
                 .map(|m| {
                     let mut row: Vec<BigRational> = (0..block.target.cols)
                         .map(|t| match k.cmp(&i) {
-                            std::cmp::Ordering::Less => cell(&p, m, t),
-                            std::cmp::Ordering::Equal => cell(&p, m, t) - w(m, t),
+                            std::cmp::Ordering::Less => cell(p, m, t),
+                            std::cmp::Ordering::Equal => cell(p, m, t) - w(m, t),
                             std::cmp::Ordering::Greater => w(m, t),
                         })
                         .collect();
                     if block.signed_input {
                         // The columns of x- (taken as |min(x, 0)|): -Q, or W - Q for M_1.
                         row.extend((0..block.target.cols).map(|t| match k.cmp(&i) {
-                            std::cmp::Ordering::Less => -cell(&q, m, t),
-                            std::cmp::Ordering::Equal => w(m, t) - cell(&q, m, t),
+                            std::cmp::Ordering::Less => -cell(q, m, t),
+                            std::cmp::Ordering::Equal => w(m, t) - cell(q, m, t),
                             std::cmp::Ordering::Greater => w(m, t),
                         }));
                     }
@@ -382,12 +394,13 @@ pub(super) fn check_term(
     b: usize,
     term: &Term,
     blocks: &[CheckedBlock],
+    sums: &BlockSums,
     layout: &Layout,
     limits: &Limits,
 ) -> Result<(), Rejection> {
     let i = b.saturating_add(1);
     let place = format!("bound.terms[{b}]");
-    let matrices = chain(blocks, i);
+    let matrices = chain(blocks, sums, i);
     let depth = matrices.len();
 
     // Denominators: d_A of every chain matrix, d_t, d_v, d_lambda, d_s (shift), d_R.
