@@ -3,7 +3,7 @@
 //! The verifier recomputes all of this on its own; the duplication is deliberate (two
 //! independent computations of one number).
 
-use crate::lipschitz::{SpectralClaim, frobenius_claim, spectral_claim};
+use crate::lipschitz::{SpectralClaim, frobenius_claim, spectral_claim, spectral_claim_of};
 use crate::network::{Layer, Network};
 use crate::numbers::{round_up_decimal, sqrt_upper, sum_of_squares};
 use crate::ticket::{BlockTicket, Ticket};
@@ -94,8 +94,11 @@ pub fn deviation(
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockClaim {
     pub deviation: Deviation,
-    /// c_i: the smallest CLAIM_DIGITS-digit rational with c_i^2 >= sum E^2
+    /// c_i: the smallest CLAIM_DIGITS-digit rational with c_i^2 >= sum E^2, or the spectral
+    /// claim on M_i when there is one
     pub error: BigRational,
+    /// Some when c_i is version 2's spectral claim on M_i (docs/FORMAT.md section 12.2)
+    pub error_spectral: Option<SpectralClaim>,
     /// L_i: the smaller of the Frobenius claim and the spectral claim (when asked for)
     pub lipschitz: BigRational,
     /// the Frobenius claim, the smallest CLAIM_DIGITS-digit L with L^2 >= ||W_i||_F^2
@@ -125,7 +128,36 @@ pub fn propagate(radius: &BigRational, blocks: &[(BigRational, BigRational)]) ->
     e
 }
 
-/// Computes the claims for `ticket` against `target` on the ball of `radius`.
+/// Version 2's signed error matrix M_i in f64 (docs/FORMAT.md section 12.2):
+/// `[P - W | W - Q]` on a signed block, `P - W` otherwise; None when the path sums overflow.
+pub fn error_matrix(
+    layer: &Layer,
+    block: &BlockTicket,
+    n_in: usize,
+    signed: bool,
+) -> Option<Vec<Vec<f64>>> {
+    let (p, q) = path_sums(block, n_in, layer.outputs())?;
+    let unit = 2f64.powi(-106);
+    let weights = layer.weights_f64();
+    Some(
+        weights
+            .iter()
+            .enumerate()
+            .map(|(m, row)| {
+                let cell = |sums: &[i128], t: usize| sums[m * n_in + t] as f64 * unit;
+                let mut out: Vec<f64> = row.iter().enumerate().map(|(t, w)| cell(&p, t) - w).collect();
+                if signed {
+                    out.extend(row.iter().enumerate().map(|(t, w)| w - cell(&q, t)));
+                }
+                out
+            })
+            .collect(),
+    )
+}
+
+/// Computes the claims for `ticket` against `target` on the ball of `radius`; with
+/// `spectral_errors`, c_i is version 2's spectral claim on M_i wherever it is below the
+/// Frobenius norm of E_i.
 ///
 /// Block 1's input is signed unless `nonnegative`; later blocks read ReLU outputs.
 pub fn claims(
@@ -134,6 +166,7 @@ pub fn claims(
     radius: &BigRational,
     nonnegative: bool,
     spectral: bool,
+    spectral_errors: bool,
 ) -> Result<Claims, BoundError> {
     let dims = target.dims();
     let mut blocks = Vec::with_capacity(target.layers.len());
@@ -141,7 +174,17 @@ pub fn claims(
         let signed = i == 0 && !nonnegative;
         let deviation = deviation(layer, block, dims[i], signed)
             .ok_or(BoundError::TooManyPaths { block: i + 1 })?;
-        let error = sqrt_upper(&deviation.squared_sum, CLAIM_DIGITS);
+        let frobenius_error = sqrt_upper(&deviation.squared_sum, CLAIM_DIGITS);
+        let error_spectral = if spectral_errors {
+            let matrix = error_matrix(layer, block, dims[i], signed)
+                .ok_or(BoundError::TooManyPaths { block: i + 1 })?;
+            spectral_claim_of(&matrix).filter(|s| s.lipschitz < frobenius_error)
+        } else {
+            None
+        };
+        let error = error_spectral
+            .as_ref()
+            .map_or_else(|| frobenius_error.clone(), |s| s.lipschitz.clone());
         let frobenius = frobenius_claim(layer, CLAIM_DIGITS);
         let spectral = if spectral {
             spectral_claim(layer).filter(|s| s.lipschitz < frobenius)
@@ -154,6 +197,7 @@ pub fn claims(
         blocks.push(BlockClaim {
             deviation,
             error,
+            error_spectral,
             lipschitz,
             frobenius,
             spectral,

@@ -108,6 +108,10 @@ pub struct CertifyOptions {
     /// claim spectral Lipschitz bounds (with a witness for wide layers) where tighter than
     /// Frobenius
     pub spectral: bool,
+    /// the format version to write: 2 (the default) claims c_i >= ||M_i||_2 with a witness
+    /// where that is tighter than Frobenius (docs/FORMAT.md section 12.2); 1 writes only
+    /// version 1 claims
+    pub version: u64,
     /// the activations `--activations` states, one name per layer (checked against the
     /// target file by [`certify_file`])
     pub activations: Option<Vec<String>>,
@@ -126,6 +130,7 @@ impl CertifyOptions {
             max_width: crate::construct::DEFAULT_MAX_WIDTH,
             pool: None,
             spectral: true,
+            version: 2,
             activations: None,
         }
     }
@@ -234,6 +239,7 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
                     &options.radius,
                     options.nonnegative,
                     options.spectral,
+                    options.version >= 2,
                 )?;
                 let claimed = if claims.epsilon <= *epsilon {
                     claims.epsilon.clone()
@@ -268,6 +274,7 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
                 &options.radius,
                 options.nonnegative,
                 options.spectral,
+                options.version >= 2,
             )?;
             for (i, block) in claims.blocks.iter().enumerate() {
                 if block.deviation.max > *tolerance {
@@ -334,7 +341,11 @@ fn finish(
         &tolerances,
         &pools,
     );
-    if claims.blocks.iter().any(|b| b.spectral.is_some()) {
+    if claims
+        .blocks
+        .iter()
+        .any(|b| b.spectral.is_some() || b.error_spectral.is_some())
+    {
         // The default verifier (sound f64 with exact fallback), with no resource limit: the
         // question is whether the claims hold, not whether the file is small.
         let unlimited = slth_checker::verify::Limits::unlimited();
@@ -366,7 +377,11 @@ fn assemble(
     let text = |x: &BigRational| Rational(format_rational(x));
     Certificate {
         format: FORMAT_NAME.to_string(),
-        version: FORMAT_VERSION,
+        version: if claims.blocks.iter().any(|b| b.error_spectral.is_some()) {
+            slth_checker::certificate::FORMAT_VERSION_TERMS
+        } else {
+            FORMAT_VERSION
+        },
         target: target.to_target_json(),
         domain: Domain {
             norm: "l2".to_string(),
@@ -388,15 +403,9 @@ fn assemble(
                     error: text(&b.error),
                     lipschitz: text(&b.lipschitz),
                     lipschitz_method: b.spectral.as_ref().map(|_| "spectral".to_string()),
-                    lipschitz_witness: b.spectral.as_ref().and_then(|s| s.witness.as_ref()).map(
-                        |(shift, factor)| LipschitzWitness {
-                            shift: text(shift),
-                            factor: factor
-                                .iter()
-                                .map(|row| row.iter().map(text).collect())
-                                .collect(),
-                        },
-                    ),
+                    lipschitz_witness: witness_json(b.spectral.as_ref()),
+                    error_method: b.error_spectral.as_ref().map(|_| "spectral".to_string()),
+                    error_witness: witness_json(b.error_spectral.as_ref()),
                 })
                 .collect(),
             terms: None,
@@ -414,6 +423,20 @@ fn assemble(
             meta
         }),
     }
+}
+
+/// The JSON of a spectral claim's witness, when it has one.
+fn witness_json(claim: Option<&crate::lipschitz::SpectralClaim>) -> Option<LipschitzWitness> {
+    let text = |x: &BigRational| Rational(format_rational(x));
+    claim
+        .and_then(|s| s.witness.as_ref())
+        .map(|(shift, factor)| LipschitzWitness {
+            shift: text(shift),
+            factor: factor
+                .iter()
+                .map(|row| row.iter().map(text).collect())
+                .collect(),
+        })
 }
 
 /// Certifies a network that may have biases: as it is if it has none, else through its

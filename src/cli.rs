@@ -97,6 +97,12 @@ pub struct CertifyArgs {
     /// it is tighter than Frobenius) or "frobenius".
     #[arg(long, value_enum, default_value_t = LipschitzArg::Best)]
     pub lipschitz: LipschitzArg,
+    /// Certificate format to write: 2 (default) also claims c_i >= ||M_i||_2, the spectral
+    /// norm of block i's signed error matrix, with an exact witness where that is tighter
+    /// than the Frobenius norm (docs/FORMAT.md section 12); 1 writes only version 1 claims,
+    /// which any version 1 checker accepts.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=2))]
+    pub format_version: u64,
     /// pairs: how many hidden neurons per block the search may scan before giving up
     /// [default: 2^26].
     #[arg(long)]
@@ -399,6 +405,7 @@ impl CertifyArgs {
         options.nonnegative = self.nonnegative;
         options.activations = self.activations.clone();
         options.spectral = matches!(self.lipschitz, LipschitzArg::Best);
+        options.version = self.format_version;
         options.max_width = self
             .max_width
             .unwrap_or(crate::construct::DEFAULT_MAX_WIDTH);

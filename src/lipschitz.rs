@@ -128,13 +128,18 @@ fn cholesky_upper(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
 /// A spectral claim for the layer, or None if the f64 work fails (the Frobenius bound then
 /// stands). The verifier decides whether it holds; the margins leave room for rounding.
 pub fn spectral_claim(layer: &Layer) -> Option<SpectralClaim> {
-    let weights = layer.weights_f64();
-    let sigma = spectral_norm_estimate(&weights);
+    spectral_claim_of(&layer.weights_f64())
+}
+
+/// A spectral claim `L >= ||A||_2` for any matrix given in f64 by rows (a layer's W_i, or
+/// version 2's error matrix M_i of docs/FORMAT.md section 12.2), with the same witness.
+pub fn spectral_claim_of(weights: &[Vec<f64>]) -> Option<SpectralClaim> {
+    let sigma = spectral_norm_estimate(weights);
     if sigma == 0.0 || !sigma.is_finite() {
         return None;
     }
-    let side = layer.outputs().min(weights.first().map_or(0, Vec::len));
-    let g = gram(&weights);
+    let side = weights.len().min(weights.first().map_or(0, Vec::len));
+    let g = gram(weights);
     for margin in MARGINS {
         let lipschitz =
             round_up_decimal(&rational_from_f64(sigma * (1.0 + margin))?, SPECTRAL_DIGITS);

@@ -57,19 +57,13 @@ pub fn to_json_text(certificate: &Certificate) -> String {
             fields.push(format!("\"lipschitz_method\": {}", quoted(method)));
         }
         if let Some(witness) = &block.lipschitz_witness {
-            let rows: Vec<String> = witness
-                .factor
-                .iter()
-                .map(|row| {
-                    let cells: Vec<String> = row.iter().map(|x| quoted(&x.0)).collect();
-                    format!("[{}]", cells.join(", "))
-                })
-                .collect();
-            fields.push(format!(
-                "\"lipschitz_witness\": {{\"shift\": {}, \"factor\": [{}]}}",
-                quoted(&witness.shift.0),
-                rows.join(", ")
-            ));
+            fields.push(format!("\"lipschitz_witness\": {}", witness_text(witness)));
+        }
+        if let Some(method) = &block.error_method {
+            fields.push(format!("\"error_method\": {}", quoted(method)));
+        }
+        if let Some(witness) = &block.error_witness {
+            fields.push(format!("\"error_witness\": {}", witness_text(witness)));
         }
         let sep = if b + 1 < c.bound.blocks.len() {
             ","
@@ -202,6 +196,23 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         })
 }
 
+/// A witness `{"shift": ..., "factor": [[...], ...]}` on one line.
+fn witness_text(witness: &slth_checker::certificate::LipschitzWitness) -> String {
+    let rows: Vec<String> = witness
+        .factor
+        .iter()
+        .map(|row| {
+            let cells: Vec<String> = row.iter().map(|x| quoted(&x.0)).collect();
+            format!("[{}]", cells.join(", "))
+        })
+        .collect();
+    format!(
+        "{{\"shift\": {}, \"factor\": [{}]}}",
+        quoted(&witness.shift.0),
+        rows.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,3 +237,4 @@ mod tests {
         assert!(seen >= 6, "only {seen} certificates");
     }
 }
+

@@ -55,7 +55,22 @@ impl Certificate {
     /// `lipschitz-spectral-witness` (section 6.2) as used, and `chain-sdp` for version 2's
     /// terms (section 12).
     pub fn claim_kinds(&self) -> Vec<String> {
-        let mut kinds = vec!["error-frobenius".to_string()];
+        let mut kinds = Vec::new();
+        for claim in &self.bound.blocks {
+            let method = claim.error_method.as_deref().unwrap_or("frobenius");
+            let witness = if claim.error_witness.is_some() {
+                "-witness"
+            } else {
+                ""
+            };
+            let kind = format!("error-{method}{witness}");
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        if kinds.is_empty() {
+            kinds.push("error-frobenius".to_string());
+        }
         for claim in &self.bound.blocks {
             let method = claim.lipschitz_method.as_deref().unwrap_or("frobenius");
             let witness = if claim.lipschitz_witness.is_some() {
@@ -72,6 +87,17 @@ impl Certificate {
             kinds.push("chain-sdp".to_string());
         }
         kinds
+    }
+
+    /// Whether the certificate uses a claim that only version 2 defines: `terms`, or a
+    /// block's `error_method` / `error_witness` (docs/FORMAT.md section 12.1).
+    pub fn has_version_2_claims(&self) -> bool {
+        self.bound.terms.is_some()
+            || self
+                .bound
+                .blocks
+                .iter()
+                .any(|b| b.error_method.is_some() || b.error_witness.is_some())
     }
 }
 
@@ -171,6 +197,22 @@ pub struct BlockBound {
         skip_serializing_if = "Option::is_none"
     )]
     pub lipschitz_witness: Option<LipschitzWitness>,
+    /// Version 2 only: how `error` bounds block i's error, `"frobenius"` (the default, c_i
+    /// at least the Frobenius norm of E_i, section 6.2) or `"spectral"` (c_i at least the
+    /// spectral norm of the signed error matrix M_i, docs/FORMAT.md section 12.2).
+    #[serde(
+        default,
+        deserialize_with = "shape::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub error_method: Option<String>,
+    /// Version 2 only, with `"spectral"`: `c_i^2 I - G(M_i) = R^T R + shift I + D`.
+    #[serde(
+        default,
+        deserialize_with = "shape::optional_object",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub error_witness: Option<LipschitzWitness>,
 }
 
 /// `L^2 I - G = R^T R + shift I + D` with `||D||_F <= shift` (docs/FORMAT.md section 6.2).

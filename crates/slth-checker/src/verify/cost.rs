@@ -104,6 +104,7 @@ pub(super) fn check_exact_sizes(
     radius: &BigRational,
     layers: &[TargetLayer],
     claims: &[Claim],
+    signed_first: bool,
     limits: &Limits,
 ) -> Result<(), Rejection> {
     let mut scaled = limits.max_scaled_bits;
@@ -116,60 +117,33 @@ pub(super) fn check_exact_sizes(
             &format!("the weights of layer {}", b.saturating_add(1)),
             limits,
         )?;
-        let (rows, cols) = (layer.rows as f64, layer.cols as f64);
-        let side = rows.min(cols);
-        let inner = rows.max(cols);
-        let gram_bits = 2.0 * entry_bits + inner.max(1.0).log2() + 1.0;
-        let gram = work(side * side / 2.0 * inner, entry_bits);
-        let place = format!("bound.blocks[{b}]");
-        let estimate = match &claim.method {
-            Method::Frobenius => 0.0,
-            Method::Spectral if layer.rows.min(layer.cols) > limits.max_elimination_side => {
-                let side = layer.rows.min(layer.cols);
-                return Err(refuse(
-                    format!("{place}.lipschitz"),
-                    format!(
-                        "checking the spectral claim L_{} by exact elimination needs side {side}, \
-                         above the limit of {} (--max-elimination-side); give a \
-                         \"lipschitz_witness\" or raise the limit",
-                        b.saturating_add(1),
-                        limits.max_elimination_side
-                    ),
-                ));
-            }
-            Method::Spectral => {
-                let l = &claim.lipschitz;
-                let entry = (2.0 * bits(l.numer()) + 2.0 * entry_bits)
-                    .max(2.0 * bits(l.denom()) + gram_bits)
-                    + 1.0;
-                // Bareiss: entries of step k are k-by-k minors, about k * entry bits.
-                gram + work(side * side * side / 3.0, side * entry / 2.0)
-            }
-            Method::Witness { factor, .. } => {
-                let n = factor.len() as f64;
-                let (_, r_bits) = scaled_bits(
-                    factor.iter().flatten(),
-                    factor.iter().map(Vec::len).fold(0, usize::saturating_add),
-                    &mut scaled,
-                    || format!("{place}.lipschitz_witness.factor"),
-                    "the witness factor",
-                    limits,
-                )?;
-                gram + work(n * n * n / 6.0, r_bits) + work(n * n, 2.0 * r_bits + gram_bits)
-            }
+        let i = b.saturating_add(1);
+        let lipschitz = Spectral {
+            place: format!("bound.blocks[{b}].lipschitz"),
+            witness_key: "lipschitz_witness",
+            claim: format!("L_{i}"),
+            value: &claim.lipschitz,
+            rows: layer.rows,
+            cols: layer.cols,
+            entry_bits,
         };
-        if estimate > limits.max_exact_work {
-            return Err(refuse(
-                format!("{place}.lipschitz"),
-                format!(
-                    "the exact check of the {} claim of block {} needs about {estimate:.2e} \
-                     word multiplications, above the limit of {:.2e} (--max-exact-work)",
-                    claim.method.name(),
-                    b.saturating_add(1),
-                    limits.max_exact_work
-                ),
-            ));
-        }
+        lipschitz.check(&claim.method, &mut scaled, limits)?;
+        // Version 2's spectral error claim works on M_i: integers over lcm(2^106, d_W),
+        // about 106 bits more than W_i's, with twice the columns on a signed block 1.
+        let error = Spectral {
+            place: format!("bound.blocks[{b}].error"),
+            witness_key: "error_witness",
+            claim: format!("c_{i}"),
+            value: &claim.error,
+            rows: layer.rows,
+            cols: if b == 0 && signed_first {
+                layer.cols.saturating_mul(2)
+            } else {
+                layer.cols
+            },
+            entry_bits: entry_bits + 108.0,
+        };
+        error.check(&claim.error_method, &mut scaled, limits)?;
     }
     // The chain over one common denominator: each block multiplies in the denominators and
     // numerators of c_i and L_i.
@@ -190,4 +164,79 @@ pub(super) fn check_exact_sizes(
         ));
     }
     Ok(())
+}
+
+/// One spectral-norm claim (`L_i` of W_i, or version 2's `c_i` of M_i) whose exact check
+/// is estimated: a matrix of `rows x cols` entries of `entry_bits` bits over one denominator.
+struct Spectral<'a> {
+    place: String,
+    witness_key: &'static str,
+    claim: String,
+    value: &'a BigRational,
+    rows: usize,
+    cols: usize,
+    entry_bits: f64,
+}
+
+impl Spectral<'_> {
+    /// Refuses, in this order: a spectral claim without witness on a Gram side above
+    /// `max_elimination_side`; a witness factor whose common denominator passes the limits;
+    /// an estimated work above `max_exact_work`.
+    fn check(&self, method: &Method, scaled: &mut u64, limits: &Limits) -> Result<(), Rejection> {
+        let (rows, cols) = (self.rows as f64, self.cols as f64);
+        let side = rows.min(cols);
+        let inner = rows.max(cols);
+        let entry_bits = self.entry_bits;
+        let gram_bits = 2.0 * entry_bits + inner.max(1.0).log2() + 1.0;
+        let gram = work(side * side / 2.0 * inner, entry_bits);
+        let estimate = match method {
+            Method::Frobenius => 0.0,
+            Method::Spectral if self.rows.min(self.cols) > limits.max_elimination_side => {
+                let side = self.rows.min(self.cols);
+                return Err(refuse(
+                    self.place.clone(),
+                    format!(
+                        "checking the spectral claim {} by exact elimination needs side {side}, \
+                         above the limit of {} (--max-elimination-side); give a \"{}\" or \
+                         raise the limit",
+                        self.claim, limits.max_elimination_side, self.witness_key
+                    ),
+                ));
+            }
+            Method::Spectral => {
+                let l = self.value;
+                let entry = (2.0 * bits(l.numer()) + 2.0 * entry_bits)
+                    .max(2.0 * bits(l.denom()) + gram_bits)
+                    + 1.0;
+                // Bareiss: entries of step k are k-by-k minors, about k * entry bits.
+                gram + work(side * side * side / 3.0, side * entry / 2.0)
+            }
+            Method::Witness { factor, .. } => {
+                let n = factor.len() as f64;
+                let place = self.place.rsplit_once('.').map_or("", |(head, _)| head);
+                let (_, r_bits) = scaled_bits(
+                    factor.iter().flatten(),
+                    factor.iter().map(Vec::len).fold(0, usize::saturating_add),
+                    scaled,
+                    || format!("{place}.{}.factor", self.witness_key),
+                    "the witness factor",
+                    limits,
+                )?;
+                gram + work(n * n * n / 6.0, r_bits) + work(n * n, 2.0 * r_bits + gram_bits)
+            }
+        };
+        if estimate > limits.max_exact_work {
+            return Err(refuse(
+                self.place.clone(),
+                format!(
+                    "the exact check of the {} claim {} needs about {estimate:.2e} \
+                     word multiplications, above the limit of {:.2e} (--max-exact-work)",
+                    method.name(),
+                    self.claim,
+                    limits.max_exact_work
+                ),
+            ));
+        }
+        Ok(())
+    }
 }

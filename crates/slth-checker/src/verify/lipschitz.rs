@@ -37,8 +37,53 @@ impl Method {
     }
 }
 
+/// What a spectral-norm claim is about, for places and messages: `L_i` of `W_i` (section
+/// 6.2) or, in version 2, `c_i` of the signed error matrix `M_i` (section 12.2).
+pub(super) struct Subject {
+    /// the claimed number's place, e.g. `bound.blocks[0].lipschitz`
+    pub place: String,
+    /// the witness's place, e.g. `bound.blocks[0].lipschitz_witness`
+    pub witness_place: String,
+    /// the claim's symbol, e.g. `L_1`
+    pub claim: String,
+    /// the matrix's symbol, e.g. `W_1`
+    pub matrix: String,
+    /// the names of its row and column counts, e.g. `n_1` and `n_0`
+    pub rows_name: String,
+    pub cols_name: String,
+    /// the kind of a claim below the norm
+    pub too_small: RejectionKind,
+}
+
+impl Subject {
+    /// The subject of block b's (0-based) Lipschitz claim.
+    pub fn lipschitz(b: usize) -> Subject {
+        let i = b.saturating_add(1);
+        Subject {
+            place: format!("bound.blocks[{b}].lipschitz"),
+            witness_place: format!("bound.blocks[{b}].lipschitz_witness"),
+            claim: format!("L_{i}"),
+            matrix: format!("W_{i}"),
+            rows_name: format!("n_{i}"),
+            cols_name: format!("n_{b}"),
+            too_small: RejectionKind::LipschitzTooSmall,
+        }
+    }
+
+    /// `W_i W_i^T` or `W_i^T W_i`, for messages.
+    fn gram_name(&self, on_rows: bool) -> String {
+        let m = &self.matrix;
+        if on_rows {
+            format!("{m} {m}^T")
+        } else {
+            format!("{m}^T {m}")
+        }
+    }
+}
+
 /// Checks `L_i >= 0` and the claim of `method` for block b (0-based) with weights W_i
-/// (docs/FORMAT.md section 6.2), exactly:
+/// (docs/FORMAT.md section 6.2), exactly (`subject` names them; the same check decides a
+/// version 2 spectral error claim `c_i >= ||M_i||_2`, section 12):
 ///
 /// - Frobenius: `L_i^2 >= sum_{m,t} W_i[m][t]^2`; cost one square per weight.
 /// - Spectral: `L_i^2 I - G` positive semidefinite for the smaller Gram matrix G (side
@@ -48,19 +93,19 @@ impl Method {
 ///   `n^2 m / 2` products for G', then the elimination of [`check_psd`], about `n^3 / 3`.
 /// - Witness: see [`check_witness`].
 pub(super) fn check(
-    b: usize,
+    subject: &Subject,
     lipschitz: &BigRational,
     method: &Method,
     weights: &Scaled,
     limits: &Limits,
 ) -> Result<(), Rejection> {
-    let i = b.saturating_add(1);
-    let place = format!("bound.blocks[{b}].lipschitz");
+    let (l_i, w_i) = (&subject.claim, &subject.matrix);
+    let place = subject.place.clone();
     if lipschitz.is_negative() {
         return Err(reject(
-            RejectionKind::LipschitzTooSmall,
+            subject.too_small,
             place,
-            format!("claimed L_{i} = {} is negative", show(lipschitz)),
+            format!("claimed {l_i} = {} is negative", show(lipschitz)),
         ));
     }
     let square = lipschitz * lipschitz;
@@ -69,10 +114,10 @@ pub(super) fn check(
             let frobenius = weights.frobenius_squared();
             if square < frobenius {
                 return Err(reject(
-                    RejectionKind::LipschitzTooSmall,
+                    subject.too_small,
                     place,
                     format!(
-                        "claimed L_{i} = {} but L_{i}^2 = {} < sum of W_{i}[m][t]^2 = {}",
+                        "claimed {l_i} = {} but {l_i}^2 = {} < sum of {w_i}[m][t]^2 = {}",
                         show(lipschitz),
                         show(&square),
                         show(&frobenius)
@@ -84,14 +129,14 @@ pub(super) fn check(
             // W W^T (side n_i) and W^T W (side n_{i-1}) have the same nonzero eigenvalues.
             let on_rows = weights.rows <= weights.cols;
             let side = weights.rows.min(weights.cols);
-            let gram_name = gram_name(i, on_rows);
+            let gram_name = subject.gram_name(on_rows);
             if side > limits.max_elimination_side {
                 return Err(reject(
                     RejectionKind::Limit,
                     place,
                     format!(
-                        "checking L_{i}^2 I - {gram_name} >= 0 by elimination needs side {side}, \
-                         above the limit of {}; give a \"lipschitz_witness\" or raise the limit",
+                        "checking {l_i}^2 I - {gram_name} >= 0 by elimination needs side {side}, \
+                         above the limit of {}; give a witness or raise the limit",
                         limits.max_elimination_side
                     ),
                 ));
@@ -108,11 +153,11 @@ pub(super) fn check(
             }
             if let Err(step) = check_psd(matrix, side) {
                 return Err(reject(
-                    RejectionKind::LipschitzTooSmall,
+                    subject.too_small,
                     place,
                     format!(
-                        "claimed L_{i} = {} is below the spectral norm of W_{i}: \
-                         L_{i}^2 I - {gram_name} is not positive semidefinite \
+                        "claimed {l_i} = {} is below the spectral norm of {w_i}: \
+                         {l_i}^2 I - {gram_name} is not positive semidefinite \
                          (exact elimination fails at pivot {} of {side})",
                         show(lipschitz),
                         step.saturating_add(1)
@@ -120,18 +165,11 @@ pub(super) fn check(
                 ));
             }
         }
-        Method::Witness { shift, factor } => check_witness(b, &square, shift, factor, weights)?,
+        Method::Witness { shift, factor } => {
+            check_witness(subject, &square, shift, factor, weights)?
+        }
     }
     Ok(())
-}
-
-/// `W_i W_i^T` or `W_i^T W_i`, for messages.
-fn gram_name(i: usize, on_rows: bool) -> String {
-    if on_rows {
-        format!("W_{i} W_{i}^T")
-    } else {
-        format!("W_{i}^T W_{i}")
-    }
 }
 
 /// `shift >= 0` and `sum_{a,b} D[a][b]^2 <= shift^2` for `D = L^2 I - G - shift I - R^T R`,
@@ -146,14 +184,14 @@ fn gram_name(i: usize, on_rows: bool) -> String {
 /// where the entries fit and BigInt otherwise. Why the inequality proves
 /// `L^2 I - G >= 0`: section 10.
 fn check_witness(
-    b: usize,
+    subject: &Subject,
     square: &BigRational,
     shift: &BigRational,
     factor: &[Vec<BigRational>],
     weights: &Scaled,
 ) -> Result<(), Rejection> {
-    let i = b.saturating_add(1);
-    let place = format!("bound.blocks[{b}].lipschitz_witness");
+    let place = subject.witness_place.clone();
+    let (w_i, rows_name, cols_name) = (&subject.matrix, &subject.rows_name, &subject.cols_name);
     if shift.is_negative() {
         return Err(reject(
             RejectionKind::WitnessInvalid,
@@ -171,7 +209,7 @@ fn check_witness(
             RejectionKind::WitnessInvalid,
             format!("{place}.factor"),
             format!(
-                "factor has {n} rows; expected n_{i} = {} (for W_{i} W_{i}^T) or n_{b} = {} (for W_{i}^T W_{i})",
+                "factor has {n} rows; expected {rows_name} = {} (for {w_i} {w_i}^T) or {cols_name} = {} (for {w_i}^T {w_i})",
                 weights.rows, weights.cols
             ),
         ));
@@ -274,10 +312,11 @@ fn check_witness(
             place,
             format!(
                 "sum of D[a][b]^2 = {} exceeds shift^2 = {}, so the witness does not prove \
-                 L_{i}^2 I - {} >= 0",
+                 {}^2 I - {} >= 0",
                 show(&d_squared),
                 show(&shift_squared),
-                gram_name(i, on_rows)
+                subject.claim,
+                subject.gram_name(on_rows)
             ),
         ));
     }

@@ -21,6 +21,7 @@
 
 mod cost;
 mod kept;
+mod errors;
 mod lipschitz;
 mod psd;
 mod report;
@@ -148,6 +149,8 @@ struct Claim {
     error: BigRational,
     lipschitz: BigRational,
     method: Method,
+    /// how c_i is justified (version 2 may say spectral)
+    error_method: Method,
 }
 
 /// The weight matrix W_i of a target layer: `rows * cols` rationals, row-major.
@@ -171,6 +174,8 @@ pub struct CheckedBlock {
     /// L_i (not yet compared with anything)
     pub lipschitz: BigRational,
     pub method: LipschitzMethod,
+    /// How c_i is justified: Frobenius (section 6.2) or, in version 2, spectral (section 12.2).
+    pub error_method: LipschitzMethod,
     /// Whether the block's input may be negative (block 1 on a signed domain).
     pub signed_input: bool,
 }
@@ -273,7 +278,7 @@ pub fn check_structure_with(
         claims.push(read_claim(b, block, limits)?);
     }
     let epsilon = parse(&c.bound.epsilon, "bound.epsilon", limits)?;
-    cost::check_exact_sizes(&radius, &layers, &claims, limits)?;
+    cost::check_exact_sizes(&radius, &layers, &claims, !c.domain.nonnegative, limits)?;
     let mut terms = Vec::new();
     if let Some(json) = &c.bound.terms {
         check_count("bound.terms", "terms", json.len(), depth)?;
@@ -294,6 +299,7 @@ pub fn check_structure_with(
             error: claim.error,
             lipschitz: claim.lipschitz,
             method: claim.method,
+            error_method: claim.error_method,
             signed_input: b == 0 && !c.domain.nonnegative,
         })
         .collect();
@@ -343,6 +349,17 @@ pub fn check_inequalities(
 ) -> Result<Report, Rejection> {
     let depth = checked.blocks.len();
     let mut blocks = Vec::with_capacity(depth);
+    // P and Q of every block, for version 2's spectral error claims and terms.
+    let needs_sums = !checked.terms.is_empty()
+        || checked
+            .blocks
+            .iter()
+            .any(|b| b.error_method != Method::Frobenius);
+    let sums = if needs_sums {
+        terms::path_sums_of(&checked.blocks)
+    } else {
+        Vec::new()
+    };
     for (b, block) in checked.blocks.iter().enumerate() {
         let mut scaled = None;
         let exact_target =
@@ -356,16 +373,23 @@ pub fn check_inequalities(
             Arithmetic::Exact => None,
         };
 
-        let (error_squared, max_deviation, error_decided_by) = match &filter {
-            Some(bounds) if sound::square_covers(&block.error, bounds.squared_sum) => (
-                f64_bound(bounds.squared_sum),
-                f64_bound(bounds.max),
-                Decider::SoundF64,
-            ),
+        let frobenius_error = block.error_method == Method::Frobenius;
+        let (error_squared, max_deviation, mut error_decided_by) = match &filter {
+            Some(bounds)
+                if !frobenius_error || sound::square_covers(&block.error, bounds.squared_sum) =>
+            {
+                (
+                    f64_bound(bounds.squared_sum),
+                    f64_bound(bounds.max),
+                    Decider::SoundF64,
+                )
+            }
             _ => {
                 let weights = scaled.get_or_insert_with(exact_target);
                 let deviation = block.kept.deviation(weights, block.signed_input);
-                check_error(b, &block.error, &deviation.squared_sum)?;
+                if frobenius_error {
+                    check_error(b, &block.error, &deviation.squared_sum)?;
+                }
                 let decider = match filter {
                     Some(_) => Decider::ExactFallback,
                     None => Decider::Exact,
@@ -373,6 +397,36 @@ pub fn check_inequalities(
                 (deviation.squared_sum, deviation.max, decider)
             }
         };
+        if !frobenius_error {
+            // Version 2: c_i >= ||M_i||_2 (docs/FORMAT.md section 12.2).
+            let (p, q) = &sums[b];
+            let weights = scaled.get_or_insert_with(exact_target);
+            let matrix = errors::error_matrix(block, weights, p, q);
+            let side = matrix.rows.min(matrix.cols);
+            let filtered = match (&filter, &block.error_method) {
+                (Some(_), Method::Witness { shift, factor }) => Some(sound::witness_holds(
+                    &block.error,
+                    shift,
+                    factor,
+                    &errors::as_layer(&matrix),
+                )),
+                (Some(_), Method::Spectral) if side <= limits.max_elimination_side => Some(
+                    sound::spectral_holds(&block.error, &errors::as_layer(&matrix)),
+                ),
+                _ => None,
+            };
+            error_decided_by = match filtered {
+                Some(true) => Decider::SoundF64,
+                undecided => {
+                    let subject = errors::subject(b, block.signed_input);
+                    lipschitz::check(&subject, &block.error, &block.error_method, &matrix, limits)?;
+                    match undecided {
+                        Some(_) => Decider::ExactFallback,
+                        None => Decider::Exact,
+                    }
+                }
+            };
+        }
 
         // A spectral claim beyond the elimination limit is refused exactly as on the exact
         // path, so it is not filtered.
@@ -397,7 +451,8 @@ pub fn check_inequalities(
             Some(true) => Decider::SoundF64,
             undecided => {
                 let weights = scaled.get_or_insert_with(exact_target);
-                lipschitz::check(b, &block.lipschitz, &block.method, weights, limits)?;
+                let subject = lipschitz::Subject::lipschitz(b);
+                lipschitz::check(&subject, &block.lipschitz, &block.method, weights, limits)?;
                 match undecided {
                     Some(_) => Decider::ExactFallback,
                     None => Decider::Exact,
@@ -409,6 +464,7 @@ pub fn check_inequalities(
             error: block.error.clone(),
             lipschitz: block.lipschitz.clone(),
             lipschitz_method: block.method.name().to_string(),
+            error_method: block.error_method.name().to_string(),
             propagated: BigRational::zero(),
             max_deviation,
             error_squared,
@@ -425,7 +481,6 @@ pub fn check_inequalities(
         None
     } else {
         let layout = terms_layout(&checked.target_dims, checked.nonnegative);
-        let sums = terms::path_sums_of(&checked.blocks);
         for (b, term) in checked.terms.iter().enumerate() {
             terms::check_term(b, term, &checked.blocks, &sums, &layout, limits)?;
         }

@@ -88,6 +88,8 @@ pub struct BlockReport {
     pub lipschitz: BigRational,
     /// "frobenius", "spectral" or "spectral (witness)".
     pub lipschitz_method: String,
+    /// How c_i is justified: "frobenius", "spectral" or "spectral (witness)" (version 2).
+    pub error_method: String,
     /// e_i (an f64 upper bound when the report's `epsilon_decided_by` is `SoundF64`).
     pub propagated: BigRational,
     /// `max_{m,t} E_i[m][t]` (the paper's |A*W - w|; an f64 upper bound when
@@ -187,8 +189,9 @@ impl Report {
             };
             let _ = writeln!(
                 out,
-                "  block {i} ({input} input): c_{i} = {}, L_{i} = {} [{}]",
+                "  block {i} ({input} input): c_{i} = {} [{}], L_{i} = {} [{}]",
                 show(&block.error),
+                block.error_method,
                 show(&block.lipschitz),
                 block.lipschitz_method
             );
@@ -263,6 +266,7 @@ impl Report {
                 json!({
                     "error": text(&b.error),
                     "error_approx": rational_to_f64(&b.error),
+                    "error_method": b.error_method,
                     "lipschitz": text(&b.lipschitz),
                     "lipschitz_approx": rational_to_f64(&b.lipschitz),
                     "lipschitz_method": b.lipschitz_method,

@@ -37,23 +37,38 @@ pub(super) fn check_header(c: &Certificate) -> Result<(), Rejection> {
             ),
         ));
     }
-    // Version 2 adds `bound.terms` (docs/FORMAT.md section 12); version 1 has none.
-    match (
-        c.version == certificate::FORMAT_VERSION_TERMS,
-        &c.bound.terms,
-    ) {
-        (true, None) => Err(reject(
+    // Version 2 adds `bound.terms` and the blocks' `error_method` / `error_witness`
+    // (docs/FORMAT.md section 12.1); version 1 has none of them.
+    let version_2 = c.version == certificate::FORMAT_VERSION_TERMS;
+    if version_2 && !c.has_version_2_claims() {
+        return Err(reject(
             RejectionKind::Header,
             "bound.terms",
-            "a version 2 certificate must have \"terms\" in its bound",
-        )),
-        (false, Some(_)) => Err(reject(
-            RejectionKind::Header,
-            "bound.terms",
-            "\"terms\" belong to version 2; this certificate says version 1",
-        )),
-        _ => Ok(()),
+            "a version 2 certificate must have \"terms\" in its bound or a block with \"error_method\"",
+        ));
     }
+    if !version_2 {
+        if c.bound.terms.is_some() {
+            return Err(reject(
+                RejectionKind::Header,
+                "bound.terms",
+                "\"terms\" belong to version 2; this certificate says version 1",
+            ));
+        }
+        for (b, block) in c.bound.blocks.iter().enumerate() {
+            let key = match (&block.error_method, &block.error_witness) {
+                (Some(_), _) => "error_method",
+                (None, Some(_)) => "error_witness",
+                (None, None) => continue,
+            };
+            return Err(reject(
+                RejectionKind::Header,
+                format!("bound.blocks[{b}].{key}"),
+                format!("\"{key}\" belongs to version 2; this certificate says version 1"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The radius r >= 0 of the L2 ball.
@@ -224,11 +239,42 @@ pub(super) fn read_claim(
     let place = format!("bound.blocks[{b}]");
     let error = parse(&block.error, format!("{place}.error"), limits)?;
     let lipschitz = parse(&block.lipschitz, format!("{place}.lipschitz"), limits)?;
-    let method = match (block.lipschitz_method.as_deref(), &block.lipschitz_witness) {
+    let method = read_method(
+        &place,
+        "lipschitz",
+        block.lipschitz_method.as_deref(),
+        block.lipschitz_witness.as_ref(),
+        limits,
+    )?;
+    let error_method = read_method(
+        &place,
+        "error",
+        block.error_method.as_deref(),
+        block.error_witness.as_ref(),
+        limits,
+    )?;
+    Ok(Claim {
+        error,
+        lipschitz,
+        method,
+        error_method,
+    })
+}
+
+/// The method of the `lipschitz` or `error` claim of a block at `place`, from its
+/// `{claim}_method` and `{claim}_witness` keys.
+fn read_method(
+    place: &str,
+    claim: &str,
+    method: Option<&str>,
+    witness: Option<&certificate::LipschitzWitness>,
+    limits: &Limits,
+) -> Result<Method, Rejection> {
+    Ok(match (method, witness) {
         (None | Some("frobenius"), None) => Method::Frobenius,
         (Some("spectral"), None) => Method::Spectral,
         (Some("spectral"), Some(witness)) => {
-            let wplace = format!("{place}.lipschitz_witness");
+            let wplace = format!("{place}.{claim}_witness");
             let shift = parse(&witness.shift, format!("{wplace}.shift"), limits)?;
             let mut factor = Vec::with_capacity(witness.factor.len());
             for (a, row) in witness.factor.iter().enumerate() {
@@ -244,24 +290,19 @@ pub(super) fn read_claim(
         (None | Some("frobenius"), Some(_)) => {
             return Err(reject(
                 RejectionKind::WitnessInvalid,
-                format!("{place}.lipschitz_witness"),
-                "a witness is only allowed with \"lipschitz_method\": \"spectral\"",
+                format!("{place}.{claim}_witness"),
+                format!("a witness is only allowed with \"{claim}_method\": \"spectral\""),
             ));
         }
         (Some(other), _) => {
             return Err(reject(
                 RejectionKind::Header,
-                format!("{place}.lipschitz_method"),
+                format!("{place}.{claim}_method"),
                 format!(
                     "unknown method {:?}; expected \"frobenius\" or \"spectral\"",
                     numbers::abbreviate(other)
                 ),
             ));
         }
-    };
-    Ok(Claim {
-        error,
-        lipschitz,
-        method,
     })
 }
