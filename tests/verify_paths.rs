@@ -202,6 +202,8 @@ fn small_certificate(
     let mut options = CertifyOptions::new(Request::Tolerance(q(1, 20)), seed);
     options.construction = construction;
     options.nonnegative = nonnegative;
+    // The claims these tests move to their edges are version 1's (Frobenius c_i).
+    options.version = 1;
     certify(&target, &options).unwrap().certificate
 }
 
