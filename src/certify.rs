@@ -112,6 +112,9 @@ pub struct CertifyOptions {
     /// where that is tighter than Frobenius (docs/FORMAT.md section 12.2); 1 writes only
     /// version 1 claims
     pub version: u64,
+    /// when epsilon cannot be met, write the best certificate found (with the epsilon it
+    /// proves) instead of failing (version 2's aimed search)
+    pub best_effort: bool,
     /// the activations `--activations` states, one name per layer (checked against the
     /// target file by [`certify_file`])
     pub activations: Option<Vec<String>>,
@@ -131,6 +134,7 @@ impl CertifyOptions {
             pool: None,
             spectral: true,
             version: 2,
+            best_effort: false,
             activations: None,
         }
     }
@@ -214,6 +218,9 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
                     format!("must be positive, got {}", format_rational(epsilon)),
                 ));
             }
+            if options.version >= 2 {
+                return certify_aimed(target, options, epsilon);
+            }
             let worst_case = budget(
                 target,
                 rational_to_f64(&options.radius),
@@ -290,6 +297,120 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
     }
 }
 
+/// Attempts of version 2's aimed search before it gives up (the last one at the guaranteed
+/// tolerances).
+const AIM_ATTEMPTS: usize = 4;
+
+/// Version 2, an epsilon request: aims every block's spectral error claim at its share of
+/// epsilon ([`crate::construct::budget::block_targets`]), first at the tolerance where a
+/// typical error matrix meets it; a block whose claim comes out above its share gets its
+/// tolerance scaled down by the ratio (with 10% to spare) for the next attempt, never below
+/// the tolerance that guarantees it. Keeps the attempt with the smallest bound for
+/// `--best-effort`.
+fn certify_aimed(
+    target: &Network,
+    options: &CertifyOptions,
+    epsilon: &BigRational,
+) -> Result<Certified, CertifyError> {
+    let targets = crate::construct::budget::block_targets(
+        target,
+        rational_to_f64(&options.radius),
+        rational_to_f64(epsilon),
+        BUDGET_FRACTION,
+        options.spectral,
+        !options.nonnegative,
+    );
+    let mut tolerances: Vec<f64> = targets.iter().map(|t| t.aim.max(t.guaranteed)).collect();
+    let mut best: Option<(Ticket, Claims, Vec<f64>, Vec<usize>)> = None;
+    let mut last_error = String::new();
+    for attempt in 0..AIM_ATTEMPTS {
+        let last = attempt + 1 == AIM_ATTEMPTS;
+        if last {
+            for (tau, t) in tolerances.iter_mut().zip(&targets) {
+                *tau = tau.min(t.guaranteed);
+            }
+        }
+        let (ticket, pools) = match build(target, options, &tolerances) {
+            Ok(built) => built,
+            Err(e) if last => {
+                last_error = e.to_string();
+                break;
+            }
+            Err(e) => {
+                // A tolerance too tight for the construction will not loosen by aiming
+                // lower; the guaranteed one is tighter still.
+                last_error = e.to_string();
+                break;
+            }
+        };
+        let claims = claims(
+            target,
+            &ticket,
+            &options.radius,
+            options.nonnegative,
+            options.spectral,
+            true,
+        )?;
+        if claims.bound <= *epsilon {
+            let claimed = if claims.epsilon <= *epsilon {
+                claims.epsilon.clone()
+            } else {
+                epsilon.clone()
+            };
+            return finish(target, options, ticket, claims, claimed, tolerances, pools);
+        }
+        last_error = format!(
+            "the bound {:.6e} exceeds epsilon after {} attempts",
+            rational_to_f64(&claims.bound),
+            attempt + 1
+        );
+        let mut moved = false;
+        for ((tau, t), block) in tolerances.iter_mut().zip(&targets).zip(&claims.blocks) {
+            let ratio = rational_to_f64(&block.error) / t.error;
+            if ratio > 1.0 && *tau > t.guaranteed {
+                *tau = (*tau * 0.9 / ratio).max(t.guaranteed);
+                moved = true;
+            }
+        }
+        if best
+            .as_ref()
+            .is_none_or(|(_, b, _, _)| claims.bound < b.bound)
+        {
+            best = Some((ticket, claims, tolerances.clone(), pools));
+        }
+        if !moved {
+            // Every block over its share already sits at its guaranteed tolerance (or the
+            // Lipschitz claims came out above the budget's estimates): what is left is the
+            // guaranteed tolerance everywhere, once.
+            let before = tolerances.clone();
+            for (tau, t) in tolerances.iter_mut().zip(&targets) {
+                *tau = tau.min(t.guaranteed);
+            }
+            if tolerances == before {
+                break;
+            }
+        }
+    }
+    match best {
+        Some((ticket, claims, tolerances, pools)) if options.best_effort => {
+            let claimed = claims.epsilon.clone();
+            let mut certified =
+                finish(target, options, ticket, claims, claimed, tolerances, pools)?;
+            insert_meta(
+                &mut certified.certificate.meta,
+                "best_effort",
+                json!({ "epsilon_asked": format_rational(epsilon), "note": last_error }),
+            );
+            Ok(certified)
+        }
+        Some((_, claims, _, _)) => Err(CertifyError::EpsilonNotMet(format!(
+            "{last_error}; the best ticket found certifies {:.6e} (--best-effort writes it)",
+            rational_to_f64(&claims.epsilon)
+        ))),
+        None => Err(CertifyError::EpsilonNotMet(last_error)),
+    }
+}
+
 /// Runs the chosen construction at the given per-block tolerances.
 fn build(
     target: &Network,
@@ -314,6 +435,7 @@ fn build(
                 signed_input: !options.nonnegative,
                 widths: options.widths.clone(),
                 pool: options.pool,
+                lenient: options.version >= 2 && matches!(options.request, Request::Epsilon(_)),
             };
             subset_sum(target, &settings)
         }
@@ -542,15 +664,25 @@ impl Certified {
         } else {
             format!(" (pool sizes {:?})", self.pools)
         };
-        format!(
-            "certified epsilon {} (~{:.4e}) for {} with the {construction} construction{pools}: {} kept weights, widths of g {:?}, in {seconds:.2}s",
-            c.bound.epsilon.0,
-            rational_to_f64(&epsilon),
-            target.display(),
-            self.ticket.kept_weights(),
-            c.random_network.hidden_widths,
-        ) + &activation_lines(c.meta.as_ref())
-            .map(|lines| format!("\n{lines}"))
-            .unwrap_or_default()
+        let missed = c
+            .meta
+            .as_ref()
+            .and_then(|m| m.get("best_effort"))
+            .and_then(|b| b.get("epsilon_asked"))
+            .and_then(|v| v.as_str())
+            .map(|asked| format!("best effort: epsilon {asked} was not met; "))
+            .unwrap_or_default();
+        missed
+            + &format!(
+                "certified epsilon {} (~{:.4e}) for {} with the {construction} construction{pools}: {} kept weights, widths of g {:?}, in {seconds:.2}s",
+                c.bound.epsilon.0,
+                rational_to_f64(&epsilon),
+                target.display(),
+                self.ticket.kept_weights(),
+                c.random_network.hidden_widths,
+            )
+            + &activation_lines(c.meta.as_ref())
+                .map(|lines| format!("\n{lines}"))
+                .unwrap_or_default()
     }
 }

@@ -103,6 +103,10 @@ pub struct CertifyArgs {
     /// which any version 1 checker accepts.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=2))]
     pub format_version: u64,
+    /// When --epsilon cannot be met, write the certificate of the best ticket found, with
+    /// the (larger) epsilon it proves, and say so, instead of failing (format version 2).
+    #[arg(long)]
+    pub best_effort: bool,
     /// pairs: how many hidden neurons per block the search may scan before giving up
     /// [default: 2^26].
     #[arg(long)]
@@ -399,6 +403,12 @@ impl CertifyArgs {
                 "applies to --construction pairs only (subset sum's widths follow from --pool, or are fixed by --width): drop --max-width",
             ));
         }
+        if self.best_effort && (self.format_version < 2 || self.epsilon.is_none()) {
+            return Err(Error::usage(
+                "best-effort",
+                "applies to an --epsilon request in format version 2 only: drop --best-effort",
+            ));
+        }
         options.pool = self.pool;
         options.widths = self.width.clone();
         options.radius = rational("radius", &self.radius)?;
@@ -406,6 +416,7 @@ impl CertifyArgs {
         options.activations = self.activations.clone();
         options.spectral = matches!(self.lipschitz, LipschitzArg::Best);
         options.version = self.format_version;
+        options.best_effort = self.best_effort;
         options.max_width = self
             .max_width
             .unwrap_or(crate::construct::DEFAULT_MAX_WIDTH);

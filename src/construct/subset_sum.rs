@@ -24,6 +24,10 @@ pub struct SubsetSumSettings {
     pub widths: Option<Vec<u64>>,
     /// a fixed pool size (neurons per input and sign of U), or None to find the smallest
     pub pool: Option<usize>,
+    /// a weight that misses its tolerance even with the largest pool keeps its best subset
+    /// instead of failing the block: the block's error norm, which the claims bound, decides
+    /// (format version 2's aimed search)
+    pub lenient: bool,
 }
 
 /// Builds the subset-sum ticket for every block; returns it with the pool size per block.
@@ -52,6 +56,7 @@ pub fn subset_sum(
                     pool,
                     aim,
                     false,
+                    settings.lenient,
                 ) {
                     Ok(result) => (pool, result),
                     Err(
@@ -66,6 +71,7 @@ pub fn subset_sum(
                             tolerance,
                             pool + 1,
                             MAX_EXACT_POOL,
+                            false,
                         )
                         .ok()
                         .map(|(n, _)| n);
@@ -90,6 +96,7 @@ pub fn subset_sum(
                 tolerance,
                 first_pool_guess(layer, tolerance),
                 DEFAULT_MAX_POOL,
+                settings.lenient,
             )?,
         };
         let width = result.ticket.width();
@@ -298,7 +305,8 @@ pub enum BlockFailure {
 /// `max_pool`, and only those weights are solved again (a larger pool never does worse).
 ///
 /// With `strict`, a base pool that leaves more than MAX_EXTENDED_SHARE of the inputs to be
-/// extended is refused early, so that the smallest workable base is found cheaply.
+/// extended is refused early, so that the smallest workable base is found cheaply. With
+/// `lenient`, weights still missing the tolerance at `max_pool` keep their best subsets.
 #[allow(clippy::too_many_arguments)]
 pub fn build_block(
     layer: &Layer,
@@ -310,6 +318,7 @@ pub fn build_block(
     max_pool: usize,
     tolerance: f64,
     strict: bool,
+    lenient: bool,
 ) -> Result<BlockResult, BlockFailure> {
     let n_out = layer.outputs();
     if n_in == 0 || n_out == 0 || pool == 0 {
@@ -366,6 +375,9 @@ pub fn build_block(
         .collect();
     let mut size = pool;
     while !failing.is_empty() {
+        if size >= max_pool && lenient {
+            break;
+        }
         if size >= max_pool {
             let &(m, t) = failing
                 .iter()
@@ -532,6 +544,7 @@ pub fn smallest_pool(
     tolerance: f64,
     first: usize,
     max_pool: usize,
+    lenient: bool,
 ) -> Result<(usize, BlockResult), ConstructError> {
     let aim = tolerance * (1.0 - 1e-9);
     let mut best: Option<(usize, BlockResult)> = None;
@@ -547,6 +560,7 @@ pub fn smallest_pool(
             MAX_EXACT_POOL,
             aim,
             false,
+            lenient,
         ) {
             Ok(result) => {
                 let width = result.ticket.width();
