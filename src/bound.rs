@@ -145,7 +145,11 @@ pub fn error_matrix(
             .enumerate()
             .map(|(m, row)| {
                 let cell = |sums: &[i128], t: usize| sums[m * n_in + t] as f64 * unit;
-                let mut out: Vec<f64> = row.iter().enumerate().map(|(t, w)| cell(&p, t) - w).collect();
+                let mut out: Vec<f64> = row
+                    .iter()
+                    .enumerate()
+                    .map(|(t, w)| cell(&p, t) - w)
+                    .collect();
                 if signed {
                     out.extend(row.iter().enumerate().map(|(t, w)| w - cell(&q, t)));
                 }

@@ -237,4 +237,3 @@ mod tests {
         assert!(seen >= 6, "only {seen} certificates");
     }
 }
-

@@ -41,7 +41,12 @@ pub(super) fn subject(b: usize, signed: bool) -> Subject {
 /// path sums `p`, `q` (integers over 2^106, row-major n_i x n_{i-1}).
 ///
 /// Cost: two multiplications per entry of W_i (and per entry of Q on a signed block).
-pub(super) fn error_matrix(block: &CheckedBlock, weights: &Scaled, p: &[BigInt], q: &[BigInt]) -> Scaled {
+pub(super) fn error_matrix(
+    block: &CheckedBlock,
+    weights: &Scaled,
+    p: &[BigInt],
+    q: &[BigInt],
+) -> Scaled {
     let unit = BigInt::one() << PRODUCT_SHIFT;
     let denom = crate::numbers::lcm(&unit, &weights.denom);
     let (sum_scale, weight_scale) = (&denom / &unit, &denom / &weights.denom);

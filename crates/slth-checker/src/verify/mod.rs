@@ -20,8 +20,8 @@
 //! epsilon. A limit refusal is a `Limit` rejection in every mode alike.
 
 mod cost;
-mod kept;
 mod errors;
+mod kept;
 mod lipschitz;
 mod psd;
 mod report;
