@@ -44,11 +44,12 @@ pub fn summary(path: &Path, certificate: &Certificate) -> String {
     for (i, (block, claim)) in c.ticket.iter().zip(&c.bound.blocks).enumerate() {
         let _ = writeln!(
             out,
-            "block {}: {} hidden + {} output weights kept; c = {}, L = {} ({})",
+            "block {}: {} hidden + {} output weights kept; c = {} ({}), L = {} ({})",
             i + 1,
             block.hidden.len(),
             block.output.len(),
             claim.error.0,
+            claim.error_method.as_deref().unwrap_or("frobenius"),
             claim.lipschitz.0,
             claim.lipschitz_method.as_deref().unwrap_or("frobenius")
         );

@@ -81,6 +81,7 @@ pub fn inspect(path: &Path, c: &Certificate) -> Value {
                 "lipschitz": lipschitz,
                 "lipschitz_approx": lipschitz_approx,
                 "lipschitz_method": claim.lipschitz_method.as_deref().unwrap_or("frobenius"),
+                "error_method": claim.error_method.as_deref().unwrap_or("frobenius"),
             })
         })
         .collect();
