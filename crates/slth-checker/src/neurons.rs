@@ -895,23 +895,53 @@ pub fn verify_neuron_in(
         rows.push((common_denominator(&values, s, limits)?, y));
     }
 
-    // The size of the exact computation: every kept neuron's dot product with every row.
+    // The size of the exact computation (docs/FORMAT.md section 13.5): every kept neuron's
+    // dot product with every row, and the rational arithmetic of each row's residual, whose
+    // gcds cost about B^2/64 word operations each (about 8 per row) on B-bit numbers.
     let widest = rows
         .iter()
         .map(|((integers, _), _)| integers.iter().map(BigInt::bits).max().unwrap_or(0))
         .max()
         .unwrap_or(0);
+    let row_bits = rows
+        .iter()
+        .map(|((_, denominator), y)| {
+            denominator
+                .bits()
+                .saturating_add(y.numer().bits())
+                .saturating_add(y.denom().bits())
+        })
+        .max()
+        .unwrap_or(0);
+    let residual_bits = widest
+        .saturating_add(row_bits)
+        .saturating_add(scale.numer().bits())
+        .saturating_add(scale.denom().bits())
+        .saturating_add(128) as f64;
     let words = (widest.saturating_add(64) / 64).max(1) as f64;
-    let work = n as f64 * c.kept.len() as f64 * (d as f64 + 1.0) * words;
+    let products = n as f64 * c.kept.len() as f64 * (d as f64 + 1.0) * words;
+    let fractions = n as f64 * residual_bits * residual_bits / 8.0;
+    let work = products + fractions;
     if work > limits.max_exact_work {
+        let detail = if products >= fractions {
+            format!(
+                "{n} samples x {} kept neurons x {} weights",
+                c.kept.len(),
+                d.saturating_add(1)
+            )
+        } else {
+            format!("{n} samples with {residual_bits}-bit residuals")
+        };
         return Err(reject(
             K::Limit,
-            "kept",
+            if products >= fractions {
+                "kept"
+            } else {
+                "sample"
+            },
             format!(
-                "the exact loss needs about {work:.3e} word multiplications ({n} samples x {} \
-                 kept neurons x {} weights), above the limit of {:.3e} (--max-exact-work)",
-                c.kept.len(),
-                d.saturating_add(1),
+                "the exact loss needs about {work:.3e} word operations ({detail}), above the \
+                 limit of {:.3e} (--max-exact-work)",
                 limits.max_exact_work
             ),
         ));

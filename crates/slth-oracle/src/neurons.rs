@@ -510,6 +510,7 @@ fn check(text: &str, folder: Option<&Path>, limits: &NeuronLimits) -> Check<BigR
     let claimed = number(&c.loss, "loss", limits)?;
     let mut values = Vec::with_capacity(n);
     let mut widest = 0u64;
+    let mut row_bits = 0u64;
     for (s, (row, y)) in inputs.iter().zip(&targets).enumerate() {
         let x = row
             .iter()
@@ -525,14 +526,22 @@ fn check(text: &str, folder: Option<&Path>, limits: &NeuronLimits) -> Check<BigR
             let integer = v.numer() * (&lcm / v.denom());
             widest = widest.max(integer.bits());
         }
+        row_bits = row_bits.max(lcm.bits() + y.numer().bits() + y.denom().bits());
         values.push((x, y));
     }
 
     // 5. The work, then the loss.
     let words = (widest.saturating_add(64) / 64).max(1) as f64;
-    let work = n as f64 * neurons.len() as f64 * (d as f64 + 1.0) * words;
-    if work > limits.exact_work {
-        return Err(fail(K::Limit, "kept", "work"));
+    let products = n as f64 * neurons.len() as f64 * (d as f64 + 1.0) * words;
+    let b = (widest + row_bits + scale.numer().bits() + scale.denom().bits() + 128) as f64;
+    let fractions = n as f64 * b * b / 8.0;
+    if products + fractions > limits.exact_work {
+        let place = if products >= fractions {
+            "kept"
+        } else {
+            "sample"
+        };
+        return Err(fail(K::Limit, place, "work"));
     }
     // <w, x> as an unreduced fraction p/q (q > 0): sum of w_t x_t by cross-multiplying,
     // one gcd per neuron instead of one per term.
