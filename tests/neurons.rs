@@ -619,3 +619,82 @@ fn sample_file_names_stay_in_the_folder() {
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 }
+
+/// The mutation campaign through a sample file: every mutant of the sample (a value moved,
+/// a row dropped, a target moved) written to a file named by its SHA-256 and referenced by
+/// the certificate, and every mutant of the reference (the hash's last digit, the name).
+/// The checker's verdict must be the independent evaluation's on the same sample inline,
+/// and a reference that does not name the file's bytes must be rejected.
+#[test]
+fn mutations_through_a_sample_file_never_give_a_false_valid() {
+    let base = valid();
+    let tmp = std::env::temp_dir().join(format!("slth-neurons-mut-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let shift = |text: &Rational, by: &str| {
+        Rational(slth_checker::numbers::format_rational(
+            &(q(&text.0) + q(by)),
+        ))
+    };
+    let mut mutants: Vec<(String, NeuronCertificate)> = vec![("as is".into(), base.clone())];
+    let n = inputs(&base).len();
+    for s in (0..n).step_by(3) {
+        for (t, by) in [(0, "1/4"), (1, "-1/4"), (2, "1/1024"), (3, "-3")] {
+            let mut c = base.clone();
+            let row = &mut c.sample.inputs.as_mut().unwrap()[s];
+            row[t] = shift(&row[t], by);
+            mutants.push((format!("sample.inputs[{s}][{t}] {by}"), c));
+        }
+        let mut c = base.clone();
+        let targets = c.sample.targets.as_mut().unwrap();
+        targets[s] = shift(&targets[s], "-1/16");
+        mutants.push((format!("sample.targets[{s}]"), c));
+        let mut c = base.clone();
+        c.sample.inputs.as_mut().unwrap().remove(s);
+        c.sample.targets.as_mut().unwrap().remove(s);
+        mutants.push((format!("without row {s}"), c));
+    }
+    let (mut accepted, mut rejected) = (0, 0);
+    for (name, inline) in &mutants {
+        let holds = claim_holds(inline);
+        let data = slth_checker::neurons::SampleData {
+            inputs: inline.sample.inputs.clone().unwrap(),
+            targets: inline.sample.targets.clone().unwrap(),
+        };
+        let (file, text) = slth::neurons::certificate::sample_file(&data);
+        std::fs::write(tmp.join(&file), &text).unwrap();
+        let hash = slth_oracle::sha256_hex(text.as_bytes());
+        let mut c = inline.clone();
+        c.sample = slth_checker::neurons::Sample::reference(file.clone(), hash.clone());
+        match verify_neuron_in(&c, Some(&tmp), &Limits::default()) {
+            Ok(_) => {
+                assert!(holds, "false VALID after {name}");
+                accepted += 1;
+            }
+            Err(r) => {
+                assert!(!holds, "{name} holds but was rejected: {r}");
+                rejected += 1;
+            }
+        }
+        // The same file under a wrong hash, a wrong name, or a name leaving the folder.
+        let last = if hash.ends_with('0') { "1" } else { "0" };
+        for (f, h, kind) in [
+            (
+                file.clone(),
+                format!("{}{last}", &hash[..63]),
+                Kind::SampleHash,
+            ),
+            (format!("x{file}"), hash.clone(), Kind::SampleFile),
+            (format!("../{file}"), hash.clone(), Kind::SamplePath),
+        ] {
+            let mut m = c.clone();
+            m.sample = slth_checker::neurons::Sample::reference(f, h);
+            let r = verify_neuron_in(&m, Some(&tmp), &Limits::default()).unwrap_err();
+            assert_eq!(r.kind, kind, "{name}: {r}");
+        }
+    }
+    std::fs::remove_dir_all(&tmp).unwrap();
+    assert!(
+        accepted >= 3 && rejected >= 20,
+        "{accepted} accepted, {rejected} rejected"
+    );
+}
