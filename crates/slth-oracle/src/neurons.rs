@@ -476,7 +476,7 @@ fn check(text: &str, folder: Option<&Path>, limits: &NeuronLimits) -> Check<BigR
         }
         let mut w = Vec::new();
         let base = u128::from(j) * u128::from(d);
-        if d > 0 && base + u128::from(d) - 1 >= 1u128 << 67 {
+        if d > 0 && base + u128::from(d) > 1u128 << 67 {
             return Err(fail(
                 K::IndexOutOfRange,
                 format!("kept[{e}]"),
