@@ -7,7 +7,8 @@
 //! weight-subnetwork g of a one-output target). A neuron subnetwork g~ keeps whole hidden
 //! neurons (every weight of a kept neuron unchanged, every other neuron removed), and the
 //! certificate claims that `c g~` has empirical squared loss at most L on a sample given
-//! inline:
+//! inline or in a file beside the certificate, named by the SHA-256 of its bytes (section
+//! 13.3.1; hashed with the `sha2` crate before it is read):
 //!
 //! ```text
 //!     (1/n) sum over s of (c g~(x_s) - y_s)^2  <=  L
