@@ -9,7 +9,8 @@ use num_rational::BigRational;
 use num_traits::{Signed, Zero};
 use slth_checker::certificate::{Limits, Rational};
 use slth_checker::neurons::{
-    NeuronCertificate, NeuronRejectionKind as Kind, parse_neuron, verify_neuron, verify_neuron_with,
+    NeuronCertificate, NeuronRejectionKind as Kind, judge_file, parse_neuron, verify_neuron,
+    verify_neuron_in, verify_neuron_with,
 };
 use slth_checker::sampler::{Seed, sample_numerator};
 use std::path::{Path, PathBuf};
@@ -22,6 +23,11 @@ fn dir() -> PathBuf {
 fn valid() -> NeuronCertificate {
     let text = std::fs::read_to_string(dir().join("relu-4-stepwise.json")).unwrap();
     parse_neuron(&text, &Limits::default()).unwrap()
+}
+
+/// The rows of an inline sample.
+fn inputs(c: &NeuronCertificate) -> &Vec<Vec<Rational>> {
+    c.sample.inputs.as_ref().expect("an inline sample")
 }
 
 fn q(text: &str) -> BigRational {
@@ -71,12 +77,19 @@ fn claim_holds(c: &NeuronCertificate) -> bool {
     let (Some(scale), Some(loss)) = (parse(&c.scale), parse(&c.loss)) else {
         return false;
     };
-    let n = c.sample.inputs.len();
-    if !scale.is_positive() || n == 0 || c.sample.targets.len() != n {
+    let (Some(inputs), Some(targets)) = (&c.sample.inputs, &c.sample.targets) else {
+        // A sample file: [`claim_holds_in`] reads it.
+        return false;
+    };
+    if c.sample.file.is_some() || c.sample.sha256.is_some() {
+        return false;
+    }
+    let n = inputs.len();
+    if !scale.is_positive() || n == 0 || targets.len() != n {
         return false;
     }
     let mut total = BigRational::zero();
-    for (row, y) in c.sample.inputs.iter().zip(&c.sample.targets) {
+    for (row, y) in inputs.iter().zip(targets) {
         let (Some(x), Some(y)) = (row.iter().map(parse).collect::<Option<Vec<_>>>(), parse(y))
         else {
             return false;
@@ -149,7 +162,7 @@ fn slth_neurons_writes_the_example_back() {
 
 #[test]
 fn every_invalid_example_is_rejected_with_its_reason() {
-    let cases: [(&str, Kind, &str); 13] = [
+    let cases: [(&str, Kind, &str); 18] = [
         ("wrong-format-version", Kind::Header, "version"),
         (
             "sphere-first-layer",
@@ -167,8 +180,23 @@ fn every_invalid_example_is_rejected_with_its_reason() {
         ("target-changed", Kind::LossTooSmall, "loss"),
         ("malformed-number", Kind::Number, "sample.inputs[0][0]"),
         ("unknown-field", Kind::Shape, "line 96 column 9"),
+        ("sample-hash-mismatch", Kind::SampleHash, "sample.sha256"),
+        ("sample-file-missing", Kind::SampleFile, "sample.file"),
+        ("sample-path-escapes", Kind::SamplePath, "sample.file"),
+        ("sample-path-absolute", Kind::SamplePath, "sample.file"),
+        ("sample-inline-and-file", Kind::Shape, "sample"),
     ];
-    let listed = std::fs::read_dir(dir().join("invalid")).unwrap().count();
+    // The certificates; invalid/samples/ holds the sample file some of them name.
+    let listed = std::fs::read_dir(dir().join("invalid"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
+        .count();
     assert_eq!(
         listed,
         cases.len(),
@@ -179,7 +207,7 @@ fn every_invalid_example_is_rejected_with_its_reason() {
         let rejection = parse_neuron(&text, &Limits::default())
             .and_then(|c| {
                 assert!(!claim_holds(&c), "{name} states something true");
-                verify_neuron(&c)
+                verify_neuron_in(&c, Some(&dir().join("invalid")), &Limits::default())
             })
             .unwrap_err();
         assert_eq!(
@@ -221,14 +249,16 @@ fn mutations_of_every_field_never_give_a_false_valid() {
             c.kept.remove(e);
         });
     }
-    for (s, t) in (0..base.sample.inputs.len()).step_by(5).zip((0..4).cycle()) {
+    for (s, t) in (0..inputs(&base).len()).step_by(5).zip((0..4).cycle()) {
         for by in ["1/8", "-1/8"] {
             push(format!("sample.inputs[{s}][{t}] {by}"), &|c| {
-                c.sample.inputs[s][t] = shift(&c.sample.inputs[s][t], by)
+                let row = &mut c.sample.inputs.as_mut().unwrap()[s];
+                row[t] = shift(&row[t], by)
             });
         }
         push(format!("sample.targets[{s}]"), &|c| {
-            c.sample.targets[s] = shift(&c.sample.targets[s], "1/8")
+            let targets = c.sample.targets.as_mut().unwrap();
+            targets[s] = shift(&targets[s], "1/8")
         });
     }
     for by in ["1/1000000", "-1/1000000", "1/10", "-1/10"] {
@@ -244,8 +274,8 @@ fn mutations_of_every_field_never_give_a_false_valid() {
     });
     push("width".into(), &|c| c.random_network.width = 10);
     push("first row dropped".into(), &|c| {
-        c.sample.inputs.remove(0);
-        c.sample.targets.remove(0);
+        c.sample.inputs.as_mut().unwrap().remove(0);
+        c.sample.targets.as_mut().unwrap().remove(0);
     });
     let (mut accepted, mut rejected) = (0, 0);
     for (name, mutant) in &mutants {
@@ -397,7 +427,7 @@ fn slth_neurons_reads_npy_samples_and_certifies_them() {
     );
     let certificate = std::fs::read_to_string(tmp.join("c.json")).unwrap();
     let c = parse_neuron(&certificate, &Limits::default()).unwrap();
-    assert_eq!(c.sample.inputs.len(), 32);
+    assert_eq!(inputs(&c).len(), 32);
     assert!(claim_holds(&c));
     assert_eq!(slth(&["verify", &path("c.json")]).status.code(), Some(0));
     // The sphere layer cannot be certified: a usage error before any work.
@@ -433,4 +463,238 @@ fn slth_neurons_reads_npy_samples_and_certifies_them() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+/// The example whose sample is a file: `slth neurons --sample-file` writes both files back
+/// byte for byte, the sample file is named by the SHA-256 of its bytes (computed by the
+/// oracle's own SHA-256), it holds exactly the inline example's sample, and the checker
+/// finds the same exact loss in both.
+#[test]
+fn the_sample_file_example_is_valid_and_written_back() {
+    let text = std::fs::read_to_string(dir().join("relu-4-stepwise-file.json")).unwrap();
+    let c = parse_neuron(&text, &Limits::default()).unwrap();
+    let (name, hash) = (
+        c.sample.file.clone().unwrap(),
+        c.sample.sha256.clone().unwrap(),
+    );
+    assert_eq!(name, format!("sample-{hash}.json"));
+    let bytes = std::fs::read(dir().join(&name)).unwrap();
+    assert_eq!(slth_oracle::sha256_hex(&bytes), hash);
+    let data: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let inline = valid();
+    assert_eq!(
+        data["inputs"],
+        serde_json::to_value(inline.sample.inputs.as_ref().unwrap()).unwrap()
+    );
+    assert_eq!(
+        data["targets"],
+        serde_json::to_value(inline.sample.targets.as_ref().unwrap()).unwrap()
+    );
+    // Without the folder the file cannot be found; with it the loss is the inline one.
+    assert_eq!(verify_neuron(&c).unwrap_err().kind, Kind::SampleFile);
+    let report = verify_neuron_in(&c, Some(&dir()), &Limits::default()).unwrap();
+    assert_eq!(
+        report.exact_loss,
+        verify_neuron(&inline).unwrap().exact_loss
+    );
+    assert!(matches!(
+        judge_file(&dir().join("relu-4-stepwise-file.json"), &Limits::default()),
+        slth_checker::neurons::NeuronVerdict::Valid(_)
+    ));
+    // The size limit applies to the sample file before it is read.
+    let small = Limits {
+        max_file_bytes: bytes.len() as u64 - 1,
+        ..Limits::default()
+    };
+    let r = verify_neuron_in(&c, Some(&dir()), &small).unwrap_err();
+    assert_eq!((r.kind, r.place.as_str()), (Kind::Limit, "sample.file"));
+
+    let tmp = std::env::temp_dir().join(format!("slth-neurons-file-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_slth"))
+        .args(["neurons", "--target"])
+        .arg(dir().join("target-relu-4.json"))
+        .args([
+            "--points",
+            "64",
+            "--test-points",
+            "500",
+            "--points-seed",
+            "3",
+        ])
+        .args([
+            "--seed",
+            "42",
+            "--width",
+            "64",
+            "--sample-file",
+            "--certificate",
+        ])
+        .arg(tmp.join("c.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(std::fs::read_to_string(tmp.join("c.json")).unwrap(), text);
+    assert_eq!(std::fs::read(tmp.join(&name)).unwrap(), bytes);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("sample in {name}")));
+    // A changed byte of the sample file: the hash no longer matches.
+    let mut changed = bytes.clone();
+    let at = changed.iter().position(|b| b.is_ascii_digit()).unwrap();
+    changed[at] = if changed[at] == b'7' { b'8' } else { b'7' };
+    std::fs::write(tmp.join(&name), &changed).unwrap();
+    let out = slth(&["verify", tmp.join("c.json").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("INVALID") && err.contains("sample.sha256") && err.lines().count() == 1,
+        "{err}"
+    );
+    // A sample file cannot go to standard output's folder.
+    let out = slth(&[
+        "neurons",
+        "--target",
+        dir().join("target-relu-4.json").to_str().unwrap(),
+        "--points",
+        "8",
+        "--test-points",
+        "8",
+        "--seed",
+        "1",
+        "--width",
+        "4",
+        "--sample-file",
+        "--certificate",
+        "-",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+/// Names that would leave the certificate's folder, and a symbolic link that does.
+#[test]
+fn sample_file_names_stay_in_the_folder() {
+    use slth_checker::neurons::sample_name_problem;
+    for bad in [
+        "",
+        "/etc/passwd",
+        "../x.json",
+        "a/../../x.json",
+        "a/./x.json",
+        "a//x.json",
+        "./x.json",
+        "a\\..\\x.json",
+        "C:x.json",
+        "x\u{0}.json",
+        "x/",
+    ] {
+        assert!(sample_name_problem(bad).is_some(), "{bad:?} accepted");
+    }
+    for good in [
+        "sample.json",
+        "samples/sample-ab.json",
+        "a..b.json",
+        ".hidden",
+    ] {
+        assert_eq!(sample_name_problem(good), None, "{good:?} refused");
+    }
+    assert!(sample_name_problem(&"x".repeat(256)).is_some());
+    #[cfg(unix)]
+    {
+        let tmp = std::env::temp_dir().join(format!("slth-neurons-link-{}", std::process::id()));
+        let inner = tmp.join("inner");
+        std::fs::create_dir_all(&inner).unwrap();
+        let text = std::fs::read_to_string(dir().join("relu-4-stepwise-file.json")).unwrap();
+        let c = parse_neuron(&text, &Limits::default()).unwrap();
+        let name = c.sample.file.clone().unwrap();
+        std::fs::copy(dir().join(&name), tmp.join(&name)).unwrap();
+        std::os::unix::fs::symlink(tmp.join(&name), inner.join(&name)).unwrap();
+        let r = verify_neuron_in(&c, Some(&inner), &Limits::default()).unwrap_err();
+        assert_eq!(
+            (r.kind, r.place.as_str()),
+            (Kind::SamplePath, "sample.file"),
+            "{r}"
+        );
+        // The same file inside the folder is accepted.
+        assert!(verify_neuron_in(&c, Some(&tmp), &Limits::default()).is_ok());
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+}
+
+/// The mutation campaign through a sample file: every mutant of the sample (a value moved,
+/// a row dropped, a target moved) written to a file named by its SHA-256 and referenced by
+/// the certificate, and every mutant of the reference (the hash's last digit, the name).
+/// The checker's verdict must be the independent evaluation's on the same sample inline,
+/// and a reference that does not name the file's bytes must be rejected.
+#[test]
+fn mutations_through_a_sample_file_never_give_a_false_valid() {
+    let base = valid();
+    let tmp = std::env::temp_dir().join(format!("slth-neurons-mut-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let shift = |text: &Rational, by: &str| {
+        Rational(slth_checker::numbers::format_rational(
+            &(q(&text.0) + q(by)),
+        ))
+    };
+    let mut mutants: Vec<(String, NeuronCertificate)> = vec![("as is".into(), base.clone())];
+    let n = inputs(&base).len();
+    for s in (0..n).step_by(3) {
+        for (t, by) in [(0, "1/4"), (1, "-1/4"), (2, "1/1024"), (3, "-3")] {
+            let mut c = base.clone();
+            let row = &mut c.sample.inputs.as_mut().unwrap()[s];
+            row[t] = shift(&row[t], by);
+            mutants.push((format!("sample.inputs[{s}][{t}] {by}"), c));
+        }
+        let mut c = base.clone();
+        let targets = c.sample.targets.as_mut().unwrap();
+        targets[s] = shift(&targets[s], "-1/16");
+        mutants.push((format!("sample.targets[{s}]"), c));
+        let mut c = base.clone();
+        c.sample.inputs.as_mut().unwrap().remove(s);
+        c.sample.targets.as_mut().unwrap().remove(s);
+        mutants.push((format!("without row {s}"), c));
+    }
+    let (mut accepted, mut rejected) = (0, 0);
+    for (name, inline) in &mutants {
+        let holds = claim_holds(inline);
+        let data = slth_checker::neurons::SampleData {
+            inputs: inline.sample.inputs.clone().unwrap(),
+            targets: inline.sample.targets.clone().unwrap(),
+        };
+        let (file, text) = slth::neurons::certificate::sample_file(&data);
+        std::fs::write(tmp.join(&file), &text).unwrap();
+        let hash = slth_oracle::sha256_hex(text.as_bytes());
+        let mut c = inline.clone();
+        c.sample = slth_checker::neurons::Sample::reference(file.clone(), hash.clone());
+        match verify_neuron_in(&c, Some(&tmp), &Limits::default()) {
+            Ok(_) => {
+                assert!(holds, "false VALID after {name}");
+                accepted += 1;
+            }
+            Err(r) => {
+                assert!(!holds, "{name} holds but was rejected: {r}");
+                rejected += 1;
+            }
+        }
+        // The same file under a wrong hash, a wrong name, or a name leaving the folder.
+        let last = if hash.ends_with('0') { "1" } else { "0" };
+        for (f, h, kind) in [
+            (
+                file.clone(),
+                format!("{}{last}", &hash[..63]),
+                Kind::SampleHash,
+            ),
+            (format!("x{file}"), hash.clone(), Kind::SampleFile),
+            (format!("../{file}"), hash.clone(), Kind::SamplePath),
+        ] {
+            let mut m = c.clone();
+            m.sample = slth_checker::neurons::Sample::reference(f, h);
+            let r = verify_neuron_in(&m, Some(&tmp), &Limits::default()).unwrap_err();
+            assert_eq!(r.kind, kind, "{name}: {r}");
+        }
+    }
+    std::fs::remove_dir_all(&tmp).unwrap();
+    assert!(
+        accepted >= 3 && rejected >= 20,
+        "{accepted} accepted, {rejected} rejected"
+    );
 }

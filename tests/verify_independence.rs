@@ -6,7 +6,7 @@
 use std::path::Path;
 
 /// The dependencies of crates/slth-checker, as the README names them.
-const TRUSTED: [&str; 9] = [
+const TRUSTED: [&str; 10] = [
     "num-bigint",
     "num-integer",
     "num-rational",
@@ -15,6 +15,7 @@ const TRUSTED: [&str; 9] = [
     "serde",
     "serde_json",
     "serde_path_to_error",
+    "sha2",
     "thiserror",
 ];
 

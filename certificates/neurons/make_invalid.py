@@ -1,6 +1,7 @@
 # Derives certificates/neurons/invalid/*.json from relu-4-stepwise.json, one change each
-# (docs/FORMAT.md section 13.6). Run from certificates/neurons/: python3 make_invalid.py
-import json, copy
+# (docs/FORMAT.md section 13.6), and the sample-file cases from relu-4-stepwise-file.json.
+# Run from certificates/neurons/: python3 make_invalid.py
+import json, copy, hashlib, os, shutil
 from fractions import Fraction
 src = json.load(open('relu-4-stepwise.json'))
 def q(x): return json.dumps(x)
@@ -19,6 +20,13 @@ def dump(c):
             for i, (j, w, a) in enumerate(v):
                 out.append(f'    [{j}, {lst(w)}, {q(a)}]' + (',' if i + 1 < len(v) else ''))
             out.append('  ],')
+        elif k == 'sample' and set(v) not in ({'inputs', 'targets'}, {'file', 'sha256'}):
+            out.append(f'  "sample": {json.dumps(v)},')
+        elif k == 'sample' and 'file' in v:
+            out.append('  "sample": {')
+            out.append(f'    "file": {q(v["file"])},')
+            out.append(f'    "sha256": {q(v["sha256"])}')
+            out.append('  },')
         elif k == 'sample':
             out.append('  "sample": {')
             out.append('    "inputs": [')
@@ -58,3 +66,22 @@ make('target-changed', t)
 def m(c): c['sample']['inputs'][0][0] = '0,5'
 make('malformed-number', m)
 make('unknown-field', lambda c: c.__setitem__('extra', 1))
+
+# A certificate whose sample is a file (section 13.3): the file is named by the SHA-256 of
+# its bytes; invalid/samples/ holds a byte-for-byte copy for the examples below.
+src = json.load(open('relu-4-stepwise-file.json'))
+assert dump(src) == open('relu-4-stepwise-file.json').read(), "layout differs"
+name, digest = src['sample']['file'], src['sample']['sha256']
+assert hashlib.sha256(open(name, 'rb').read()).hexdigest() == digest
+os.makedirs('invalid/samples', exist_ok=True)
+shutil.copyfile(name, f'invalid/samples/{name}')
+other = digest[:-1] + ('0' if digest[-1] != '0' else '1')
+def sample(file, sha256): return lambda c: c.__setitem__('sample', {'file': file, 'sha256': sha256})
+make('sample-hash-mismatch', sample(f'samples/{name}', other))
+make('sample-file-missing', sample(f'samples/sample-{other}.json', other))
+make('sample-path-escapes', sample(f'../{name}', digest))
+make('sample-path-absolute', sample(f'/{name}', digest))
+def both(c):
+    c['sample']['inputs'] = [["0", "0", "0", "0"]]
+    c['sample']['targets'] = ["0"]
+make('sample-inline-and-file', both)

@@ -8,7 +8,8 @@ use crate::numbers::{format_rational, rational_from_f64, round_up_decimal};
 use slth_checker::certificate::{Limits, Rational};
 use slth_checker::neurons::{
     NEURON_FORMAT_NAME, NEURON_FORMAT_VERSION, NeuronCertificate, NeuronNetwork, NeuronReport,
-    Sample as SampleJson, UNIFORM_LAYER, verify_neuron_with,
+    Sample as SampleJson, SampleData, UNIFORM_LAYER, sha256_hex, verify_neuron_in,
+    verify_neuron_with,
 };
 use slth_checker::sampler::Seed;
 use std::fmt::Write as _;
@@ -86,7 +87,7 @@ pub fn certify_selection(
         },
         kept,
         scale: exact(selection.scale)?,
-        sample: SampleJson { inputs, targets },
+        sample: SampleJson::inline(SampleData { inputs, targets }),
         // Any claim at all, to learn the exact loss from the checker; replaced below.
         loss: Rational("1e300".into()),
         meta: Some(serde_json::json!({
@@ -114,6 +115,66 @@ fn list(items: &[Rational]) -> String {
     format!("[{}]", texts.join(", "))
 }
 
+/// The text of an inline sample or of a sample file: one row per line, `indent` before
+/// each line but the first.
+fn sample_text(inputs: &[Vec<Rational>], targets: &[Rational], indent: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{{");
+    let _ = writeln!(out, "{indent}  \"inputs\": [");
+    for (s, row) in inputs.iter().enumerate() {
+        let sep = if s + 1 < inputs.len() { "," } else { "" };
+        let _ = writeln!(out, "{indent}    {}{sep}", list(row));
+    }
+    let _ = writeln!(out, "{indent}  ],");
+    let _ = writeln!(out, "{indent}  \"targets\": {}", list(targets));
+    let _ = write!(out, "{indent}}}");
+    out
+}
+
+/// The content of a sample file (docs/FORMAT.md section 13.3) for `data`, and the file's
+/// name: `sample-<its SHA-256>.json`.
+pub fn sample_file(data: &SampleData) -> (String, String) {
+    let mut text = sample_text(&data.inputs, &data.targets, "");
+    text.push('\n');
+    let name = format!("sample-{}.json", sha256_hex(text.as_bytes()));
+    (name, text)
+}
+
+/// Above this many bytes of sample text, `slth neurons` writes the sample to its own file
+/// even without `--sample-file`.
+pub const INLINE_SAMPLE_MAX_BYTES: usize = 1 << 20;
+
+/// Moves the inline sample of `c` to a file in `folder` named by its SHA-256 (written
+/// there), leaving a reference; the checker then decides the certificate as it will be
+/// read from that folder. Returns the file's name.
+pub fn move_sample_to_file(
+    c: &mut NeuronCertificate,
+    folder: &std::path::Path,
+) -> Result<String, crate::error::Error> {
+    let (Some(inputs), Some(targets)) = (c.sample.inputs.take(), c.sample.targets.take()) else {
+        return Err(crate::error::Error::usage(
+            "sample-file",
+            "the certificate's sample is not inline",
+        ));
+    };
+    let (name, text) = sample_file(&SampleData { inputs, targets });
+    crate::write::write_output(Some(&folder.join(&name)), &text)?;
+    let hash = sha256_hex(text.as_bytes());
+    c.sample = SampleJson::reference(name.clone(), hash);
+    verify_neuron_in(c, Some(folder), &Limits::unlimited()).map_err(|e| {
+        crate::error::Error::usage("certificate", NeuronCertifyError::SelfCheck(e.to_string()))
+    })?;
+    Ok(name)
+}
+
+/// The size of the inline sample text of `c` (0 for a sample file).
+pub fn inline_sample_bytes(c: &NeuronCertificate) -> usize {
+    match (&c.sample.inputs, &c.sample.targets) {
+        (Some(inputs), Some(targets)) => sample_text(inputs, targets, "  ").len(),
+        _ => 0,
+    }
+}
+
 /// Deterministic JSON text: one kept neuron or sample row per line.
 pub fn to_json_text(c: &NeuronCertificate) -> String {
     let mut out = String::new();
@@ -136,16 +197,22 @@ pub fn to_json_text(c: &NeuronCertificate) -> String {
     }
     let _ = writeln!(out, "  ],");
     let _ = writeln!(out, "  \"scale\": {},", quoted(&c.scale.0));
-    let _ = writeln!(out, "  \"sample\": {{");
-    let _ = writeln!(out, "    \"inputs\": [");
-    let rows = &c.sample.inputs;
-    for (s, row) in rows.iter().enumerate() {
-        let sep = if s + 1 < rows.len() { "," } else { "" };
-        let _ = writeln!(out, "      {}{sep}", list(row));
+    match &c.sample {
+        SampleJson {
+            inputs: Some(inputs),
+            targets: Some(targets),
+            ..
+        } => {
+            let _ = writeln!(out, "  \"sample\": {},", sample_text(inputs, targets, "  "));
+        }
+        other => {
+            let field = |x: &Option<String>| quoted(x.as_deref().unwrap_or_default());
+            let _ = writeln!(out, "  \"sample\": {{");
+            let _ = writeln!(out, "    \"file\": {},", field(&other.file));
+            let _ = writeln!(out, "    \"sha256\": {}", field(&other.sha256));
+            let _ = writeln!(out, "  }},");
+        }
     }
-    let _ = writeln!(out, "    ],");
-    let _ = writeln!(out, "    \"targets\": {}", list(&c.sample.targets));
-    let _ = writeln!(out, "  }},");
     let meta = c.meta.as_ref().map(|m| {
         format!(
             ",\n  \"meta\": {}",

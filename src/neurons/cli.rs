@@ -70,9 +70,14 @@ pub struct NeuronsArgs {
     #[arg(long, default_value_t = 1e-3)]
     pub ridge: f64,
     /// Write the certificate of a selection's training loss here (uniform first layer only;
-    /// the training sample goes into it inline).
+    /// the training sample goes into it inline, or into a file beside it, see --sample-file).
     #[arg(long)]
     pub certificate: Option<PathBuf>,
+    /// Write the certificate's sample to its own file next to the certificate, named
+    /// sample-<SHA-256 of its bytes>.json (done without this flag when the sample text
+    /// exceeds 1 MiB).
+    #[arg(long, requires = "certificate")]
+    pub sample_file: bool,
     /// The selection the certificate is about.
     #[arg(long, value_enum, default_value_t = SelectionArg::Stepwise)]
     pub certify: SelectionArg,
@@ -225,17 +230,38 @@ pub fn run_neurons(args: &NeuronsArgs) -> Result<String, Error> {
             SelectionArg::Reduction => (&outcome.reduction, "reduction"),
             SelectionArg::Stepwise => (&outcome.greedy, "stepwise"),
         };
-        let (certificate, report) =
+        let (mut certificate, report) =
             super::certificate::certify_selection(&seed, &g, args.width, selection, &train, name)
                 .map_err(|e| Error::usage("certificate", e))?;
+        let large = super::certificate::inline_sample_bytes(&certificate)
+            > super::certificate::INLINE_SAMPLE_MAX_BYTES;
+        let mut sample_name: Option<String> = None;
+        if args.sample_file || large {
+            if path.as_path() == std::path::Path::new("-") {
+                return Err(Error::usage(
+                    "sample-file",
+                    "a sample file is written next to the certificate, which needs a file, not standard output",
+                ));
+            }
+            let folder = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => std::path::Path::new("."),
+            };
+            crate::write::check_output(Some(path))?;
+            let file = super::certificate::move_sample_to_file(&mut certificate, folder)?;
+            sample_name = Some(file);
+        }
         crate::write::write_output(Some(path), &super::certificate::to_json_text(&certificate))?;
         let claimed = crate::numbers::format_rational(&report.claimed_loss);
         if args.json {
-            json["certificate"] = serde_json::json!({"file": path.display().to_string(), "selection": name, "claimed_loss": claimed});
+            json["certificate"] = serde_json::json!({"file": path.display().to_string(), "selection": name, "claimed_loss": claimed, "sample_file": sample_name});
         } else {
+            let sample_note = sample_name
+                .map(|f| format!(", sample in {f}"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "certificate: {} ({name} selection, {} kept neurons, claimed training loss {claimed}, checked)",
+                "certificate: {} ({name} selection, {} kept neurons, claimed training loss {claimed}, checked{sample_note})",
                 path.display(),
                 selection.kept.len()
             );

@@ -24,6 +24,10 @@
 //!   threads); failing inputs are written to `/tmp/slth-fuzz-*`; minimize them and add them
 //!   to `tests/fuzz_corpus/`.
 //!
+//! Neuron-subnetwork certificates (docs/FORMAT.md section 13) have their own campaign
+//! against the oracle's neuron checker, with seeds in `tests/fuzz_corpus/neurons/`: see
+//! `neurons.rs` (`neuron_seeds_are_valid_and_fuzz_3k`, `hostile_neuron_inputs`).
+//!
 //! The coverage-guided counterpart is `fuzz/` (cargo-fuzz, libFuzzer; see
 //! `fuzz/fuzz_targets/verify.rs`); its minimized corpus is `tests/fuzz_corpus/coverage/`,
 //! replayed here by `coverage_corpus_replays` with these properties.
@@ -33,6 +37,7 @@ mod common;
 mod execution;
 mod hostile;
 mod mutate;
+mod neurons;
 
 use common::modes::{self, Outcome};
 use execution::{Stats, campaign, env_u64, execute, install_quiet_panic_hook, report, threads};

@@ -7,7 +7,8 @@
 //! weight-subnetwork g of a one-output target). A neuron subnetwork g~ keeps whole hidden
 //! neurons (every weight of a kept neuron unchanged, every other neuron removed), and the
 //! certificate claims that `c g~` has empirical squared loss at most L on a sample given
-//! inline:
+//! inline or in a file beside the certificate, named by the SHA-256 of its bytes (section
+//! 13.3.1; hashed with the `sha2` crate before it is read):
 //!
 //! ```text
 //!     (1/n) sum over s of (c g~(x_s) - y_s)^2  <=  L
@@ -104,10 +105,51 @@ pub struct NeuronNetwork {
     pub second_layer: String,
 }
 
-/// The sample the loss is measured on: n rows of d rationals, and n targets.
+/// The `sample` member as written: inline (`inputs` and `targets`) or a reference to a
+/// file in the certificate's folder (`file` and `sha256`, docs/FORMAT.md section 13.3);
+/// exactly one of the two forms, checked by [`verify_neuron_in`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sample {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Vec<Vec<Rational>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<Rational>>,
+    /// The sample file's name, relative to the certificate's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The SHA-256 of the sample file's bytes, 64 lowercase hex digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+impl Sample {
+    /// An inline sample.
+    pub fn inline(data: SampleData) -> Sample {
+        Sample {
+            inputs: Some(data.inputs),
+            targets: Some(data.targets),
+            file: None,
+            sha256: None,
+        }
+    }
+
+    /// A reference to the sample file `file` whose bytes hash to `sha256`.
+    pub fn reference(file: String, sha256: String) -> Sample {
+        Sample {
+            inputs: None,
+            targets: None,
+            file: Some(file),
+            sha256: Some(sha256),
+        }
+    }
+}
+
+/// The sample the loss is measured on: n rows of d rationals, and n targets. Also the
+/// whole content of a sample file (one closed JSON object).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleData {
     pub inputs: Vec<Vec<Rational>>,
     pub targets: Vec<Rational>,
 }
@@ -137,6 +179,13 @@ pub enum NeuronRejectionKind {
     LossTooSmall,
     /// A resource limit.
     Limit,
+    /// A sample file name that is not a plain relative path inside the certificate's
+    /// folder (absolute, a `..` or `.` component, a forbidden character, a link out).
+    SamplePath,
+    /// A sample file that cannot be found or read.
+    SampleFile,
+    /// A `sha256` that is not 64 lowercase hex digits, or is not the hash of the file.
+    SampleHash,
 }
 
 /// Why a neuron certificate is rejected, and where (a JSON path).
@@ -168,13 +217,54 @@ fn reject(
 }
 
 /// Parses a neuron certificate within `limits`: the text's size and nesting first, then
-/// the schema (every object closed, duplicate keys refused, objects never given as arrays).
+/// the schema (every object closed, duplicate keys refused, objects never given as arrays,
+/// no `null` in `sample`).
 pub fn parse_neuron(text: &str, limits: &Limits) -> Result<NeuronCertificate, NeuronRejection> {
+    parse_closed(text, limits, "", "neuron certificate", |value| {
+        let sample = value.get("sample");
+        let objects = [
+            ("certificate", Some(value)),
+            ("random_network", value.get("random_network")),
+            ("sample", sample),
+        ];
+        for (place, object) in objects {
+            if object.is_some_and(|v| !v.is_object()) {
+                return Err(reject(
+                    NeuronRejectionKind::Shape,
+                    place,
+                    "must be a JSON object",
+                ));
+            }
+        }
+        if let Some(Value::Object(members)) = sample
+            && let Some((key, _)) = members.iter().find(|(_, v)| v.is_null())
+        {
+            return Err(reject(
+                NeuronRejectionKind::Shape,
+                format!("sample.{}", abbreviate(key)),
+                "null where the format has a value (leave the key out instead)",
+            ));
+        }
+        Ok(())
+    })
+}
+
+/// Reads one closed JSON object of type T from `text` within `limits`: size, nesting (both
+/// Limit), JSON syntax, `objects` (a check of the untyped value that tells objects from
+/// arrays, since serde would read a struct from an array of its fields), then the typed
+/// read, which refuses unknown and duplicate keys. `prefix` starts every place.
+fn parse_closed<T: serde::de::DeserializeOwned>(
+    text: &str,
+    limits: &Limits,
+    prefix: &str,
+    what: &str,
+    objects: impl FnOnce(&Value) -> Result<(), NeuronRejection>,
+) -> Result<T, NeuronRejection> {
     let bytes = u64::try_from(text.len()).unwrap_or(u64::MAX);
     if bytes > limits.max_file_bytes {
         return Err(reject(
             NeuronRejectionKind::Limit,
-            "file",
+            format!("{prefix}file"),
             format!(
                 "{bytes} bytes exceed the limit of {} bytes (--max-file-size)",
                 limits.max_file_bytes
@@ -184,35 +274,24 @@ pub fn parse_neuron(text: &str, limits: &Limits) -> Result<NeuronCertificate, Ne
     if let Some(at) = too_deep(text.as_bytes(), limits.max_nesting) {
         return Err(reject(
             NeuronRejectionKind::Limit,
-            "text",
+            format!("{prefix}text"),
             format!(
                 "arrays and objects nested deeper than {} at byte {at} (--max-nesting)",
                 limits.max_nesting
             ),
         ));
     }
-    // The Value tells objects from arrays (serde would read a struct from an array of its
-    // fields); the typed read refuses unknown and duplicate keys.
     let value: Value = serde_json::from_str(text).map_err(|e| {
         reject(
             NeuronRejectionKind::Shape,
-            format!("line {} column {}", e.line(), e.column()),
+            format!("{prefix}line {} column {}", e.line(), e.column()),
             format!("not valid JSON: {e}"),
         )
     })?;
-    for (place, object) in [
-        ("certificate", Some(&value)),
-        ("random_network", value.get("random_network")),
-        ("sample", value.get("sample")),
-    ] {
-        if object.is_some_and(|v| !v.is_object()) {
-            return Err(reject(
-                NeuronRejectionKind::Shape,
-                place,
-                "must be a JSON object",
-            ));
-        }
-    }
+    objects(&value).map_err(|mut r| {
+        r.place = format!("{prefix}{}", r.place);
+        r
+    })?;
     serde_json::from_str(text).map_err(|e| {
         // serde_json appends the position, which the place carries.
         let at = format!("line {} column {}", e.line(), e.column());
@@ -223,8 +302,8 @@ pub fn parse_neuron(text: &str, limits: &Limits) -> Result<NeuronCertificate, Ne
             .to_string();
         reject(
             NeuronRejectionKind::Shape,
-            at,
-            format!("not a valid neuron certificate: {message}"),
+            format!("{prefix}{at}"),
+            format!("not a valid {what}: {message}"),
         )
     })
 }
@@ -375,17 +454,252 @@ fn check_weight(
     ))
 }
 
-/// Checks a neuron certificate with the default [`Limits`].
+/// Checks a neuron certificate with the default [`Limits`] (an inline sample only: a
+/// sample file needs the certificate's folder, see [`verify_neuron_in`]).
 pub fn verify_neuron(certificate: &NeuronCertificate) -> Result<NeuronReport, NeuronRejection> {
     verify_neuron_with(certificate, &Limits::default())
 }
 
-/// Checks a neuron certificate (docs/FORMAT.md section 13.4, in that order): header and
-/// random network; sample dimensions; every kept neuron (index, duplicates, every weight
-/// recomputed from the seed); c > 0; the size of the exact computation against `limits`;
-/// the exact loss against the claim.
+/// Checks a neuron certificate whose sample is inline; a sample file is rejected
+/// (`SampleFile`), since there is no folder to find it in.
 pub fn verify_neuron_with(
     c: &NeuronCertificate,
+    limits: &Limits,
+) -> Result<NeuronReport, NeuronRejection> {
+    verify_neuron_in(c, None, limits)
+}
+
+/// The longest sample file name accepted, in bytes.
+pub const MAX_SAMPLE_NAME_BYTES: usize = 255;
+
+/// Why `name` is not an acceptable sample file name (docs/FORMAT.md section 13.3): it must
+/// be a relative path of `/`-separated components, each non-empty and neither `.` nor
+/// `..`, of at most [`MAX_SAMPLE_NAME_BYTES`] bytes without `\\`, `:` or control characters.
+pub fn sample_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("the name is empty".into());
+    }
+    if name.len() > MAX_SAMPLE_NAME_BYTES {
+        return Some(format!(
+            "the name has {} bytes, more than {MAX_SAMPLE_NAME_BYTES}",
+            name.len()
+        ));
+    }
+    if name.starts_with('/') {
+        return Some(format!(
+            "{:?} is an absolute path; the name must be relative to the certificate's folder",
+            abbreviate(name)
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|&c| c == '\\' || c == ':' || c.is_control())
+    {
+        return Some(format!(
+            "{:?} holds the character {c:?}, which a sample file name may not hold",
+            abbreviate(name)
+        ));
+    }
+    for component in name.split('/') {
+        match component {
+            ".." => {
+                return Some(format!(
+                    "{:?} has a \"..\" component, which would leave the certificate's folder",
+                    abbreviate(name)
+                ));
+            }
+            "." | "" => {
+                return Some(format!(
+                    "{:?} has an empty or \".\" component",
+                    abbreviate(name)
+                ));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether `text` is a SHA-256 as the format writes it: 64 lowercase hex digits.
+fn is_sha256_text(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The SHA-256 of `bytes` as 64 lowercase hex digits.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    use std::fmt::Write as _;
+    let digest = sha2::Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The sample of `c`: inline, or read from its file in `folder` (docs/FORMAT.md section
+/// 13.4, step 2): the form; the name; the hash text; the file found, inside the folder and
+/// within the size limit; its bytes hashed and compared; then read as a closed
+/// `{"inputs": ..., "targets": ...}` object within the limits.
+fn resolve_sample<'a>(
+    sample: &'a Sample,
+    folder: Option<&Path>,
+    limits: &Limits,
+) -> Result<Resolved<'a>, NeuronRejection> {
+    use NeuronRejectionKind as K;
+    let (name, hash) = match sample {
+        Sample {
+            inputs: Some(inputs),
+            targets: Some(targets),
+            file: None,
+            sha256: None,
+        } => {
+            return Ok(Resolved::Inline(inputs, targets));
+        }
+        Sample {
+            inputs: None,
+            targets: None,
+            file: Some(name),
+            sha256: Some(hash),
+        } => (name, hash),
+        _ => {
+            return Err(reject(
+                K::Shape,
+                "sample",
+                "give either \"inputs\" and \"targets\" (inline) or \"file\" and \"sha256\" \
+                 (a sample file), nothing else",
+            ));
+        }
+    };
+    if let Some(problem) = sample_name_problem(name) {
+        return Err(reject(K::SamplePath, "sample.file", problem));
+    }
+    if !is_sha256_text(hash) {
+        return Err(reject(
+            K::SampleHash,
+            "sample.sha256",
+            format!("{:?} is not 64 lowercase hex digits", abbreviate(hash)),
+        ));
+    }
+    let Some(folder) = folder else {
+        return Err(reject(
+            K::SampleFile,
+            "sample.file",
+            format!(
+                "{:?}: a sample file is looked up in the certificate's folder, and this \
+                 certificate was not read from a file",
+                name
+            ),
+        ));
+    };
+    let path = folder.join(name);
+    let missing = |e: std::io::Error| {
+        reject(
+            K::SampleFile,
+            "sample.file",
+            format!("{:?} cannot be read next to the certificate: {e}", name),
+        )
+    };
+    let metadata = std::fs::metadata(&path).map_err(missing)?;
+    if !metadata.is_file() {
+        return Err(reject(
+            K::SampleFile,
+            "sample.file",
+            format!("{:?} is not a regular file", name),
+        ));
+    }
+    // A symbolic link may not lead out of the folder.
+    let inside = match (folder.canonicalize(), path.canonicalize()) {
+        (Ok(folder), Ok(file)) => file.starts_with(folder),
+        _ => false,
+    };
+    if !inside {
+        return Err(reject(
+            K::SamplePath,
+            "sample.file",
+            format!(
+                "{:?} resolves to a file outside the certificate's folder",
+                name
+            ),
+        ));
+    }
+    let too_big = |size: u64| {
+        reject(
+            K::Limit,
+            "sample.file",
+            format!(
+                "{:?} has {size} bytes, more than the limit of {} bytes (--max-file-size)",
+                name, limits.max_file_bytes
+            ),
+        )
+    };
+    if metadata.len() > limits.max_file_bytes {
+        return Err(too_big(metadata.len()));
+    }
+    // Read at most one byte past the limit, in case the file grew since.
+    let mut bytes = Vec::new();
+    {
+        use std::io::Read as _;
+        let file = std::fs::File::open(&path).map_err(missing)?;
+        file.take(limits.max_file_bytes.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(missing)?;
+    }
+    let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if size > limits.max_file_bytes {
+        return Err(too_big(size));
+    }
+    let actual = sha256_hex(&bytes);
+    if actual != *hash {
+        return Err(reject(
+            K::SampleHash,
+            "sample.sha256",
+            format!(
+                "{:?} hashes to {actual}, not to the {hash} the certificate names",
+                name
+            ),
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        reject(
+            K::Shape,
+            "sample.file",
+            format!("{:?} is not UTF-8 text: {e}", name),
+        )
+    })?;
+    let data: SampleData = parse_closed(&text, limits, "sample.file ", "sample file", |value| {
+        if value.is_object() {
+            Ok(())
+        } else {
+            Err(reject(K::Shape, "", "must be a JSON object"))
+        }
+    })?;
+    Ok(Resolved::File(data))
+}
+
+/// A sample as the check reads it: borrowed from the certificate, or read from its file.
+enum Resolved<'a> {
+    Inline(&'a [Vec<Rational>], &'a [Rational]),
+    File(SampleData),
+}
+
+impl Resolved<'_> {
+    fn parts(&self) -> (&[Vec<Rational>], &[Rational]) {
+        match self {
+            Resolved::Inline(inputs, targets) => (inputs, targets),
+            Resolved::File(data) => (&data.inputs, &data.targets),
+        }
+    }
+}
+
+/// Checks a neuron certificate (docs/FORMAT.md section 13.4, in that order): header and
+/// random network; the sample (inline, or its file looked up in `folder` and its hash
+/// compared) and its dimensions; every kept neuron (index, duplicates, every weight
+/// recomputed from the seed); c > 0; the size of the exact computation against `limits`;
+/// the exact loss against the claim.
+pub fn verify_neuron_in(
+    c: &NeuronCertificate,
+    folder: Option<&Path>,
     limits: &Limits,
 ) -> Result<NeuronReport, NeuronRejection> {
     use NeuronRejectionKind as K;
@@ -457,7 +771,9 @@ pub fn verify_neuron_with(
     let d_len = usize::try_from(d).unwrap_or(usize::MAX);
 
     // The sample.
-    let n = c.sample.inputs.len();
+    let resolved = resolve_sample(&c.sample, folder, limits)?;
+    let (inputs, targets) = resolved.parts();
+    let n = inputs.len();
     if u64::try_from(n).unwrap_or(u64::MAX) > limits.max_dimension {
         return Err(reject(
             K::Limit,
@@ -475,14 +791,14 @@ pub fn verify_neuron_with(
             "the sample is empty (the loss is an average over it)",
         ));
     }
-    if c.sample.targets.len() != n {
+    if targets.len() != n {
         return Err(reject(
             K::Dimension,
             "sample.targets",
-            format!("{} targets for {n} inputs", c.sample.targets.len()),
+            format!("{} targets for {n} inputs", targets.len()),
         ));
     }
-    for (s, row) in c.sample.inputs.iter().enumerate() {
+    for (s, row) in inputs.iter().enumerate() {
         if row.len() != d_len {
             return Err(reject(
                 K::Dimension,
@@ -570,7 +886,7 @@ pub fn verify_neuron_with(
     }
     let claimed = parse_number(&c.loss, || "loss".into(), limits)?;
     let mut rows = Vec::with_capacity(n);
-    for (s, (row, y)) in c.sample.inputs.iter().zip(&c.sample.targets).enumerate() {
+    for (s, (row, y)) in inputs.iter().zip(targets).enumerate() {
         let values = row
             .iter()
             .enumerate()
@@ -580,23 +896,53 @@ pub fn verify_neuron_with(
         rows.push((common_denominator(&values, s, limits)?, y));
     }
 
-    // The size of the exact computation: every kept neuron's dot product with every row.
+    // The size of the exact computation (docs/FORMAT.md section 13.5): every kept neuron's
+    // dot product with every row, and the rational arithmetic of each row's residual, whose
+    // gcds cost about B^2/64 word operations each (about 8 per row) on B-bit numbers.
     let widest = rows
         .iter()
         .map(|((integers, _), _)| integers.iter().map(BigInt::bits).max().unwrap_or(0))
         .max()
         .unwrap_or(0);
+    let row_bits = rows
+        .iter()
+        .map(|((_, denominator), y)| {
+            denominator
+                .bits()
+                .saturating_add(y.numer().bits())
+                .saturating_add(y.denom().bits())
+        })
+        .max()
+        .unwrap_or(0);
+    let residual_bits = widest
+        .saturating_add(row_bits)
+        .saturating_add(scale.numer().bits())
+        .saturating_add(scale.denom().bits())
+        .saturating_add(128) as f64;
     let words = (widest.saturating_add(64) / 64).max(1) as f64;
-    let work = n as f64 * c.kept.len() as f64 * (d as f64 + 1.0) * words;
+    let products = n as f64 * c.kept.len() as f64 * (d as f64 + 1.0) * words;
+    let fractions = n as f64 * residual_bits * residual_bits / 8.0;
+    let work = products + fractions;
     if work > limits.max_exact_work {
+        let detail = if products >= fractions {
+            format!(
+                "{n} samples x {} kept neurons x {} weights",
+                c.kept.len(),
+                d.saturating_add(1)
+            )
+        } else {
+            format!("{n} samples with {residual_bits}-bit residuals")
+        };
         return Err(reject(
             K::Limit,
-            "kept",
+            if products >= fractions {
+                "kept"
+            } else {
+                "sample"
+            },
             format!(
-                "the exact loss needs about {work:.3e} word multiplications ({n} samples x {} \
-                 kept neurons x {} weights), above the limit of {:.3e} (--max-exact-work)",
-                c.kept.len(),
-                d.saturating_add(1),
+                "the exact loss needs about {work:.3e} word operations ({detail}), above the \
+                 limit of {:.3e} (--max-exact-work)",
                 limits.max_exact_work
             ),
         ));
@@ -747,7 +1093,11 @@ pub fn judge_file(path: &Path, limits: &Limits) -> NeuronVerdict {
         Ok(text) => text,
         Err(e) => return unreadable(format!("cannot be read: {e}")),
     };
-    match parse_neuron(&text, limits).and_then(|c| verify_neuron_with(&c, limits)) {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match parse_neuron(&text, limits).and_then(|c| verify_neuron_in(&c, Some(folder), limits)) {
         Ok(report) => NeuronVerdict::Valid(Box::new(report)),
         Err(r) => NeuronVerdict::Failed(verdict_of(&file, r)),
     }

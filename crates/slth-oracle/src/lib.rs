@@ -10,6 +10,10 @@
 //! can see (so that whatever a verifier reports first can be checked against the set), or
 //! undecided (a spectral claim without witness on a Gram side above
 //! [`Checker::max_elimination_side`]).
+//!
+//! Neuron-subnetwork certificates (section 13) have their own checker,
+//! [`check_neuron_text`] and [`check_neuron_file`] (in `neurons.rs`, with its own SHA-256
+//! for sample files), which answers with the first failure in the section's order.
 
 // Matrix code reads best with index loops.
 #![allow(clippy::needless_range_loop)]
@@ -18,14 +22,18 @@ mod algebra;
 mod chacha;
 pub mod json;
 mod mutants;
+mod neurons;
 mod numbers;
+mod sha256;
 mod shape;
 mod terms;
 
 pub use algebra::*;
 pub use chacha::*;
 pub use mutants::*;
+pub use neurons::*;
 pub use numbers::*;
+pub use sha256::sha256_hex;
 pub use shape::*;
 pub use terms::TermFacts;
 
