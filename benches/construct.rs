@@ -37,5 +37,26 @@ fn certify_small_classifier(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, certify_small_classifier);
+/// `slth random-target --dims 784,500,10 --seed 1`: the theorem's entries, scaled until
+/// ||W_i||_2 <= 1 is proven exactly (issue 14: 139 s before the scaling loop stopped
+/// rescaling the whole layer in rationals for every trial factor).
+fn random_target_mnist_shape(c: &mut Criterion) {
+    let mut group = c.benchmark_group("random-target-784-500-10");
+    group.sample_size(10);
+    group.bench_function("theorem", |b| {
+        b.iter(|| {
+            let f = random_target(
+                &[784, 500, 10],
+                &Seed::from_u64(1),
+                false,
+                &EntryRange::Theorem,
+            )
+            .expect("target");
+            black_box(f.to_json_text())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, certify_small_classifier, random_target_mnist_shape);
 criterion_main!(benches);

@@ -176,6 +176,15 @@ pub fn claims(
     let mut blocks = Vec::with_capacity(target.layers.len());
     for (i, (layer, block)) in target.layers.iter().zip(&ticket.blocks).enumerate() {
         let signed = i == 0 && !nonnegative;
+        let _step = crate::progress::Progress::spinner(format!(
+            "block {}: exact error bound{}",
+            i + 1,
+            if spectral {
+                " and spectral witness"
+            } else {
+                ""
+            }
+        ));
         let deviation = deviation(layer, block, dims[i], signed)
             .ok_or(BoundError::TooManyPaths { block: i + 1 })?;
         let frobenius_error = sqrt_upper(&deviation.squared_sum, CLAIM_DIGITS);

@@ -471,6 +471,8 @@ fn finish(
         // The default verifier (sound f64 with exact fallback), with no resource limit: the
         // question is whether the claims hold, not whether the file is small.
         let unlimited = slth_checker::verify::Limits::unlimited();
+        let _step =
+            crate::progress::Progress::spinner("checking the certificate (spectral claims)");
         slth_checker::verify::verify_sound(&certificate, &unlimited)
             .map_err(CertifyError::SelfCheck)?;
     }

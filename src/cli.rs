@@ -19,6 +19,10 @@ use std::path::PathBuf;
              approximates a target network, and check such proofs exactly."
 )]
 pub struct Cli {
+    /// Print no progress on stderr (progress is drawn only when stderr is a terminal, and
+    /// cleared when each step ends); with attack, also print only the bracket line.
+    #[arg(long, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -179,6 +183,11 @@ pub struct EvalArgs {
     /// Class labels of the inputs (.npy, `[N]` integers): report the accuracy of f and g~.
     #[arg(long, requires = "inputs")]
     pub labels: Option<PathBuf>,
+    /// Print one JSON object instead of the text: with --inputs, per input its domain
+    /// membership, f's and g~'s class and margin, agreement and guarantee (README, "JSON
+    /// output").
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -219,9 +228,6 @@ pub struct AttackArgs {
     /// coordinates are f64, so it is exact), else a JSON array of exact rationals.
     #[arg(long, value_name = "FILE")]
     pub point_out: Option<PathBuf>,
-    /// Print only the bracket line, and no timing.
-    #[arg(long, conflicts_with = "json")]
-    pub quiet: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

@@ -85,31 +85,35 @@ pub fn random_target(
         let mut reader = StreamReader::new(*seed, TARGET_STREAM_BASE + i as u64);
         let unit =
             |k: u64, reader: &mut StreamReader| reader.numerator(k) as f64 / WEIGHT_SCALE as f64;
-        let weights: Vec<Vec<BigRational>> = match range {
-            EntryRange::Theorem => {
-                let bound = dyadic_down(1.0 / (n_in as f64).sqrt());
-                let layer: Vec<Vec<BigRational>> = (0..n_out)
-                    .map(|m| {
-                        (0..n_in)
-                            .map(|t| {
-                                let x = unit((m * n_in + t) as u64, &mut reader);
-                                dyadic_toward_zero(x) * &bound
-                            })
-                            .collect()
-                    })
-                    .collect();
-                scale_to_unit_spectral_norm(layer)
-            }
-            EntryRange::Uniform { low, high } => (0..n_out)
+        let mut entries = |value: &dyn Fn(f64) -> i64| -> Vec<Vec<i128>> {
+            (0..n_out)
                 .map(|m| {
                     (0..n_in)
                         .map(|t| {
                             let x = unit((m * n_in + t) as u64, &mut reader);
-                            dyadic_toward_zero(low + (high - low) * (x + 1.0) / 2.0)
+                            i128::from(value(x))
                         })
                         .collect()
                 })
-                .collect(),
+                .collect()
+        };
+        let weights = match range {
+            EntryRange::Theorem => {
+                // b = bound_numerator / 2^24 and each entry (x cut to 24 bits) times b.
+                let bound = dyadic_numerator((1.0 / (n_in as f64).sqrt()).max(0.0), f64::floor);
+                let layer = Dyadic {
+                    numerators: entries(&|x| dyadic_numerator(x, f64::trunc) * bound),
+                    bits: 2 * WEIGHT_BITS,
+                };
+                scale_to_unit_spectral_norm(layer)
+            }
+            EntryRange::Uniform { low, high } => Dyadic {
+                numerators: entries(&|x| {
+                    dyadic_numerator(low + (high - low) * (x + 1.0) / 2.0, f64::trunc)
+                }),
+                bits: WEIGHT_BITS,
+            }
+            .to_rationals(),
         };
         layers.push(Layer {
             weights,
@@ -122,48 +126,101 @@ pub fn random_target(
     })
 }
 
-/// x rounded toward zero to a multiple of 2^-WEIGHT_BITS.
-fn dyadic_toward_zero(x: f64) -> BigRational {
-    let scale = (1u64 << WEIGHT_BITS) as f64;
-    BigRational::new(
-        BigInt::from((x * scale).trunc() as i64),
-        BigInt::from(1u64 << WEIGHT_BITS),
-    )
+/// One layer's entries as integers over a power of two: `numerators[m][t] / 2^bits`.
+struct Dyadic {
+    numerators: Vec<Vec<i128>>,
+    bits: u32,
 }
 
-/// The largest multiple of 2^-WEIGHT_BITS that is <= x (for x >= 0).
-fn dyadic_down(x: f64) -> BigRational {
-    let scale = (1u64 << WEIGHT_BITS) as f64;
+impl Dyadic {
+    /// The entries as reduced rationals, without a gcd: only powers of two can cancel.
+    fn to_rationals(&self) -> Vec<Vec<BigRational>> {
+        let bits = self.bits;
+        let rational = |n: i128| {
+            if n == 0 {
+                return BigRational::zero();
+            }
+            let shift = n.trailing_zeros().min(bits);
+            BigRational::new_raw(BigInt::from(n >> shift), BigInt::one() << (bits - shift))
+        };
+        self.numerators
+            .iter()
+            .map(|row| row.iter().map(|&n| rational(n)).collect())
+            .collect()
+    }
+
+    /// The entries in f64 (exact while |numerator| < 2^53).
+    fn to_f64(&self) -> Vec<Vec<f64>> {
+        let unit = (-f64::from(self.bits)).exp2();
+        self.numerators
+            .iter()
+            .map(|row| row.iter().map(|&n| n as f64 * unit).collect())
+            .collect()
+    }
+
+    /// Every entry times `factor / 2^WEIGHT_BITS`.
+    fn scaled(&self, factor: i64) -> Dyadic {
+        Dyadic {
+            numerators: self
+                .numerators
+                .iter()
+                .map(|row| row.iter().map(|&n| n * i128::from(factor)).collect())
+                .collect(),
+            bits: self.bits + WEIGHT_BITS,
+        }
+    }
+}
+
+/// The numerator over 2^WEIGHT_BITS of x rounded by `round` (trunc: toward zero; floor:
+/// down) to a multiple of 2^-WEIGHT_BITS.
+fn dyadic_numerator(x: f64, round: fn(f64) -> f64) -> i64 {
+    round(x * (1u64 << WEIGHT_BITS) as f64) as i64
+}
+
+/// x rounded toward zero to a multiple of 2^-WEIGHT_BITS.
+#[cfg(test)]
+fn dyadic_toward_zero(x: f64) -> BigRational {
     BigRational::new(
-        BigInt::from((x * scale).floor() as i64),
+        BigInt::from(dyadic_numerator(x, f64::trunc)),
         BigInt::from(1u64 << WEIGHT_BITS),
     )
 }
 
 /// Scales W by a dyadic s <= 1 so that ||s W||_2 <= 1 holds exactly.
-fn scale_to_unit_spectral_norm(weights: Vec<Vec<BigRational>>) -> Vec<Vec<BigRational>> {
-    let f64_weights: Vec<Vec<f64>> = weights
-        .iter()
-        .map(|row| row.iter().map(crate::numbers::rational_to_f64).collect())
-        .collect();
-    let estimate = spectral_norm_estimate(&f64_weights);
+///
+/// Wide layers use the bound ||sW||_2^2 <= ||sW||_1 ||sW||_inf = s^2 ||W||_1 ||W||_inf
+/// (s >= 0), so the two norms of W are summed once, in integers, and each trial factor
+/// costs a few multiplications; scaling W in rationals for every trial, and summing it
+/// again, took minutes for a 500 x 784 layer. The factors tried, and so the result, are
+/// those of testing every scaled matrix.
+fn scale_to_unit_spectral_norm(weights: Dyadic) -> Vec<Vec<BigRational>> {
+    let estimate = spectral_norm_estimate(&weights.to_f64());
     let mut s = if estimate <= 0.99 {
         1.0
     } else {
         0.99 / estimate
     };
+    let n_out = weights.numerators.len();
+    let n_in = weights.numerators.first().map_or(0, Vec::len);
+    let norms_product =
+        (n_out.min(n_in) > EXACT_SPECTRAL_SIDE).then(|| one_times_inf_norm(&weights));
     for _ in 0..200 {
-        let factor = dyadic_down(s.min(1.0));
-        let scaled: Vec<Vec<BigRational>> = weights
-            .iter()
-            .map(|row| row.iter().map(|w| w * &factor).collect())
-            .collect();
-        if spectral_norm_at_most_one(&scaled) {
-            return scaled;
+        let factor = dyadic_numerator(s.min(1.0), f64::floor);
+        let fits = match &norms_product {
+            // factor^2 R C / 2^(2 (bits + WEIGHT_BITS)) <= 1, with R C over 2^(2 bits)
+            Some(product) => {
+                let f = BigInt::from(factor);
+                &f * &f * product <= BigInt::one() << (2 * (weights.bits + WEIGHT_BITS))
+            }
+            None => spectral_norm_at_most_one(&weights.scaled(factor).to_rationals()),
+        };
+        if fits {
+            return weights.scaled(factor).to_rationals();
         }
         s *= 0.95;
     }
     // Frobenius <= 1 is always enough (and reached long before here in practice).
+    let weights = weights.to_rationals();
     let frobenius =
         crate::numbers::sqrt_upper(&crate::numbers::sum_of_squares(weights.iter().flatten()), 6);
     let factor = if frobenius > BigRational::one() {
@@ -175,6 +232,24 @@ fn scale_to_unit_spectral_norm(weights: Vec<Vec<BigRational>>) -> Vec<Vec<BigRat
         .iter()
         .map(|row| row.iter().map(|w| w * &factor).collect())
         .collect()
+}
+
+/// ||W||_1 ||W||_inf times 2^(2 bits): the largest column sum of |numerator| times the
+/// largest row sum.
+fn one_times_inf_norm(weights: &Dyadic) -> BigInt {
+    let n_in = weights.numerators.first().map_or(0, Vec::len);
+    let mut columns = vec![0i128; n_in];
+    let mut row_max = 0i128;
+    for row in &weights.numerators {
+        let mut sum = 0i128;
+        for (column, n) in columns.iter_mut().zip(row) {
+            *column += n.abs();
+            sum += n.abs();
+        }
+        row_max = row_max.max(sum);
+    }
+    let column_max = columns.into_iter().max().unwrap_or(0);
+    BigInt::from(row_max) * BigInt::from(column_max)
 }
 
 /// Exactly: ||W||_2 <= 1, i.e. I - G is PSD for the smaller Gram matrix G.
@@ -306,6 +381,58 @@ mod tests {
                 .flatten()
                 .all(|&x| (-0.464..=0.541).contains(&x))
         );
+    }
+
+    #[test]
+    fn wide_layers_get_the_weights_of_the_rational_loop() {
+        // The scaling loop as it was, in rationals: scale W by each trial factor, then test
+        // the scaled matrix with the 1-norm/inf-norm bound (the Gram side here exceeds
+        // EXACT_SPECTRAL_SIDE).
+        let (n_in, n_out) = (140usize, 130usize);
+        let f = random_target(
+            &[n_in, n_out],
+            &Seed::from_u64(5),
+            false,
+            &EntryRange::Theorem,
+        )
+        .unwrap();
+        let mut reader = StreamReader::new(Seed::from_u64(5), TARGET_STREAM_BASE);
+        let dyadic = |n: i64| BigRational::new(BigInt::from(n), BigInt::from(1u64 << WEIGHT_BITS));
+        let bound = dyadic(dyadic_numerator(1.0 / (n_in as f64).sqrt(), f64::floor));
+        let raw: Vec<Vec<BigRational>> = (0..n_out)
+            .map(|m| {
+                (0..n_in)
+                    .map(|t| {
+                        let k = (m * n_in + t) as u64;
+                        let x = reader.numerator(k) as f64 / WEIGHT_SCALE as f64;
+                        dyadic_toward_zero(x) * &bound
+                    })
+                    .collect()
+            })
+            .collect();
+        let f64_weights: Vec<Vec<f64>> = raw
+            .iter()
+            .map(|row| row.iter().map(crate::numbers::rational_to_f64).collect())
+            .collect();
+        let estimate = spectral_norm_estimate(&f64_weights);
+        let mut s = if estimate <= 0.99 {
+            1.0
+        } else {
+            0.99 / estimate
+        };
+        let expected = loop {
+            let factor = dyadic(dyadic_numerator(s.min(1.0), f64::floor));
+            let scaled: Vec<Vec<BigRational>> = raw
+                .iter()
+                .map(|row| row.iter().map(|w| w * &factor).collect())
+                .collect();
+            if spectral_norm_at_most_one(&scaled) {
+                break scaled;
+            }
+            s *= 0.95;
+        };
+        assert!(expected[0][0] != raw[0][0], "the layer was scaled");
+        assert_eq!(f.layers[0].weights, expected);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The `--json` objects of `certify` and `inspect`: one JSON object on stdout per run, every
+//! The `--json` objects of `certify`, `inspect` and `eval`: one JSON object on stdout per run, every
 //! exact number as its rational string with an `_approx` f64 beside it (as `verify --json`).
 
 use crate::certify::{Certified, Request};
@@ -106,5 +106,99 @@ pub fn inspect(path: &Path, c: &Certificate) -> Value {
         "blocks": blocks,
         "statement_for_user": slth_checker::statement::statement_for_user(c),
         "meta": c.meta,
+    })
+}
+
+/// `eval --points N --json`: the largest distance seen against the certified epsilon.
+pub fn eval_points(
+    certificate: &Path,
+    epsilon: &BigRational,
+    seen: &crate::eval::Empirical,
+    seed: &slth_checker::sampler::Seed,
+) -> Value {
+    let (epsilon_text, epsilon_approx) = rational(epsilon);
+    let (max_squared, max_squared_approx) = rational(&seen.max_squared);
+    json!({
+        "certificate": certificate.display().to_string(),
+        "mode": "points",
+        "seed": seed.to_hex(),
+        "points": seen.points,
+        "max_squared_distance": max_squared,
+        "max_squared_distance_approx": max_squared_approx,
+        "max_distance_approx": seen.max_distance(),
+        "worst_point": seen.worst_point,
+        "epsilon": epsilon_text,
+        "epsilon_approx": epsilon_approx,
+        "exceeds_epsilon": seen.max_squared > epsilon * epsilon,
+    })
+}
+
+/// `eval --inputs X.npy --json`: per input, whether it lies in the domain (and why not), the
+/// classes and top-two margins of f and g~, their agreement, the distance ||f - g~||_2 and
+/// whether the certificate guarantees the agreement; then the counts of the text output.
+pub fn eval_inputs(
+    certificate: &Path,
+    inputs: &Path,
+    homogenized: bool,
+    e: &crate::eval::Evaluable,
+    seen: &crate::eval::Classification,
+) -> Value {
+    let margin = |m: &Option<BigRational>| -> (Value, Value) {
+        m.as_ref().map_or((Value::Null, Value::Null), rational)
+    };
+    let per_input: Vec<Value> = seen
+        .per_input
+        .iter()
+        .enumerate()
+        .map(|(index, v)| {
+            let mut outside = Vec::new();
+            if v.beyond_radius {
+                outside.push("beyond_radius");
+            }
+            if v.negative {
+                outside.push("negative_coordinate");
+            }
+            let (f_margin, f_margin_approx) = margin(&v.f_margin);
+            let (g_margin, g_margin_approx) = margin(&v.g_margin);
+            json!({
+                "index": index,
+                "in_domain": v.in_domain,
+                "outside_domain_because": outside,
+                "norm_approx": rational_to_f64(&v.norm2).sqrt(),
+                "f": {"class": v.f_class, "margin": f_margin, "margin_approx": f_margin_approx},
+                "g": {"class": v.g_class, "margin": g_margin, "margin_approx": g_margin_approx},
+                "agree": v.f_class == v.g_class,
+                "distance_approx": rational_to_f64(&v.squared).sqrt(),
+                "guaranteed": v.guaranteed(),
+            })
+        })
+        .collect();
+    let (epsilon, epsilon_approx) = rational(&e.epsilon);
+    let (radius, radius_approx) = rational(&e.radius);
+    json!({
+        "certificate": certificate.display().to_string(),
+        "mode": "inputs",
+        "inputs_file": inputs.display().to_string(),
+        "homogenized": homogenized,
+        "epsilon": epsilon,
+        "epsilon_approx": epsilon_approx,
+        "radius": radius,
+        "radius_approx": radius_approx,
+        "nonnegative": e.certificate.domain.nonnegative,
+        "summary": {
+            "inputs": seen.inputs,
+            "f_correct": seen.f_correct,
+            "g_correct": seen.g_correct,
+            "agree": seen.agree,
+            "guaranteed": seen.guaranteed,
+            "guaranteed_two_epsilon": seen.guaranteed_two_epsilon,
+            "outside_domain": seen.outside_domain,
+            "beyond_radius": seen.beyond_radius,
+            "negative": seen.negative,
+            "max_distance_in_domain_approx":
+                seen.max_squared_in_domain.as_ref().map(|m| rational_to_f64(m).sqrt()),
+            "exceeding": seen.exceeding,
+        },
+        "inputs": per_input,
     })
 }

@@ -48,6 +48,7 @@ pub mod lipschitz;
 pub mod network;
 pub mod neurons;
 pub mod numbers;
+pub mod progress;
 pub mod ticket;
 pub mod values;
 pub mod write;

@@ -46,10 +46,7 @@ pub fn spectral_norm_estimate(weights: &[Vec<f64>]) -> f64 {
         .collect();
     let mut sigma = 0.0;
     for _ in 0..2000 {
-        let wv: Vec<f64> = weights
-            .iter()
-            .map(|row| row.iter().zip(&v).map(|(a, b)| a * b).sum())
-            .collect();
+        let wv = row_products(weights, &v);
         let mut next = vec![0.0; n_in];
         for (row, x) in weights.iter().zip(&wv) {
             for (slot, a) in next.iter_mut().zip(row) {
@@ -68,6 +65,39 @@ pub fn spectral_norm_estimate(weights: &[Vec<f64>]) -> f64 {
         sigma = new_sigma;
     }
     sigma
+}
+
+/// `W v`, each entry summed in the order of `row.iter().zip(v).map(|(a, b)| a * b).sum()`
+/// (so the same bits), four rows at a time (four independent chains of additions instead
+/// of one) and groups of rows in parallel.
+fn row_products(weights: &[Vec<f64>], v: &[f64]) -> Vec<f64> {
+    use rayon::prelude::*;
+    // The value a float sum starts from (-0.0 in today's std).
+    let start: f64 = std::iter::empty::<f64>().sum();
+    let plain = |row: &Vec<f64>| -> f64 { row.iter().zip(v).map(|(a, b)| a * b).sum() };
+    weights
+        .par_chunks(64)
+        .flat_map_iter(|group| {
+            let mut out = Vec::with_capacity(group.len());
+            let mut fours = group.chunks_exact(4);
+            for four in &mut fours {
+                if four.iter().any(|row| row.len() != v.len()) {
+                    out.extend(four.iter().map(plain));
+                    continue;
+                }
+                let (mut a, mut b, mut c, mut d) = (start, start, start, start);
+                for (k, x) in v.iter().enumerate() {
+                    a += four[0][k] * x;
+                    b += four[1][k] * x;
+                    c += four[2][k] * x;
+                    d += four[3][k] * x;
+                }
+                out.extend([a, b, c, d]);
+            }
+            out.extend(fours.remainder().iter().map(plain));
+            out
+        })
+        .collect()
 }
 
 /// The smaller Gram matrix of W in f64: W W^T if n_out <= n_in, else W^T W.
@@ -217,6 +247,25 @@ mod tests {
                 .collect(),
             activation: Activation::Relu,
         }
+    }
+
+    #[test]
+    fn row_products_match_the_plain_sums_bit_for_bit() {
+        let weights: Vec<Vec<f64>> = (0..23)
+            .map(|m| {
+                (0..37)
+                    .map(|t| ((m * 37 + t) as f64 * 0.7193).sin() / 3.0)
+                    .collect()
+            })
+            .collect();
+        let v: Vec<f64> = (0..37).map(|t| (t as f64 * 1.3).cos()).collect();
+        let plain: Vec<f64> = weights
+            .iter()
+            .map(|row| row.iter().zip(&v).map(|(a, b)| a * b).sum())
+            .collect();
+        let fast = row_products(&weights, &v);
+        let bits = |x: &[f64]| x.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&fast), bits(&plain));
     }
 
     #[test]

@@ -25,7 +25,8 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return clap_exit(e),
     };
-    match run(cli.command) {
+    slth::progress::show(!cli.quiet);
+    match run(cli.command, cli.quiet) {
         Ok(code) => ExitCode::from(code),
         Err(error) => ExitCode::from(report(error)),
     }
@@ -66,7 +67,8 @@ fn clap_exit(e: clap::Error) -> ExitCode {
 }
 
 /// Runs one command; the exit code of a command that ran to its end.
-fn run(command: Command) -> Result<u8, Error> {
+fn run(command: Command, quiet: bool) -> Result<u8, Error> {
+    use slth::progress::Progress;
     match command {
         Command::Certify(args) => {
             let options = args.options()?;
@@ -77,8 +79,10 @@ fn run(command: Command) -> Result<u8, Error> {
             slth::write::check_output(args.output.as_deref())?;
             let started = Instant::now();
             let certified = slth::certify::certify_file(&args.target, &options)?;
+            let writing = Progress::spinner("writing the certificate");
             let text = slth::write::to_json_text(&certified.certificate);
             slth::write::write_output(args.output.as_deref(), &text)?;
+            drop(writing);
             let seconds = started.elapsed().as_secs_f64();
             match args.output.as_deref().filter(|_| args.json) {
                 Some(output) => {
@@ -105,9 +109,12 @@ fn run(command: Command) -> Result<u8, Error> {
             let seed = slth::cli::seed(&args.seed)?;
             let range = args.range()?;
             slth::write::check_output(args.output.as_deref())?;
+            let step = Progress::spinner("drawing the target and proving its norms");
             let target =
                 slth::generate::random_target(&args.dims, &seed, args.linear_output, &range)?;
-            slth::write::write_output(args.output.as_deref(), &target.to_json_text())?;
+            let text = target.to_json_text();
+            drop(step);
+            slth::write::write_output(args.output.as_deref(), &text)?;
         }
         Command::Eval(args) => {
             let limits = Limits::from(&args.limits);
@@ -121,7 +128,11 @@ fn run(command: Command) -> Result<u8, Error> {
                     slth::eval::evaluate_points(&args.certificate, args.points, &seed, &limits)?
                 }
             };
-            print!("{}", evaluation.text);
+            if args.json {
+                say!("{}", evaluation.json);
+            } else {
+                print!("{}", evaluation.text);
+            }
             if let Some(counterexample) = evaluation.counterexample {
                 return Err(counterexample);
             }
@@ -159,7 +170,7 @@ fn run(command: Command) -> Result<u8, Error> {
             }
             if args.json {
                 say!("{}", attack.to_json());
-            } else if args.quiet {
+            } else if quiet {
                 say!("{}", attack.bracket_line());
             } else {
                 print!("{}", attack.render_text());
@@ -180,9 +191,13 @@ fn run(command: Command) -> Result<u8, Error> {
 /// `slth verify`: the checker's verdict (with `--f64`, also the plain f64 estimate), printed
 /// as text or JSON; the exit code is always the checker's verdict's.
 fn verify(path: &Path, json: bool, exact: bool, plain_f64: bool, limits: &Limits) -> u8 {
+    use slth::progress::Progress;
     let started = Instant::now();
     let file = path.display().to_string();
-    let certificate = match verdict::read(path, limits) {
+    let reading = Progress::spinner("reading the certificate");
+    let read = verdict::read(path, limits);
+    drop(reading);
+    let certificate = match read {
         Ok(certificate) => certificate,
         Err(verdict) => {
             // Not a weight-subnetwork certificate: perhaps a neuron-subnetwork one.
@@ -206,13 +221,17 @@ fn verify(path: &Path, json: bool, exact: bool, plain_f64: bool, limits: &Limits
     if plain_f64 {
         // The estimate is printed; the exit code is the checker's (sound, exact fallback),
         // so no false certificate exits 0 because its falseness is below f64's resolution.
+        let step = Progress::spinner("recomputing the kept weights from the seed (path sums)");
         let checked = match slth_checker::verify::check_structure_with(&certificate, limits) {
             Ok(checked) => checked,
             Err(rejection) => return conclude(&Verdict::of_rejection(&file, rejection), json),
         };
+        step.message(|| "plain f64 estimate".into());
         let estimate = slth::fast::estimate(&checked);
+        step.message(|| "deciding the inequalities (witnesses, terms, chain)".into());
         let verdict =
             verdict::judge_checked(&file, &certificate, checked, limits, Arithmetic::Sound);
+        drop(step);
         if json {
             let mut value = estimate.to_json();
             value["exact_verdict"] = verdict.name().into();
@@ -236,7 +255,15 @@ fn verify(path: &Path, json: bool, exact: bool, plain_f64: bool, limits: &Limits
     } else {
         Arithmetic::Sound
     };
-    let verdict = verdict::judge(&file, &certificate, limits, arithmetic);
+    let step = Progress::spinner("recomputing the kept weights from the seed (path sums)");
+    let verdict = match slth_checker::verify::check_structure_with(&certificate, limits) {
+        Ok(checked) => {
+            step.message(|| "deciding the inequalities (witnesses, terms, chain)".into());
+            verdict::judge_checked(&file, &certificate, checked, limits, arithmetic)
+        }
+        Err(rejection) => Verdict::of_rejection(&file, rejection),
+    };
+    drop(step);
     if !json && matches!(verdict, Verdict::Valid(_)) {
         say!("{}", verdict.render_text().trim_end());
         say!("{}", timing(checking));

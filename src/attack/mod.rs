@@ -142,6 +142,10 @@ pub fn attack_file(path: &Path, options: &AttackOptions, limits: &Limits) -> Res
     };
     let model = Model::new(&e.target, &e.ticket);
     let started = Instant::now();
+    let step = crate::progress::Progress::spinner(format!(
+        "attack: ascent from {} starts, then sampling and exact evaluation",
+        options.starts
+    ));
     let found = search::search(&model, sphere, options.starts, options.steps, &options.seed);
     let search_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
@@ -172,6 +176,7 @@ pub fn attack_file(path: &Path, options: &AttackOptions, limits: &Limits) -> Res
         }))
     });
     let exact_seconds = started.elapsed().as_secs_f64();
+    drop(step);
     Ok(Attack {
         file,
         epsilon_text: e.certificate.bound.epsilon.0.clone(),

@@ -120,6 +120,11 @@ pub fn pairs_block(
             }
         }
     }
+    let progress = crate::progress::Progress::bar(
+        remaining as u64,
+        format!("block {block_number}: pairs"),
+        "weights reached",
+    );
     let scale = WEIGHT_SCALE as f64;
     let (n_in64, n_out64) = (n_in as u64, n_out as u64);
     let mut j: u64 = 0;
@@ -188,8 +193,10 @@ pub fn pairs_block(
             open[s][at] = false;
             open_per_input[s][t] -= 1;
             remaining -= 1;
+            progress.inc(1);
         }
         j = end;
+        progress.message(|| format!("block {block_number}: {end} neurons scanned"));
     }
     Ok(block)
 }

@@ -345,6 +345,11 @@ pub fn build_block(
         n_in
     };
     let mut failing_inputs = std::collections::BTreeSet::new();
+    let progress = crate::progress::Progress::bar(
+        (n_out * n_in) as u64,
+        format!("block {block_number}: base pool {pool}"),
+        "weights",
+    );
     for chunk_start in (0..n_out).step_by(OUTPUT_CHUNK) {
         let chunk = chunk_start..(chunk_start + OUTPUT_CHUNK).min(n_out);
         let solved: Vec<Vec<Choice>> = chunk
@@ -352,7 +357,9 @@ pub fn build_block(
             .map(|m| {
                 let inputs: Vec<(usize, f64)> =
                     all_inputs.iter().map(|&t| (t, targets[m][t])).collect();
-                solve_weights(&pools, &inputs, m, n_out, block_number, seed, signs)
+                let row = solve_weights(&pools, &inputs, m, n_out, block_number, seed, signs);
+                progress.inc(n_in as u64);
+                row
             })
             .collect();
         for (offset, row) in solved.into_iter().enumerate() {
@@ -393,10 +400,17 @@ pub fn build_block(
             .into_iter()
             .collect();
         pools.extend(&inputs, size, block_number, seed, signed);
+        progress.restart(failing.len() as u64);
+        progress.message(|| {
+            format!(
+                "block {block_number}: pools of {} inputs grown to {size}",
+                inputs.len()
+            )
+        });
         let solved: Vec<Choice> = failing
             .par_iter()
             .map(|&(m, t)| {
-                solve_weights(
+                let choice = solve_weights(
                     &pools,
                     &[(t, targets[m][t])],
                     m,
@@ -406,7 +420,9 @@ pub fn build_block(
                     signs,
                 )
                 .pop()
-                .unwrap_or_default()
+                .unwrap_or_default();
+                progress.inc(1);
+                choice
             })
             .collect();
         let mut still = Vec::new();

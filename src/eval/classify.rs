@@ -35,21 +35,36 @@ pub struct Classification {
     pub max_squared_in_domain: Option<BigRational>,
     /// inputs of the domain where ||f - g~||_2 > epsilon: a false certificate if any
     pub exceeding: Vec<usize>,
+    /// every input's verdicts, in the order of the inputs
+    pub per_input: Vec<InputVerdict>,
 }
 
-/// One input's verdicts.
-struct Verdict {
-    f_class: usize,
-    g_class: usize,
-    in_domain: bool,
+/// One input's verdicts (`eval --json` prints them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputVerdict {
+    pub f_class: usize,
+    pub g_class: usize,
+    /// f's and g~'s top-two margins, exactly (None with fewer than two outputs)
+    pub f_margin: Option<BigRational>,
+    pub g_margin: Option<BigRational>,
+    pub in_domain: bool,
     /// ||x||_2^2 > radius^2
-    beyond_radius: bool,
+    pub beyond_radius: bool,
     /// some x_k < 0 on a non-negative domain
-    negative: bool,
-    norm2: BigRational,
-    /// m^2 > 2 eps^2 and m > 2 eps, where m is f's top-two margin
-    safe: (bool, bool),
-    squared: BigRational,
+    pub negative: bool,
+    /// ||x||_2^2
+    pub norm2: BigRational,
+    /// m^2 > 2 eps^2 and m > 2 eps, where m is f's top-two margin (whatever the domain)
+    pub safe: (bool, bool),
+    /// ||f(x) - g~(x)||_2^2
+    pub squared: BigRational,
+}
+
+impl InputVerdict {
+    /// In the domain and f's margin exceeds sqrt(2) epsilon: g~ predicts f's class.
+    pub fn guaranteed(&self) -> bool {
+        self.in_domain && self.safe.0
+    }
 }
 
 /// Index of the first largest entry (0 for an empty vector).
@@ -99,25 +114,30 @@ pub fn classify(
     let epsilon2 = epsilon * epsilon;
     let two = BigRational::from_integer(BigInt::from(2));
     let evaluator = IntegerEvaluator::new(target);
-    let verdicts: Vec<Verdict> = inputs
+    let progress = crate::progress::Progress::bar(inputs.len() as u64, "eval", "inputs");
+    let verdicts: Vec<InputVerdict> = inputs
         .par_iter()
         .map(|x| {
             let (f, g) = evaluator.both(ticket, x);
+            progress.inc(1);
             let norm2: BigRational = sum_of_squares(x.iter());
             let beyond_radius = norm2 > radius2;
             let negative = nonnegative && x.iter().any(Signed::is_negative);
             let in_domain = !beyond_radius && !negative;
             let differences: Vec<BigRational> = f.iter().zip(&g).map(|(a, b)| a - b).collect();
-            let safe = match top_two_margin(&f) {
+            let f_margin = top_two_margin(&f);
+            let safe = match &f_margin {
                 None => (true, true),
                 Some(m) => (
-                    m.is_positive() && &m * &m > &two * &epsilon2,
-                    m > &two * epsilon,
+                    m.is_positive() && m * m > &two * &epsilon2,
+                    *m > &two * epsilon,
                 ),
             };
-            Verdict {
+            InputVerdict {
                 f_class: predicted_class(&f),
                 g_class: predicted_class(&g),
+                f_margin,
+                g_margin: top_two_margin(&g),
                 in_domain,
                 beyond_radius,
                 negative,
@@ -140,8 +160,9 @@ pub fn classify(
         max_squared_norm: BigRational::zero(),
         max_squared_in_domain: None,
         exceeding: Vec::new(),
+        per_input: Vec::new(),
     };
-    for (k, verdict) in verdicts.into_iter().enumerate() {
+    for (k, verdict) in verdicts.iter().enumerate() {
         if let Some(labels) = labels {
             let label = labels.get(k).copied();
             let hit = |class: usize| usize::from(label == i64::try_from(class).ok());
@@ -152,7 +173,7 @@ pub fn classify(
         result.beyond_radius += usize::from(verdict.beyond_radius);
         result.negative += usize::from(verdict.negative);
         if verdict.norm2 > result.max_squared_norm {
-            result.max_squared_norm = verdict.norm2;
+            result.max_squared_norm = verdict.norm2.clone();
         }
         if !verdict.in_domain {
             result.outside_domain += 1;
@@ -168,9 +189,10 @@ pub fn classify(
             .as_ref()
             .is_none_or(|max| verdict.squared > *max)
         {
-            result.max_squared_in_domain = Some(verdict.squared);
+            result.max_squared_in_domain = Some(verdict.squared.clone());
         }
     }
+    result.per_input = verdicts;
     result
 }
 

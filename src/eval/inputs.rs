@@ -19,6 +19,8 @@ use std::time::Instant;
 /// What `eval` prints, and the evidence that the certificate is false if it found any.
 pub struct Evaluation {
     pub text: String,
+    /// What `eval --json` prints (the same facts, and per input with `--inputs`).
+    pub json: serde_json::Value,
     /// A point or input where ||f - g~|| exceeds the certified epsilon.
     pub counterexample: Option<Error>,
 }
@@ -85,6 +87,7 @@ pub fn evaluate_points(
     let nonnegative = e.certificate.domain.nonnegative;
     let points = sample_points(&e.target, &e.radius, nonnegative, count, seed);
     let seen = evaluate(&e.target, &e.ticket, &points);
+    let json = crate::json::eval_points(path, &e.epsilon, &seen, seed);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -98,6 +101,7 @@ pub fn evaluate_points(
         let counterexample = Some(e.exceeded(path, format!("point {}", seen.worst_point)));
         return Ok(Evaluation {
             text: out,
+            json,
             counterexample,
         });
     }
@@ -114,6 +118,7 @@ pub fn evaluate_points(
     );
     Ok(Evaluation {
         text: out,
+        json,
         counterexample: None,
     })
 }
@@ -207,6 +212,7 @@ pub fn classify_file(
         nonnegative,
         &e.epsilon,
     );
+    let json = crate::json::eval_inputs(path, inputs, homogenized.is_some(), &e, &seen);
     let share = |k: usize| {
         format!(
             "{:.2}% ({k}/{count})",
@@ -276,6 +282,7 @@ pub fn classify_file(
         let counterexample = Some(e.exceeded(path, format!("input {k} of {}", inputs.display())));
         return Ok(Evaluation {
             text: out,
+            json,
             counterexample,
         });
     }
@@ -285,6 +292,7 @@ pub fn classify_file(
     );
     Ok(Evaluation {
         text: out,
+        json,
         counterexample: None,
     })
 }
