@@ -183,6 +183,11 @@ pub fn write_bytes(path: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
 /// Writes `bytes` to `path` through a temporary file beside it and a rename: the file is
 /// either whole or untouched.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    // A device (`-o /dev/null`), a pipe or a symbolic link is written in place: a rename
+    // would replace it with a regular file (as root, /dev/null itself).
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
+        return std::fs::write(path, bytes).map_err(|e| Error::input(path, e));
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -217,6 +222,27 @@ fn witness_text(witness: &slth_checker::certificate::LipschitzWitness) -> String
 mod tests {
     use super::*;
     use slth_checker::certificate::parse;
+
+    /// A symbolic link stays a link and its target gets the bytes (a rename over the link
+    /// would replace it, as it replaced /dev/null with a regular file before).
+    #[cfg(unix)]
+    #[test]
+    fn links_are_written_through_not_replaced() {
+        let dir = std::env::temp_dir().join(format!("slth-write-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("target.json");
+        std::fs::write(&target, b"old").unwrap();
+        let link = dir.join("link.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_file(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        let plain = dir.join("plain.json");
+        write_file(&plain, b"bytes").unwrap();
+        assert_eq!(std::fs::read(&plain).unwrap(), b"bytes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     /// The committed certificates were written by this writer: reading one and writing it
     /// again gives the file back, byte for byte.
