@@ -48,6 +48,8 @@ pub mod lipschitz;
 pub mod network;
 pub mod neurons;
 pub mod numbers;
+pub mod report;
+pub mod sweep;
 pub mod ticket;
 pub mod values;
 pub mod write;
