@@ -442,3 +442,45 @@ fn bad_inputs_fail_in_one_line() {
         &["nonexistent"],
     );
 }
+
+#[test]
+fn the_committed_figures_regenerate_byte_for_byte() {
+    // The commands of the README's "report and sweep: figures".
+    let scratch = Scratch::new("regenerate");
+    let (report, sweep, csv) = (
+        scratch.path("report.svg"),
+        scratch.path("sweep.svg"),
+        scratch.path("sweep.csv"),
+    );
+    ok(&slth(&[
+        "report",
+        "certificates/v2/digits-64-32-10.json",
+        "--attack",
+        "-o",
+        &report,
+    ]));
+    let args = [
+        "sweep",
+        "certificates/targets/random-8-8-8-1.json",
+        "--epsilon",
+        "0.2,0.1,0.05,0.02",
+        "--seed",
+        "7",
+        "-o",
+        &sweep,
+        "--csv",
+        &csv,
+    ];
+    ok(&slth(&args));
+    for (made, committed) in [
+        (report, "docs/report-digits.svg"),
+        (sweep, "docs/sweep-random-8-8-8-1.svg"),
+        (csv, "docs/sweep-random-8-8-8-1.csv"),
+    ] {
+        let committed_bytes = std::fs::read(root().join(committed)).unwrap();
+        assert!(
+            std::fs::read(&made).unwrap() == committed_bytes,
+            "{committed} differs from what its command makes now: rerun the command in README.md"
+        );
+    }
+}
