@@ -327,7 +327,9 @@ fn budget_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> R
         .x_desc("||g~(x) - f(x)||_2")
         .draw()
         .map_err(fail)?;
-    let inside = TextStyle::from(("sans-serif", 11).into_font().color(&WHITE))
+    let inside = ("sans-serif", 11)
+        .into_font()
+        .color(&WHITE)
         .pos(Pos::new(HPos::Center, VPos::Center));
     for (k, (_, symbol, parts)) in rows.iter().enumerate() {
         let y = (n - 1 - k) as f64;
@@ -531,7 +533,9 @@ fn kept_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> Res
         .map_err(fail)?
         .label("output edges (V)")
         .legend(swatch(dark));
-    let inside = TextStyle::from(("sans-serif", 12).into_font().color(&WHITE))
+    let inside = ("sans-serif", 12)
+        .into_font()
+        .color(&WHITE)
         .pos(Pos::new(HPos::Center, VPos::Top));
     chart
         .draw_series(report.blocks.iter().enumerate().map(|(i, b)| {
