@@ -298,6 +298,12 @@ fn budget_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> R
         .iter()
         .map(|r| r.2.iter().sum::<f64>())
         .fold(epsilon.max(lower.unwrap_or(0.0)), f64::max);
+    // An empty range (every number 0) would stall plotters' axis: draw 0..1 then.
+    let widest = if widest > 0.0 && widest.is_finite() {
+        widest
+    } else {
+        1.0
+    };
     let n = rows.len();
     let mut chart = ChartBuilder::on(area)
         .caption(
@@ -428,6 +434,21 @@ fn widths_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> R
                 .collect(),
         ),
     ];
+    // Pensia et al.'s width is infinite at epsilon 0 (and an infinite axis would stall
+    // plotters): such a bar is left out.
+    let series: Vec<(&str, RGBColor, Vec<f64>)> = series
+        .into_iter()
+        .map(|(name, c, values)| {
+            (
+                name,
+                c,
+                values
+                    .into_iter()
+                    .map(|v| if v.is_finite() { v } else { 0.0 })
+                    .collect(),
+            )
+        })
+        .collect();
     let high = series
         .iter()
         .flat_map(|s| s.2.iter())
@@ -490,9 +511,12 @@ fn kept_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> Res
         .blocks
         .iter()
         .map(|b| b.kept_per_target_weight())
-        .fold(overall, f64::max)
-        .max(1e-9)
-        * 1.35;
+        .fold(overall, f64::max);
+    let high = if high > 0.0 && high.is_finite() {
+        high * 1.35
+    } else {
+        1.0
+    };
     let mut chart = ChartBuilder::on(area)
         .caption("Kept weights of g~ per weight of f", ("sans-serif", 17))
         .margin(12)
