@@ -484,3 +484,22 @@ fn the_committed_figures_regenerate_byte_for_byte() {
         );
     }
 }
+
+#[test]
+fn a_certificate_whose_numbers_are_zero_is_still_drawn() {
+    // epsilon 0 makes Pensia et al.'s width infinite; every claim 0 makes empty ranges.
+    let scratch = Scratch::new("zero");
+    let mut certificate = read_json(TINY);
+    for block in certificate["bound"]["blocks"].as_array_mut().unwrap() {
+        block["error"] = "0".into();
+    }
+    certificate["bound"]["epsilon"] = "0".into();
+    let file = scratch.path("zero.json");
+    std::fs::write(&file, certificate.to_string()).unwrap();
+    let svg = scratch.path("zero.svg");
+    let run = slth(&["report", &file, "-o", &svg, "--json"]);
+    ok(&run);
+    check_svg(&std::fs::read_to_string(&svg).unwrap(), &["block 1"]);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["chain_bound"], "0");
+}
