@@ -56,6 +56,13 @@ pub enum Command {
     /// Verify a certificate and write its ticket g~ as a safetensors file that PyTorch
     /// loads into nn.Sequential (only the kept hidden neurons, dense).
     Export(ExportArgs),
+    /// Draw one certificate as an SVG figure: per block c_i, L_i, e_i and its part of
+    /// epsilon (and version 2's terms), the attack's bracket, the widths of g against
+    /// Pensia et al.'s and Malach et al.'s formulas, the kept weights per target weight.
+    Report(ReportArgs),
+    /// Certify a target at several epsilons with both constructions (same seed) and write
+    /// the widths of g and kept weights against epsilon as CSV, JSON and an SVG plot.
+    Sweep(SweepArgs),
 }
 
 /// The arguments of `slth certify`.
@@ -245,6 +252,76 @@ pub struct ExportArgs {
     pub dtype: DtypeArg,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// The arguments of `slth report`.
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// The certificate to draw (it is read, not verified; `slth verify` proves it).
+    pub certificate: PathBuf,
+    /// Write the SVG figure here (atomically); `-` writes it to standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print the numbers of the figure as one JSON object on standard output.
+    #[arg(long)]
+    pub json: bool,
+    /// Run `slth attack` (seed 0, default starts and steps) and draw its proven lower bound
+    /// beside epsilon.
+    #[arg(long, conflicts_with = "attack_json")]
+    pub attack: bool,
+    /// Draw the lower bound of a saved `slth attack --json` output of this certificate.
+    #[arg(long, value_name = "FILE")]
+    pub attack_json: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The arguments of `slth sweep`.
+#[derive(clap::Args)]
+pub struct SweepArgs {
+    /// Target network, as for `slth certify` (a JSON network file or a safetensors MLP;
+    /// activations as its file states them, else hidden ReLU and a linear last layer).
+    pub target: PathBuf,
+    /// The epsilons to certify, comma-separated positive rationals (0.2,0.1,0.05,1/50).
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub epsilon: String,
+    /// Seed of g, the same for every run: an unsigned 64-bit integer or 64 hex digits.
+    #[arg(long, default_value = "0")]
+    pub seed: String,
+    /// Radius of the L2 ball the certificates cover.
+    #[arg(long, default_value = "1", allow_hyphen_values = true)]
+    pub radius: String,
+    /// Restrict the domain to x >= 0.
+    #[arg(long)]
+    pub nonnegative: bool,
+    /// Write the SVG plot here (atomically); `-` writes it to standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write the CSV (one row per epsilon and construction) here; without it and without
+    /// --json the CSV goes to standard output.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Print the results as one JSON object on standard output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl SweepArgs {
+    /// The options of the sweep.
+    pub fn options(&self) -> Result<crate::sweep::SweepOptions, Error> {
+        let epsilons = crate::sweep::parse_epsilons(&self.epsilon)?;
+        let radius = rational("radius", &self.radius)?;
+        if num_traits::Signed::is_negative(&radius) {
+            return Err(Error::usage("radius", "must be >= 0"));
+        }
+        Ok(crate::sweep::SweepOptions {
+            epsilons,
+            seed: seed(&self.seed)?,
+            seed_text: self.seed.clone(),
+            radius,
+            nonnegative: self.nonnegative,
+        })
+    }
 }
 
 impl AttackArgs {

@@ -49,6 +49,8 @@ pub mod network;
 pub mod neurons;
 pub mod numbers;
 pub mod progress;
+pub mod report;
+pub mod sweep;
 pub mod ticket;
 pub mod values;
 pub mod write;

@@ -161,6 +161,8 @@ fn run(command: Command, quiet: bool) -> Result<u8, Error> {
                 slth::export::Outcome::NotValid(verdict) => return Ok(conclude(&verdict, false)),
             }
         }
+        Command::Report(args) => report_command(&args)?,
+        Command::Sweep(args) => sweep_command(&args)?,
         Command::Attack(args) => {
             let limits = Limits::from(&args.limits);
             let options = args.options()?;
@@ -186,6 +188,81 @@ fn run(command: Command, quiet: bool) -> Result<u8, Error> {
         }
     }
     Ok(0)
+}
+
+/// `slth report`: the figure of one certificate (SVG) and its numbers (JSON).
+fn report_command(args: &slth::cli::ReportArgs) -> Result<(), Error> {
+    let svg_out = args.output.as_deref();
+    if svg_out.is_none() && !args.json {
+        return Err(Error::usage(
+            "output",
+            "give -o FILE.svg for the figure, or --json for its numbers",
+        ));
+    }
+    if args.json && svg_out == Some(Path::new("-")) {
+        return Err(Error::usage(
+            "json",
+            "--json prints its object on stdout: give -o a file",
+        ));
+    }
+    slth::write::check_output(svg_out)?;
+    let limits = Limits::from(&args.limits);
+    let mut report = slth::report::report_file(&args.certificate, &limits)?;
+    if let Some(path) = &args.attack_json {
+        report.read_attack_json(path)?;
+    } else if args.attack {
+        let started = Instant::now();
+        let options = slth::attack::AttackOptions::new(slth_checker::sampler::Seed::from_u64(0));
+        let attack = slth::attack::attack_file(&args.certificate, &options, &limits)?;
+        eprintln!(
+            "attack: {} (in {:.2}s)",
+            attack.bracket_line(),
+            started.elapsed().as_secs_f64()
+        );
+        report.set_attack(&attack, "0");
+    }
+    if svg_out.is_some() {
+        let svg = slth::report::draw::svg(&report).map_err(|e| Error::usage("output", e))?;
+        slth::write::write_output(svg_out, &svg)?;
+    }
+    if args.json {
+        say!("{}", report.to_json());
+    }
+    Ok(())
+}
+
+/// `slth sweep`: certify at every epsilon with both constructions; CSV, JSON, SVG.
+fn sweep_command(args: &slth::cli::SweepArgs) -> Result<(), Error> {
+    let options = args.options()?;
+    let svg_out = args.output.as_deref();
+    let stdout_taken = [
+        svg_out == Some(Path::new("-")),
+        args.csv.as_deref() == Some(Path::new("-")),
+        args.json,
+    ];
+    if stdout_taken.iter().filter(|t| **t).count() > 1 {
+        return Err(Error::usage(
+            "output",
+            "only one of -o -, --csv - and --json can use standard output",
+        ));
+    }
+    slth::write::check_output(svg_out)?;
+    slth::write::check_output(args.csv.as_deref())?;
+    let sweep = slth::sweep::sweep_file(&args.target, &options, |line| eprintln!("{line}"))?;
+    if svg_out.is_some() {
+        let svg = slth::sweep::draw::svg(&sweep).map_err(|e| Error::usage("output", e))?;
+        slth::write::write_output(svg_out, &svg)?;
+    }
+    let csv = sweep.to_csv();
+    match &args.csv {
+        Some(path) => slth::write::write_output(Some(path), &csv)?,
+        None if !args.json && svg_out != Some(Path::new("-")) => print!("{csv}"),
+        None => {}
+    }
+    if args.json {
+        say!("{}", sweep.to_json());
+    }
+    Ok(())
 }
 
 /// `slth verify`: the checker's verdict (with `--f64`, also the plain f64 estimate), printed
