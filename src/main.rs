@@ -77,8 +77,9 @@ fn run(command: Command) -> Result<u8, Error> {
             slth::write::check_output(args.output.as_deref())?;
             let started = Instant::now();
             let certified = slth::certify::certify_file(&args.target, &options)?;
-            let text = slth::write::to_json_text(&certified.certificate);
-            slth::write::write_output(args.output.as_deref(), &text)?;
+            let output = args.output.as_deref();
+            let encoding = slth::write::Encoding::for_output(args.encoding.map(Into::into), output);
+            slth::write::write_certificate(output, &certified.certificate, encoding)?;
             let seconds = started.elapsed().as_secs_f64();
             match args.output.as_deref().filter(|_| args.json) {
                 Some(output) => {

@@ -4,7 +4,7 @@
 //! certificates exactly.
 
 use crate::error::Error;
-use slth_checker::certificate::{Certificate, LayerJson, Rational};
+use slth_checker::certificate::{Certificate, FORMAT_VERSION_COMPACT, LayerJson, Rational};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
@@ -15,11 +15,16 @@ fn quoted(text: &str) -> String {
 
 /// The certificate as deterministic JSON text.
 pub fn to_json_text(certificate: &Certificate) -> String {
+    json_text(certificate, certificate.version)
+}
+
+/// The certificate as deterministic JSON text, saying `version`.
+fn json_text(certificate: &Certificate, version: u64) -> String {
     let mut out = String::new();
     let c = certificate;
     let _ = writeln!(out, "{{");
     let _ = writeln!(out, "  \"format\": {},", quoted(&c.format));
-    let _ = writeln!(out, "  \"version\": {},", c.version);
+    let _ = writeln!(out, "  \"version\": {version},");
     let _ = writeln!(out, "  \"target\": {{");
     let _ = writeln!(out, "    \"input_dim\": {},", c.target.input_dim);
     write_layers(&mut out, &c.target.layers, "    ");
@@ -38,10 +43,12 @@ pub fn to_json_text(certificate: &Certificate) -> String {
     let _ = writeln!(out, "    \"hidden_widths\": [{}]", widths.join(", "));
     let _ = writeln!(out, "  }},");
     let _ = writeln!(out, "  \"ticket\": [");
+    // Version 3 leaves every value out (docs/FORMAT.md section 14.1).
+    let values = version != FORMAT_VERSION_COMPACT;
     for (b, block) in c.ticket.iter().enumerate() {
         let _ = writeln!(out, "    {{");
-        write_entries(&mut out, "hidden", &block.hidden, true);
-        write_entries(&mut out, "output", &block.output, false);
+        write_entries(&mut out, "hidden", &block.hidden, true, values);
+        write_entries(&mut out, "output", &block.output, false, values);
         let sep = if b + 1 < c.ticket.len() { "," } else { "" };
         let _ = writeln!(out, "    }}{sep}");
     }
@@ -117,7 +124,13 @@ pub fn write_layers(out: &mut String, layers: &[LayerJson], indent: &str) {
     let _ = writeln!(out, "{indent}]");
 }
 
-fn write_entries(out: &mut String, name: &str, entries: &[(u64, u64, Rational)], comma: bool) {
+fn write_entries(
+    out: &mut String,
+    name: &str,
+    entries: &[(u64, u64, Rational)],
+    comma: bool,
+    values: bool,
+) {
     if entries.is_empty() {
         let _ = writeln!(out, "      \"{name}\": []{}", if comma { "," } else { "" });
         return;
@@ -125,9 +138,61 @@ fn write_entries(out: &mut String, name: &str, entries: &[(u64, u64, Rational)],
     let _ = writeln!(out, "      \"{name}\": [");
     for (k, (a, b, value)) in entries.iter().enumerate() {
         let sep = if k + 1 < entries.len() { "," } else { "" };
-        let _ = writeln!(out, "        [{a}, {b}, {}]{sep}", quoted(&value.0));
+        match values {
+            true => writeln!(out, "        [{a}, {b}, {}]{sep}", quoted(&value.0)),
+            false => writeln!(out, "        [{a}, {b}]{sep}"),
+        }
+        .unwrap_or_default();
     }
     let _ = writeln!(out, "      ]{}", if comma { "," } else { "" });
+}
+
+/// How `certify` writes a certificate's ticket (docs/FORMAT.md section 14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Every kept entry with its value, in the version the certificate has (1 or 2).
+    Full,
+    /// Version 3: kept entries without their values.
+    Compact,
+}
+
+impl Encoding {
+    /// The encoding asked for, else compact for a gzip name (`.gz`) and full otherwise.
+    pub fn for_output(asked: Option<Encoding>, path: Option<&Path>) -> Encoding {
+        let gzip = path.is_some_and(slth_checker::certificate::named_gzip);
+        asked.unwrap_or(if gzip {
+            Encoding::Compact
+        } else {
+            Encoding::Full
+        })
+    }
+}
+
+/// Writes a certificate to `path` (stdout for None or `-`) in `encoding`, gzip-compressed
+/// when the name ends in `.gz` (docs/FORMAT.md section 14.2). Compact makes it version 3.
+pub fn write_certificate(
+    path: Option<&Path>,
+    certificate: &Certificate,
+    encoding: Encoding,
+) -> Result<(), Error> {
+    let text = match encoding {
+        Encoding::Full => to_json_text(certificate),
+        Encoding::Compact => json_text(certificate, FORMAT_VERSION_COMPACT),
+    };
+    let file = path.filter(|p| *p != Path::new("-"));
+    match file.filter(|p| slth_checker::certificate::named_gzip(p)) {
+        Some(file) => write_file(file, &gzip(text.as_bytes())),
+        None => write_output(path, &text),
+    }
+}
+
+/// `bytes` as one gzip member (RFC 1952), deterministic: no name, modification time 0.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use flate2::{Compression, GzBuilder};
+    let mut encoder = GzBuilder::new().write(Vec::new(), Compression::default());
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
 }
 
 /// Writes `text` to `path` through a temporary file beside it and a rename, so that the file

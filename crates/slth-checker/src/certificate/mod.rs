@@ -6,10 +6,13 @@
 //! place when it is malformed. Every struct rejects unknown fields and must be a JSON
 //! object (serde would also take an array of its values); only `meta` is free-form.
 
+mod compact;
+mod gzip;
 mod limits;
 mod read;
 mod shape;
 
+pub use gzip::{GZIP_MAGIC, named_gzip};
 pub use limits::{DEFAULT_MAX_DIMENSION, DEFAULT_MAX_FILE_BYTES, Limits};
 pub use read::{LoadError, LoadErrorKind, load, parse, parse_with};
 
@@ -20,6 +23,9 @@ pub const FORMAT_NAME: &str = "slth-certificate";
 pub const FORMAT_VERSION: u64 = 1;
 /// Version 2: version 1 plus the telescoping terms of docs/FORMAT.md section 12.
 pub const FORMAT_VERSION_TERMS: u64 = 2;
+/// Version 3: version 2 with `bound.terms` optional and kept entries that may leave out
+/// their values (docs/FORMAT.md section 14).
+pub const FORMAT_VERSION_COMPACT: u64 = 3;
 pub const RNG_NAME: &str = "chacha20";
 pub const DISTRIBUTION_NAME: &str = "uniform-dyadic-53";
 
@@ -111,7 +117,8 @@ pub struct RandomNetwork {
     pub hidden_widths: Vec<u64>,
 }
 
-/// The kept weights of one block: `[j, t, U[j][t]]` and `[m, j, V[m][j]]`.
+/// The kept weights of one block: `[j, t, U[j][t]]` and `[m, j, V[m][j]]`. Entries that a
+/// version 3 file writes without value (`[j, t]`, `[m, j]`) carry g's weight once read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BlockTicket {

@@ -23,34 +23,33 @@ pub(super) fn check_header(c: &Certificate) -> Result<(), Rejection> {
             ),
         ));
     }
-    if c.version != certificate::FORMAT_VERSION && c.version != certificate::FORMAT_VERSION_TERMS {
+    let known = [
+        certificate::FORMAT_VERSION,
+        certificate::FORMAT_VERSION_TERMS,
+        certificate::FORMAT_VERSION_COMPACT,
+    ];
+    if !known.contains(&c.version) {
         return Err(reject(
             RejectionKind::Header,
             "version",
             format!(
-                "expected {} or {}, got {} (this checker knows versions {} and {})",
-                certificate::FORMAT_VERSION,
-                certificate::FORMAT_VERSION_TERMS,
-                c.version,
-                certificate::FORMAT_VERSION,
-                certificate::FORMAT_VERSION_TERMS
+                "expected 1, 2 or 3, got {} (this checker knows versions 1, 2 and 3)",
+                c.version
             ),
         ));
     }
-    // Version 2 adds `bound.terms` (docs/FORMAT.md section 12); version 1 has none.
-    match (
-        c.version == certificate::FORMAT_VERSION_TERMS,
-        &c.bound.terms,
-    ) {
-        (true, None) => Err(reject(
+    // Version 2 adds `bound.terms` (docs/FORMAT.md section 12); version 1 has none;
+    // version 3 may have them or not (section 14).
+    match (c.version, &c.bound.terms) {
+        (certificate::FORMAT_VERSION_TERMS, None) => Err(reject(
             RejectionKind::Header,
             "bound.terms",
             "a version 2 certificate must have \"terms\" in its bound",
         )),
-        (false, Some(_)) => Err(reject(
+        (certificate::FORMAT_VERSION, Some(_)) => Err(reject(
             RejectionKind::Header,
             "bound.terms",
-            "\"terms\" belong to version 2; this certificate says version 1",
+            "\"terms\" belong to versions 2 and 3; this certificate says version 1",
         )),
         _ => Ok(()),
     }
