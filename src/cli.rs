@@ -109,10 +109,10 @@ pub struct CertifyArgs {
     /// epsilon asked and certified, widths, kept weights, time); needs -o FILE.
     #[arg(long, requires = "output")]
     pub json: bool,
-    /// How the ticket is written: "full" (every kept weight with its value, format
-    /// version 1) or "compact" (indices only, format version 3, docs/FORMAT.md section
-    /// 14). Default: compact when -o names a gzip file (NAME.json.gz, written
-    /// gzip-compressed), full otherwise.
+    /// How the ticket is written: "full" (every kept weight with its value, the format
+    /// "slth-certificate") or "compact" (indices only, the format
+    /// "slth-compact-certificate", docs/FORMAT.md section 14). Default: compact when -o
+    /// names a gzip file (NAME.json.gz, written gzip-compressed), full otherwise.
     #[arg(long, value_enum)]
     pub encoding: Option<EncodingArg>,
 }

@@ -4,7 +4,7 @@
 //! certificates exactly.
 
 use crate::error::Error;
-use slth_checker::certificate::{Certificate, FORMAT_VERSION_COMPACT, LayerJson, Rational};
+use slth_checker::certificate::{COMPACT_FORMAT_NAME, Certificate, LayerJson, Rational};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
@@ -15,16 +15,16 @@ fn quoted(text: &str) -> String {
 
 /// The certificate as deterministic JSON text.
 pub fn to_json_text(certificate: &Certificate) -> String {
-    json_text(certificate, certificate.version)
+    json_text(certificate, &certificate.format)
 }
 
-/// The certificate as deterministic JSON text, saying `version`.
-fn json_text(certificate: &Certificate, version: u64) -> String {
+/// The certificate as deterministic JSON text, saying `format`.
+fn json_text(certificate: &Certificate, format: &str) -> String {
     let mut out = String::new();
     let c = certificate;
     let _ = writeln!(out, "{{");
-    let _ = writeln!(out, "  \"format\": {},", quoted(&c.format));
-    let _ = writeln!(out, "  \"version\": {version},");
+    let _ = writeln!(out, "  \"format\": {},", quoted(format));
+    let _ = writeln!(out, "  \"version\": {},", c.version);
     let _ = writeln!(out, "  \"target\": {{");
     let _ = writeln!(out, "    \"input_dim\": {},", c.target.input_dim);
     write_layers(&mut out, &c.target.layers, "    ");
@@ -43,8 +43,8 @@ fn json_text(certificate: &Certificate, version: u64) -> String {
     let _ = writeln!(out, "    \"hidden_widths\": [{}]", widths.join(", "));
     let _ = writeln!(out, "  }},");
     let _ = writeln!(out, "  \"ticket\": [");
-    // Version 3 leaves every value out (docs/FORMAT.md section 14.1).
-    let values = version != FORMAT_VERSION_COMPACT;
+    // A compact certificate leaves every value out (docs/FORMAT.md section 14.1).
+    let values = format != COMPACT_FORMAT_NAME;
     for (b, block) in c.ticket.iter().enumerate() {
         let _ = writeln!(out, "    {{");
         write_entries(&mut out, "hidden", &block.hidden, true, values);
@@ -150,9 +150,9 @@ fn write_entries(
 /// How `certify` writes a certificate's ticket (docs/FORMAT.md section 14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
-    /// Every kept entry with its value, in the version the certificate has (1 or 2).
+    /// Every kept entry with its value (format "slth-certificate").
     Full,
-    /// Version 3: kept entries without their values.
+    /// Kept entries without their values (format "slth-compact-certificate").
     Compact,
 }
 
@@ -169,7 +169,7 @@ impl Encoding {
 }
 
 /// Writes a certificate to `path` (stdout for None or `-`) in `encoding`, gzip-compressed
-/// when the name ends in `.gz` (docs/FORMAT.md section 14.2). Compact makes it version 3.
+/// when the name ends in `.gz` (docs/FORMAT.md section 14.2).
 pub fn write_certificate(
     path: Option<&Path>,
     certificate: &Certificate,
@@ -177,7 +177,7 @@ pub fn write_certificate(
 ) -> Result<(), Error> {
     let text = match encoding {
         Encoding::Full => to_json_text(certificate),
-        Encoding::Compact => json_text(certificate, FORMAT_VERSION_COMPACT),
+        Encoding::Compact => json_text(certificate, COMPACT_FORMAT_NAME),
     };
     let file = path.filter(|p| *p != Path::new("-"));
     match file.filter(|p| slth_checker::certificate::named_gzip(p)) {

@@ -222,11 +222,31 @@ impl Checker {
         let mut undecided: Option<String> = None;
 
         // Header, domain, random network.
-        if c.format != "slth-certificate" {
+        if c.format != "slth-certificate" && c.format != "slth-compact-certificate" {
             out.push(violation(&[Kind::Header], "format", &c.format));
         }
         if c.version != 1 && c.version != 2 {
             out.push(violation(&[Kind::Header], "version", c.version.to_string()));
+        }
+        // Section 14.1: only a compact certificate may leave a kept entry's value out.
+        if c.format != "slth-compact-certificate" {
+            let omitted = c
+                .ticket
+                .iter()
+                .enumerate()
+                .find_map(|(b, (hidden, output))| {
+                    let at = |name: &str, list: &[shape::KeptEntry]| {
+                        let k = list.iter().position(|e| e.2.is_none())?;
+                        Some(format!("ticket[{b}].{name}[{k}]"))
+                    };
+                    at("hidden", hidden).or_else(|| at("output", output))
+                });
+            if let Some(place) = omitted {
+                out.push(schema(
+                    place,
+                    "a value left out outside a compact certificate",
+                ));
+            }
         }
         if c.norm != "l2" {
             out.push(violation(&[Kind::Domain], "domain.norm", &c.norm));
@@ -528,13 +548,16 @@ impl Checker {
                 ));
                 continue;
             }
-            let Some(claimed) = number(value, &place, out) else {
-                continue;
-            };
+            // A value left out (compact certificates) is g's weight; one given must equal it.
             let u = self.weight(key, hidden_stream, index).unwrap();
-            if !is_weight(&claimed, u) {
-                out.push(violation(&[Kind::ValueMismatch], &place, "U differs"));
-                continue;
+            if let Some(text) = value {
+                let Some(claimed) = number(text, &place, out) else {
+                    continue;
+                };
+                if !is_weight(&claimed, u) {
+                    out.push(violation(&[Kind::ValueMismatch], &place, "U differs"));
+                    continue;
+                }
             }
             kept.insert(*j, (*t, u));
         }
@@ -563,13 +586,15 @@ impl Checker {
                 ));
                 continue;
             }
-            let Some(claimed) = number(value, &place, out) else {
-                continue;
-            };
             let v = self.weight(key, output_stream, index).unwrap();
-            if !is_weight(&claimed, v) {
-                out.push(violation(&[Kind::ValueMismatch], &place, "V differs"));
-                continue;
+            if let Some(text) = value {
+                let Some(claimed) = number(text, &place, out) else {
+                    continue;
+                };
+                if !is_weight(&claimed, v) {
+                    out.push(violation(&[Kind::ValueMismatch], &place, "V differs"));
+                    continue;
+                }
             }
             if let Some(&(t, u)) = kept.get(j) {
                 paths.push((*m as usize, t as usize, v, u));

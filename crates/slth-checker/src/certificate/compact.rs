@@ -1,14 +1,14 @@
-//! Version 3's compact ticket (docs/FORMAT.md section 14.1): a kept entry may leave out its
+//! The compact ticket (docs/FORMAT.md section 14.1): a kept entry may leave out its
 //! value, `[j, t]` or `[m, j]`, since the value is g's weight at that place anyway. The
 //! reader marks such an entry with [`OMITTED`]; once the whole certificate is read (its
 //! version, seed and target may come after the ticket in the file), [`complete`] refuses
-//! the mark outside version 3 and writes g's weight in its place, so that everything after
+//! the mark outside a compact certificate and writes g's weight in its place, so that everything after
 //! the reader (the checks, eval, export, attack) sees an ordinary ticket. The checks then
 //! compare that value with g's weight like any other: they decide the same things
 //! (indices, duplicates, the keystream's end) for an entry with or without its value.
 
 use super::read::{LoadError, LoadErrorKind};
-use super::{Certificate, FORMAT_VERSION_COMPACT, Rational};
+use super::{COMPACT_FORMAT_NAME, Certificate, Rational};
 use crate::sampler::{Seed, StreamReader, WEIGHT_SCALE, hidden_stream, output_stream};
 
 /// The value the reader gives a kept entry written without one. It is not a rational, and
@@ -20,7 +20,7 @@ pub(super) const OMITTED: &str = "\u{0}omitted";
 /// reason (docs/FORMAT.md sections 5 and 9) before they look at a value.
 const UNKNOWN: &str = "0";
 
-/// Refuses omitted values outside version 3 (INVALID, at the first such entry) and replaces
+/// Refuses omitted values outside a compact certificate (INVALID, at the first such entry) and replaces
 /// each with g's weight `n/2^53` as slth writes it. Cost: one pass over the ticket, and one
 /// weight of g per omitted entry, read in increasing index order per stream.
 pub(super) fn complete(c: &mut Certificate) -> Result<(), LoadError> {
@@ -35,13 +35,12 @@ pub(super) fn complete(c: &mut Certificate) -> Result<(), LoadError> {
     let Some(place) = first else {
         return Ok(());
     };
-    if c.version != FORMAT_VERSION_COMPACT {
+    if c.format != COMPACT_FORMAT_NAME {
         return Err(LoadError::new(
             LoadErrorKind::Schema,
             place,
             format!(
-                "not a valid certificate: a kept entry without its value needs format version {FORMAT_VERSION_COMPACT} (docs/FORMAT.md section 14); this certificate says version {}",
-                c.version
+                "not a valid certificate: a kept entry without its value belongs to the format {COMPACT_FORMAT_NAME:?} (docs/FORMAT.md section 14)"
             ),
         ));
     }

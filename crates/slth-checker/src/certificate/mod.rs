@@ -19,13 +19,13 @@ pub use read::{LoadError, LoadErrorKind, load, parse, parse_with};
 use serde::{Deserialize, Serialize};
 
 pub const FORMAT_NAME: &str = "slth-certificate";
+/// The `format` of a compact certificate: a certificate of version 1 or 2 whose kept
+/// entries may leave out their values (docs/FORMAT.md section 14.1).
+pub const COMPACT_FORMAT_NAME: &str = "slth-compact-certificate";
 /// Version 1: the bound is the chain of docs/FORMAT.md section 6.
 pub const FORMAT_VERSION: u64 = 1;
 /// Version 2: version 1 plus the telescoping terms of docs/FORMAT.md section 12.
 pub const FORMAT_VERSION_TERMS: u64 = 2;
-/// Version 3: version 2 with `bound.terms` optional and kept entries that may leave out
-/// their values (docs/FORMAT.md section 14).
-pub const FORMAT_VERSION_COMPACT: u64 = 3;
 pub const RNG_NAME: &str = "chacha20";
 pub const DISTRIBUTION_NAME: &str = "uniform-dyadic-53";
 
@@ -118,7 +118,7 @@ pub struct RandomNetwork {
 }
 
 /// The kept weights of one block: `[j, t, U[j][t]]` and `[m, j, V[m][j]]`. Entries that a
-/// version 3 file writes without value (`[j, t]`, `[m, j]`) carry g's weight once read.
+/// compact certificate writes without value (`[j, t]`, `[m, j]`) carry g's weight once read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BlockTicket {

@@ -266,7 +266,7 @@ pub(super) fn widths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Err
 }
 
 /// `ticket[i].hidden` or `ticket[i].output`: entries of three elements, or two (the value
-/// left out, version 3: docs/FORMAT.md section 14.1), counted against `max_kept_entries`
+/// left out, compact certificates only: docs/FORMAT.md section 14.1), counted against `max_kept_entries`
 /// across the whole ticket (sections 7.5 and 11).
 pub(super) fn kept<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u64, u64, Rational)>, D::Error> {
     let entries: Vec<Entry<2>> = bounded(d, Limit::Kept, "ticket")?;

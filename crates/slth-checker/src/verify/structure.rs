@@ -12,44 +12,48 @@ use num_rational::BigRational;
 use num_traits::Signed;
 
 pub(super) fn check_header(c: &Certificate) -> Result<(), Rejection> {
-    if c.format != certificate::FORMAT_NAME {
+    // A compact certificate (docs/FORMAT.md section 14) differs only in how the reader
+    // took its ticket; every check is the same.
+    if c.format != certificate::FORMAT_NAME && c.format != certificate::COMPACT_FORMAT_NAME {
         return Err(reject(
             RejectionKind::Header,
             "format",
             format!(
-                "expected {:?}, got {:?}",
+                "expected {:?} (or {:?}), got {:?}",
                 certificate::FORMAT_NAME,
+                certificate::COMPACT_FORMAT_NAME,
                 numbers::abbreviate(&c.format)
             ),
         ));
     }
-    let known = [
-        certificate::FORMAT_VERSION,
-        certificate::FORMAT_VERSION_TERMS,
-        certificate::FORMAT_VERSION_COMPACT,
-    ];
-    if !known.contains(&c.version) {
+    if c.version != certificate::FORMAT_VERSION && c.version != certificate::FORMAT_VERSION_TERMS {
         return Err(reject(
             RejectionKind::Header,
             "version",
             format!(
-                "expected 1, 2 or 3, got {} (this checker knows versions 1, 2 and 3)",
-                c.version
+                "expected {} or {}, got {} (this checker knows versions {} and {})",
+                certificate::FORMAT_VERSION,
+                certificate::FORMAT_VERSION_TERMS,
+                c.version,
+                certificate::FORMAT_VERSION,
+                certificate::FORMAT_VERSION_TERMS
             ),
         ));
     }
-    // Version 2 adds `bound.terms` (docs/FORMAT.md section 12); version 1 has none;
-    // version 3 may have them or not (section 14).
-    match (c.version, &c.bound.terms) {
-        (certificate::FORMAT_VERSION_TERMS, None) => Err(reject(
+    // Version 2 adds `bound.terms` (docs/FORMAT.md section 12); version 1 has none.
+    match (
+        c.version == certificate::FORMAT_VERSION_TERMS,
+        &c.bound.terms,
+    ) {
+        (true, None) => Err(reject(
             RejectionKind::Header,
             "bound.terms",
             "a version 2 certificate must have \"terms\" in its bound",
         )),
-        (certificate::FORMAT_VERSION, Some(_)) => Err(reject(
+        (false, Some(_)) => Err(reject(
             RejectionKind::Header,
             "bound.terms",
-            "\"terms\" belong to versions 2 and 3; this certificate says version 1",
+            "\"terms\" belong to version 2; this certificate says version 1",
         )),
         _ => Ok(()),
     }
