@@ -183,7 +183,7 @@ fn run(command: Command) -> Result<u8, Error> {
 fn verify(path: &Path, json: bool, exact: bool, plain_f64: bool, limits: &Limits) -> u8 {
     let started = Instant::now();
     let file = path.display().to_string();
-    let certificate = match verdict::read(path, limits) {
+    let certificate = match verdict::read_to_judge(path, limits) {
         Ok(certificate) => certificate,
         Err(verdict) => {
             // Not a weight-subnetwork certificate: perhaps a neuron-subnetwork one.

@@ -9,7 +9,8 @@ mod common;
 use common::modes;
 use slth::write::{Encoding, gzip, to_json_text, write_certificate};
 use slth_checker::certificate::{
-    COMPACT_FORMAT_NAME, Certificate, FORMAT_NAME, GZIP_MAGIC, Limits, LoadErrorKind, load, parse,
+    COMPACT_FORMAT_NAME, Certificate, FORMAT_NAME, GZIP_MAGIC, Limits, LoadErrorKind, load,
+    load_marked, parse,
 };
 use slth_oracle::json::{self, Json};
 use slth_oracle::{Checker, Verdict};
@@ -170,6 +171,23 @@ fn version_2_certificates_read_compact_and_gzip() {
     }
 }
 
+/// The invalid compact examples: `slth verify`'s marked reading rejects each where the
+/// filled reading does.
+#[test]
+fn invalid_compact_examples_are_rejected_alike_by_both_readings() {
+    let mut seen = 0;
+    for path in common::run::json_files(&root().join("certificates/invalid")) {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !(name.starts_with("compact-") || name == "value-left-out.json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!assert_agree(&name, &text), "{name}");
+        seen += 1;
+    }
+    assert_eq!(seen, 5);
+}
+
 /// The valid compact examples of certificates/compact/ (one gzip-compressed) verify, and
 /// the oracle agrees on their text.
 #[test]
@@ -211,11 +229,49 @@ fn entries<'a>(j: &'a mut Json, block: usize, list: &str) -> &'a mut Vec<Json> {
     ticket[block].get_mut(list).unwrap().as_array_mut().unwrap()
 }
 
-/// slth (every library mode) and the oracle on `text`: both accept, or both reject and
-/// the oracle finds the kind slth names.
+/// The outcome of `slth verify`'s own path on `text`: the file read with its missing
+/// values marked (`load_marked`), then checked in the default arithmetic.
+fn marked_outcome(text: &str) -> modes::Outcome {
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let scratch = Scratch::new(&format!("marked-{n}"));
+    let path = scratch.path("c.json");
+    std::fs::write(&path, text).unwrap();
+    let (accepted, kind, place) = match load_marked(&path, &Limits::default()) {
+        Err(e) => (false, format!("{:?}", e.kind), String::new()),
+        Ok(c) => match slth_checker::verify::verify(&c) {
+            Ok(_) => (true, String::new(), String::new()),
+            Err(r) => (false, format!("{:?}", r.kind), r.place),
+        },
+    };
+    let kind = if kind == "Io" || kind == "Syntax" {
+        "Json".to_string()
+    } else {
+        kind
+    };
+    modes::Outcome {
+        accepted,
+        kind,
+        place,
+    }
+}
+
+/// slth (every library mode, and verify's marked reading) and the oracle on `text`: both
+/// accept, or both reject and the oracle finds the kind slth names.
 fn assert_agree(what: &str, text: &str) -> bool {
     let verdict = oracle().check_text(text);
-    let outcomes = modes::library(text);
+    let mut outcomes = modes::library(text);
+    let marked = marked_outcome(text);
+    if !outcomes[0].accepted {
+        assert_eq!(
+            marked.kind, outcomes[0].kind,
+            "{what}: marked {marked:?}, {outcomes:?}"
+        );
+        if !outcomes[0].place.contains(':') {
+            assert_eq!(marked.place, outcomes[0].place, "{what}");
+        }
+    }
+    outcomes.push(marked);
     for o in &outcomes {
         assert_eq!(
             o.accepted,

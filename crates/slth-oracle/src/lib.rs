@@ -1,4 +1,4 @@
-//! An independent checker of slth certificates (versions 1 and 2), written from the format
+//! An independent checker of slth certificates (versions 1 and 2, full or compact), written from the format
 //! alone (docs/FORMAT.md; version 2's terms from its section 12 only, in `terms.rs`)
 //! without calling anything of slth or slth-checker: the oracle the differential tests,
 //! the mutation campaign and the fuzz target compare with.
@@ -222,31 +222,18 @@ impl Checker {
         let mut undecided: Option<String> = None;
 
         // Header, domain, random network.
-        if c.format != "slth-certificate" && c.format != "slth-compact-certificate" {
+        if c.format != "slth-certificate" && c.format != COMPACT {
             out.push(violation(&[Kind::Header], "format", &c.format));
         }
         if c.version != 1 && c.version != 2 {
             out.push(violation(&[Kind::Header], "version", c.version.to_string()));
         }
         // Section 14.1: only a compact certificate may leave a kept entry's value out.
-        if c.format != "slth-compact-certificate" {
-            let omitted = c
-                .ticket
-                .iter()
-                .enumerate()
-                .find_map(|(b, (hidden, output))| {
-                    let at = |name: &str, list: &[shape::KeptEntry]| {
-                        let k = list.iter().position(|e| e.2.is_none())?;
-                        Some(format!("ticket[{b}].{name}[{k}]"))
-                    };
-                    at("hidden", hidden).or_else(|| at("output", output))
-                });
-            if let Some(place) = omitted {
-                out.push(schema(
-                    place,
-                    "a value left out outside a compact certificate",
-                ));
-            }
+        if let Some(place) = first_omitted(&c).filter(|_| c.format != COMPACT) {
+            out.push(schema(
+                place,
+                "a value left out outside a compact certificate",
+            ));
         }
         if c.norm != "l2" {
             out.push(violation(&[Kind::Domain], "domain.norm", &c.norm));

@@ -193,6 +193,23 @@ pub(crate) fn kept_entry(v: &Json, place: &str) -> Shape<KeptEntry> {
 
 pub(crate) type KeptEntry = (u64, u64, Option<String>);
 
+/// The `format` of a compact certificate (docs/FORMAT.md section 14.1).
+pub(crate) const COMPACT: &str = "slth-compact-certificate";
+
+/// The place of the first kept entry without value, if any.
+pub(crate) fn first_omitted(c: &Parsed) -> Option<String> {
+    c.ticket
+        .iter()
+        .enumerate()
+        .find_map(|(b, (hidden, output))| {
+            let at = |name: &str, list: &[KeptEntry]| {
+                let k = list.iter().position(|e| e.2.is_none())?;
+                Some(format!("ticket[{b}].{name}[{k}]"))
+            };
+            at("hidden", hidden).or_else(|| at("output", output))
+        })
+}
+
 pub(crate) struct Layer {
     pub(crate) weights: Vec<Vec<String>>,
     pub(crate) activation: String,

@@ -12,9 +12,10 @@ mod limits;
 mod read;
 mod shape;
 
+pub use compact::OMITTED;
 pub use gzip::{GZIP_MAGIC, named_gzip};
 pub use limits::{DEFAULT_MAX_DIMENSION, DEFAULT_MAX_FILE_BYTES, Limits};
-pub use read::{LoadError, LoadErrorKind, load, parse, parse_with};
+pub use read::{LoadError, LoadErrorKind, load, load_marked, parse, parse_with};
 
 use serde::{Deserialize, Serialize};
 

@@ -71,6 +71,21 @@ impl LoadError {
 /// a file named `.gz` that is not gzip is refused. Cost: one pass over the bytes; memory is
 /// that of the certificate itself, which the counted limits bound (section 11).
 pub fn load(path: &std::path::Path, limits: &Limits) -> Result<Certificate, LoadError> {
+    load_with(path, limits, true)
+}
+
+/// [`load`] for the checks alone: a compact certificate's kept entries without value keep
+/// the value [`super::OMITTED`], which the checks take as g's weight (docs/FORMAT.md
+/// section 14.1), instead of g's weight written out. Anything else must use [`load`].
+pub fn load_marked(path: &std::path::Path, limits: &Limits) -> Result<Certificate, LoadError> {
+    load_with(path, limits, false)
+}
+
+fn load_with(
+    path: &std::path::Path,
+    limits: &Limits,
+    fill: bool,
+) -> Result<Certificate, LoadError> {
     let shown = path.display().to_string();
     let io = |detail: String| LoadError::new(LoadErrorKind::Io, "file", detail).in_file(&shown);
     let os = |e: std::io::Error| match e.kind() {
@@ -96,7 +111,8 @@ pub fn load(path: &std::path::Path, limits: &Limits) -> Result<Certificate, Load
     let mut scan = Scan::new(limits);
     scan.decompressed = compressed;
     let reader = std::io::BufReader::with_capacity(1 << 16, Guarded { inner: text, scan });
-    read_with(limits, serde_json::Deserializer::from_reader(reader)).map_err(|e| e.in_file(&shown))
+    let de = serde_json::Deserializer::from_reader(reader);
+    read_with(limits, de, fill).map_err(|e| e.in_file(&shown))
 }
 
 /// `Ok` when a `what` ("file" or "text") of `bytes` bytes is within `--max-file-size`:
@@ -144,7 +160,7 @@ pub fn parse_with(text: &str, limits: &Limits) -> Result<Certificate, LoadError>
     if let Err(m) = scan.feed(text.as_bytes()) {
         return Err(LoadError::new(LoadErrorKind::Limit, "text", m));
     }
-    read_with(limits, serde_json::Deserializer::from_str(text))
+    read_with(limits, serde_json::Deserializer::from_str(text), true)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -158,6 +174,7 @@ pub fn parse_with(text: &str, limits: &Limits) -> Result<Certificate, LoadError>
 fn read_with<'de, R: serde_json::de::Read<'de>>(
     limits: &Limits,
     mut de: serde_json::Deserializer<R>,
+    fill: bool,
 ) -> Result<Certificate, LoadError> {
     let outer = READING.with(|r| {
         r.replace(Some(Reading {
@@ -214,7 +231,7 @@ fn read_with<'de, R: serde_json::de::Read<'de>>(
             }
         })
         .and_then(|mut certificate| {
-            super::compact::complete(&mut certificate)?;
+            super::compact::complete(&mut certificate, fill)?;
             Ok(certificate)
         })
 }
