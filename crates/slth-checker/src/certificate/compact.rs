@@ -55,13 +55,15 @@ pub(super) fn complete(c: &mut Certificate, write_values: bool) -> Result<(), Lo
     let mut dims = vec![c.target.input_dim];
     dims.extend(c.target.layers.iter().map(|l| l.weights.len() as u64));
     for (b, block) in c.ticket.iter_mut().enumerate() {
-        let (n_in, n_out) = match (dims.get(b), dims.get(b + 1), &seed) {
+        // Block i = b + 1; b counts a Vec, far below usize::MAX.
+        let i = b.saturating_add(1);
+        let (n_in, n_out) = match (dims.get(b), dims.get(i), &seed) {
             (Some(&n_in), Some(&n_out), Some(_)) => (Some(n_in), Some(n_out)),
             _ => (None, None),
         };
         let seed = seed.unwrap_or(Seed([0; 32]));
-        fill(&mut block.hidden, n_in, &seed, hidden_stream(b + 1));
-        fill(&mut block.output, n_out, &seed, output_stream(b + 1));
+        fill(&mut block.hidden, n_in, &seed, hidden_stream(i));
+        fill(&mut block.output, n_out, &seed, output_stream(i));
     }
     Ok(())
 }
