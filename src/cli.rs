@@ -130,6 +130,28 @@ pub struct CertifyArgs {
     /// epsilon asked and certified, widths, kept weights, time); needs -o FILE.
     #[arg(long, requires = "output")]
     pub json: bool,
+    /// How the ticket is written: "full" (every kept weight with its value, the format
+    /// "slth-certificate") or "compact" (indices only, the format
+    /// "slth-compact-certificate", docs/FORMAT.md section 14). Default: compact when -o
+    /// names a gzip file (NAME.json.gz, written gzip-compressed), full otherwise.
+    #[arg(long, value_enum)]
+    pub encoding: Option<EncodingArg>,
+}
+
+/// The ticket encoding of `slth certify --encoding`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum EncodingArg {
+    Full,
+    Compact,
+}
+
+impl From<EncodingArg> for crate::write::Encoding {
+    fn from(e: EncodingArg) -> Self {
+        match e {
+            EncodingArg::Full => crate::write::Encoding::Full,
+            EncodingArg::Compact => crate::write::Encoding::Compact,
+        }
+    }
 }
 
 /// The arguments of `slth verify`.

@@ -54,9 +54,14 @@ pub fn summary(path: &Path, certificate: &Certificate) -> String {
             claim.lipschitz_method.as_deref().unwrap_or("frobenius")
         );
     }
+    // A compact certificate (docs/FORMAT.md section 14.1) says so; the claims are the same.
+    let compact = match c.format == slth_checker::certificate::COMPACT_FORMAT_NAME {
+        true => " (compact ticket)",
+        false => "",
+    };
     let _ = writeln!(
         out,
-        "format version {}: {}",
+        "format version {}{compact}: {}",
         c.version,
         c.claim_kinds().join(", ")
     );

@@ -94,6 +94,7 @@ pub fn inspect(path: &Path, c: &Certificate) -> Value {
         "certificate": path.display().to_string(),
         "verified": false,
         "version": c.version,
+        "format": c.format,
         "dims": dims(c),
         "epsilon": epsilon,
         "epsilon_approx": epsilon_approx,

@@ -80,8 +80,9 @@ fn run(command: Command, quiet: bool) -> Result<u8, Error> {
             let started = Instant::now();
             let certified = slth::certify::certify_file(&args.target, &options)?;
             let writing = Progress::spinner("writing the certificate");
-            let text = slth::write::to_json_text(&certified.certificate);
-            slth::write::write_output(args.output.as_deref(), &text)?;
+            let output = args.output.as_deref();
+            let encoding = slth::write::Encoding::for_output(args.encoding.map(Into::into), output);
+            slth::write::write_certificate(output, &certified.certificate, encoding)?;
             drop(writing);
             let seconds = started.elapsed().as_secs_f64();
             match args.output.as_deref().filter(|_| args.json) {
@@ -272,7 +273,7 @@ fn verify(path: &Path, json: bool, exact: bool, plain_f64: bool, limits: &Limits
     let started = Instant::now();
     let file = path.display().to_string();
     let reading = Progress::spinner("reading the certificate");
-    let read = verdict::read(path, limits);
+    let read = verdict::read_to_judge(path, limits);
     drop(reading);
     let certificate = match read {
         Ok(certificate) => certificate,

@@ -4,7 +4,7 @@
 //! certificates exactly.
 
 use crate::error::Error;
-use slth_checker::certificate::{Certificate, LayerJson, Rational};
+use slth_checker::certificate::{COMPACT_FORMAT_NAME, Certificate, LayerJson, Rational};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
@@ -15,10 +15,15 @@ fn quoted(text: &str) -> String {
 
 /// The certificate as deterministic JSON text.
 pub fn to_json_text(certificate: &Certificate) -> String {
+    json_text(certificate, &certificate.format)
+}
+
+/// The certificate as deterministic JSON text, saying `format`.
+fn json_text(certificate: &Certificate, format: &str) -> String {
     let mut out = String::new();
     let c = certificate;
     let _ = writeln!(out, "{{");
-    let _ = writeln!(out, "  \"format\": {},", quoted(&c.format));
+    let _ = writeln!(out, "  \"format\": {},", quoted(format));
     let _ = writeln!(out, "  \"version\": {},", c.version);
     let _ = writeln!(out, "  \"target\": {{");
     let _ = writeln!(out, "    \"input_dim\": {},", c.target.input_dim);
@@ -38,10 +43,12 @@ pub fn to_json_text(certificate: &Certificate) -> String {
     let _ = writeln!(out, "    \"hidden_widths\": [{}]", widths.join(", "));
     let _ = writeln!(out, "  }},");
     let _ = writeln!(out, "  \"ticket\": [");
+    // A compact certificate leaves every value out (docs/FORMAT.md section 14.1).
+    let values = format != COMPACT_FORMAT_NAME;
     for (b, block) in c.ticket.iter().enumerate() {
         let _ = writeln!(out, "    {{");
-        write_entries(&mut out, "hidden", &block.hidden, true);
-        write_entries(&mut out, "output", &block.output, false);
+        write_entries(&mut out, "hidden", &block.hidden, true, values);
+        write_entries(&mut out, "output", &block.output, false, values);
         let sep = if b + 1 < c.ticket.len() { "," } else { "" };
         let _ = writeln!(out, "    }}{sep}");
     }
@@ -111,7 +118,13 @@ pub fn write_layers(out: &mut String, layers: &[LayerJson], indent: &str) {
     let _ = writeln!(out, "{indent}]");
 }
 
-fn write_entries(out: &mut String, name: &str, entries: &[(u64, u64, Rational)], comma: bool) {
+fn write_entries(
+    out: &mut String,
+    name: &str,
+    entries: &[(u64, u64, Rational)],
+    comma: bool,
+    values: bool,
+) {
     if entries.is_empty() {
         let _ = writeln!(out, "      \"{name}\": []{}", if comma { "," } else { "" });
         return;
@@ -119,9 +132,61 @@ fn write_entries(out: &mut String, name: &str, entries: &[(u64, u64, Rational)],
     let _ = writeln!(out, "      \"{name}\": [");
     for (k, (a, b, value)) in entries.iter().enumerate() {
         let sep = if k + 1 < entries.len() { "," } else { "" };
-        let _ = writeln!(out, "        [{a}, {b}, {}]{sep}", quoted(&value.0));
+        match values {
+            true => writeln!(out, "        [{a}, {b}, {}]{sep}", quoted(&value.0)),
+            false => writeln!(out, "        [{a}, {b}]{sep}"),
+        }
+        .unwrap_or_default();
     }
     let _ = writeln!(out, "      ]{}", if comma { "," } else { "" });
+}
+
+/// How `certify` writes a certificate's ticket (docs/FORMAT.md section 14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Every kept entry with its value (format "slth-certificate").
+    Full,
+    /// Kept entries without their values (format "slth-compact-certificate").
+    Compact,
+}
+
+impl Encoding {
+    /// The encoding asked for, else compact for a gzip name (`.gz`) and full otherwise.
+    pub fn for_output(asked: Option<Encoding>, path: Option<&Path>) -> Encoding {
+        let gzip = path.is_some_and(slth_checker::certificate::named_gzip);
+        asked.unwrap_or(if gzip {
+            Encoding::Compact
+        } else {
+            Encoding::Full
+        })
+    }
+}
+
+/// Writes a certificate to `path` (stdout for None or `-`) in `encoding`, gzip-compressed
+/// when the name ends in `.gz` (docs/FORMAT.md section 14.2).
+pub fn write_certificate(
+    path: Option<&Path>,
+    certificate: &Certificate,
+    encoding: Encoding,
+) -> Result<(), Error> {
+    let text = match encoding {
+        Encoding::Full => to_json_text(certificate),
+        Encoding::Compact => json_text(certificate, COMPACT_FORMAT_NAME),
+    };
+    let file = path.filter(|p| *p != Path::new("-"));
+    match file.filter(|p| slth_checker::certificate::named_gzip(p)) {
+        Some(file) => write_file(file, &gzip(text.as_bytes())),
+        None => write_output(path, &text),
+    }
+}
+
+/// `bytes` as one gzip member (RFC 1952), deterministic: no name, modification time 0.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use flate2::{Compression, GzBuilder};
+    let mut encoder = GzBuilder::new().write(Vec::new(), Compression::default());
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
 }
 
 /// Writes `text` to `path` through a temporary file beside it and a rename, so that the file

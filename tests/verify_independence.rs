@@ -7,6 +7,7 @@ use std::path::Path;
 
 /// The dependencies of crates/slth-checker, as the README names them.
 const TRUSTED: [&str; 10] = [
+    "flate2",
     "num-bigint",
     "num-integer",
     "num-rational",

@@ -226,6 +226,36 @@ const INVALID: &[(&str, Expect)] = &[
     ("float-where-rational", Schema("expected a string")),
     ("missing-field", Schema("missing field `domain`")),
     ("negative-index", Schema("integer `-1`")),
+    // Compact certificates (docs/FORMAT.md section 14).
+    (
+        "compact-value-not-g",
+        Reject(
+            K::ValueMismatch,
+            "ticket[0].hidden[0]",
+            "differs from g's weight U_1[1][1] = 2436769662091365/9007199254740992",
+        ),
+    ),
+    (
+        "compact-hidden-index-beyond-keystream",
+        Reject(
+            K::IndexOutOfRange,
+            "ticket[0].hidden[0]",
+            "beyond the 2^67 weights",
+        ),
+    ),
+    (
+        "compact-output-without-input",
+        Reject(
+            K::OutputWithoutInput,
+            "ticket[0].output[0]",
+            "hidden neuron j = 0 keeps no input",
+        ),
+    ),
+    ("compact-entry-of-one-element", Schema("invalid length 1")),
+    (
+        "value-left-out",
+        Schema("belongs to the format \"slth-compact-certificate\""),
+    ),
     (
         "error-too-small",
         Reject(

@@ -167,6 +167,12 @@ pub fn read(path: &Path, limits: &Limits) -> Result<Certificate, Verdict> {
     certificate::load(path, limits).map_err(Verdict::of_load_error)
 }
 
+/// [`read`] for [`judge`] alone: a compact certificate's missing values stay marked (see
+/// [`certificate::load_marked`]), which saves writing and parsing them again.
+pub fn read_to_judge(path: &Path, limits: &Limits) -> Result<Certificate, Verdict> {
+    certificate::load_marked(path, limits).map_err(Verdict::of_load_error)
+}
+
 /// Checks a certificate read from `file` (the name goes into a failure's message): the
 /// structure and the kept weights (docs/FORMAT.md sections 3 to 7), then the inequalities
 /// of section 6 in the given arithmetic. Valid exactly when every check of section 9

@@ -1,4 +1,4 @@
-//! An independent checker of slth certificates (versions 1 and 2), written from the format
+//! An independent checker of slth certificates (versions 1 and 2, full or compact), written from the format
 //! alone (docs/FORMAT.md; version 2's terms from its section 12 only, in `terms.rs`)
 //! without calling anything of slth or slth-checker: the oracle the differential tests,
 //! the mutation campaign and the fuzz target compare with.
@@ -230,11 +230,18 @@ impl Checker {
         let mut undecided: Option<String> = None;
 
         // Header, domain, random network.
-        if c.format != "slth-certificate" {
+        if c.format != "slth-certificate" && c.format != COMPACT {
             out.push(violation(&[Kind::Header], "format", &c.format));
         }
         if c.version != 1 && c.version != 2 {
             out.push(violation(&[Kind::Header], "version", c.version.to_string()));
+        }
+        // Section 14.1: only a compact certificate may leave a kept entry's value out.
+        if let Some(place) = first_omitted(&c).filter(|_| c.format != COMPACT) {
+            out.push(schema(
+                place,
+                "a value left out outside a compact certificate",
+            ));
         }
         if c.norm != "l2" {
             out.push(violation(&[Kind::Domain], "domain.norm", &c.norm));
@@ -536,13 +543,16 @@ impl Checker {
                 ));
                 continue;
             }
-            let Some(claimed) = number(value, &place, out) else {
-                continue;
-            };
+            // A value left out (compact certificates) is g's weight; one given must equal it.
             let u = self.weight(key, hidden_stream, index).unwrap();
-            if !is_weight(&claimed, u) {
-                out.push(violation(&[Kind::ValueMismatch], &place, "U differs"));
-                continue;
+            if let Some(text) = value {
+                let Some(claimed) = number(text, &place, out) else {
+                    continue;
+                };
+                if !is_weight(&claimed, u) {
+                    out.push(violation(&[Kind::ValueMismatch], &place, "U differs"));
+                    continue;
+                }
             }
             kept.insert(*j, (*t, u));
         }
@@ -571,13 +581,15 @@ impl Checker {
                 ));
                 continue;
             }
-            let Some(claimed) = number(value, &place, out) else {
-                continue;
-            };
             let v = self.weight(key, output_stream, index).unwrap();
-            if !is_weight(&claimed, v) {
-                out.push(violation(&[Kind::ValueMismatch], &place, "V differs"));
-                continue;
+            if let Some(text) = value {
+                let Some(claimed) = number(text, &place, out) else {
+                    continue;
+                };
+                if !is_weight(&claimed, v) {
+                    out.push(violation(&[Kind::ValueMismatch], &place, "V differs"));
+                    continue;
+                }
             }
             if let Some(&(t, u)) = kept.get(j) {
                 paths.push((*m as usize, t as usize, v, u));

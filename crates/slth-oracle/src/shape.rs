@@ -170,6 +170,46 @@ pub(crate) fn entry(v: &Json, place: &str) -> Shape<(u64, u64, String)> {
     ))
 }
 
+/// A kept entry: `[a, b, "value"]`, or `[a, b]` with the value left out (a compact certificate,
+/// docs/FORMAT.md section 14.1; whether the format allows it is checked with the header).
+pub(crate) fn kept_entry(v: &Json, place: &str) -> Shape<KeptEntry> {
+    let items = array(v, place)?;
+    if items.len() != 2 && items.len() != 3 {
+        return Err(schema(
+            place,
+            "expected [index, index, value] or [index, index]",
+        ));
+    }
+    let value = match items.get(2) {
+        Some(x) => Some(string(x, place)?.to_string()),
+        None => None,
+    };
+    Ok((
+        integer(&items[0], place)?,
+        integer(&items[1], place)?,
+        value,
+    ))
+}
+
+pub(crate) type KeptEntry = (u64, u64, Option<String>);
+
+/// The `format` of a compact certificate (docs/FORMAT.md section 14.1).
+pub(crate) const COMPACT: &str = "slth-compact-certificate";
+
+/// The place of the first kept entry without value, if any.
+pub(crate) fn first_omitted(c: &Parsed) -> Option<String> {
+    c.ticket
+        .iter()
+        .enumerate()
+        .find_map(|(b, (hidden, output))| {
+            let at = |name: &str, list: &[KeptEntry]| {
+                let k = list.iter().position(|e| e.2.is_none())?;
+                Some(format!("ticket[{b}].{name}[{k}]"))
+            };
+            at("hidden", hidden).or_else(|| at("output", output))
+        })
+}
+
 pub(crate) struct Layer {
     pub(crate) weights: Vec<Vec<String>>,
     pub(crate) activation: String,
@@ -252,7 +292,7 @@ pub(crate) struct Parsed {
     pub(crate) seed: String,
     pub(crate) distribution: String,
     pub(crate) widths: Vec<u64>,
-    pub(crate) ticket: Vec<(Entries, Entries)>,
+    pub(crate) ticket: Vec<(Vec<KeptEntry>, Vec<KeptEntry>)>,
     pub(crate) blocks: Vec<BlockClaim>,
     pub(crate) epsilon: String,
     /// `bound.terms` when the key is present (version 2).
@@ -317,10 +357,10 @@ pub(crate) fn read_shape(root: &Json) -> Shape<Parsed> {
     for (b, block) in array(top["ticket"], "ticket")?.iter().enumerate() {
         let place = format!("ticket[{b}]");
         let t = members(block, &place, &["hidden", "output"], &[])?;
-        let read = |name: &str| -> Shape<Entries> {
+        let read = |name: &str| -> Shape<Vec<KeptEntry>> {
             array(t[name], &place)?
                 .iter()
-                .map(|e| entry(e, &place))
+                .map(|e| kept_entry(e, &place))
                 .collect()
         };
         ticket.push((read("hidden")?, read("output")?));

@@ -6,16 +6,23 @@
 //! place when it is malformed. Every struct rejects unknown fields and must be a JSON
 //! object (serde would also take an array of its values); only `meta` is free-form.
 
+mod compact;
+mod gzip;
 mod limits;
 mod read;
 mod shape;
 
+pub use compact::OMITTED;
+pub use gzip::{GZIP_MAGIC, named_gzip};
 pub use limits::{DEFAULT_MAX_DIMENSION, DEFAULT_MAX_FILE_BYTES, Limits};
-pub use read::{LoadError, LoadErrorKind, load, parse, parse_with};
+pub use read::{LoadError, LoadErrorKind, load, load_marked, parse, parse_with};
 
 use serde::{Deserialize, Serialize};
 
 pub const FORMAT_NAME: &str = "slth-certificate";
+/// The `format` of a compact certificate: a certificate of version 1 or 2 whose kept
+/// entries may leave out their values (docs/FORMAT.md section 14.1).
+pub const COMPACT_FORMAT_NAME: &str = "slth-compact-certificate";
 /// Version 1: the bound is the chain of docs/FORMAT.md section 6.
 pub const FORMAT_VERSION: u64 = 1;
 /// Version 2: version 1 plus the telescoping terms of docs/FORMAT.md section 12.
@@ -137,7 +144,8 @@ pub struct RandomNetwork {
     pub hidden_widths: Vec<u64>,
 }
 
-/// The kept weights of one block: `[j, t, U[j][t]]` and `[m, j, V[m][j]]`.
+/// The kept weights of one block: `[j, t, U[j][t]]` and `[m, j, V[m][j]]`. Entries that a
+/// compact certificate writes without value (`[j, t]`, `[m, j]`) carry g's weight once read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BlockTicket {

@@ -10,6 +10,7 @@
 //! (Number lengths are checked where numbers are parsed, which names the place.) The
 //! rules applied on the way, and the counts they keep, are in `shape.rs`.
 
+use super::gzip;
 use super::shape::{ObjectOnly, READING, Reading, mark_limit_hit};
 use super::{Certificate, Limits};
 use serde::Deserialize;
@@ -43,7 +44,11 @@ pub struct LoadError {
 }
 
 impl LoadError {
-    fn new(kind: LoadErrorKind, place: impl Into<String>, detail: impl Into<String>) -> LoadError {
+    pub(super) fn new(
+        kind: LoadErrorKind,
+        place: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> LoadError {
         LoadError {
             kind,
             file: None,
@@ -61,9 +66,26 @@ impl LoadError {
 /// Reads a certificate file within `limits`, streaming it (the file is never held whole).
 ///
 /// Refused before parsing: a directory, and a file larger than `max_file_bytes` (1 GiB by
-/// default, docs/FORMAT.md section 2.2). Cost: one pass over the bytes; memory is that of
-/// the certificate itself, which the counted limits bound (section 11).
+/// default, docs/FORMAT.md section 2.2). A file that starts with the gzip magic bytes is
+/// decompressed as it streams, its text held to the same `max_file_bytes` (section 14.2);
+/// a file named `.gz` that is not gzip is refused. Cost: one pass over the bytes; memory is
+/// that of the certificate itself, which the counted limits bound (section 11).
 pub fn load(path: &std::path::Path, limits: &Limits) -> Result<Certificate, LoadError> {
+    load_with(path, limits, true)
+}
+
+/// [`load`] for the checks alone: a compact certificate's kept entries without value keep
+/// the value [`super::OMITTED`], which the checks take as g's weight (docs/FORMAT.md
+/// section 14.1), instead of g's weight written out. Anything else must use [`load`].
+pub fn load_marked(path: &std::path::Path, limits: &Limits) -> Result<Certificate, LoadError> {
+    load_with(path, limits, false)
+}
+
+fn load_with(
+    path: &std::path::Path,
+    limits: &Limits,
+    fill: bool,
+) -> Result<Certificate, LoadError> {
     let shown = path.display().to_string();
     let io = |detail: String| LoadError::new(LoadErrorKind::Io, "file", detail).in_file(&shown);
     let os = |e: std::io::Error| match e.kind() {
@@ -76,14 +98,21 @@ pub fn load(path: &std::path::Path, limits: &Limits) -> Result<Certificate, Load
         return Err(io("is a directory".to_string()));
     }
     within_size("file", metadata.len(), limits).map_err(|e| e.in_file(&shown))?;
-    let reader = std::io::BufReader::with_capacity(
-        1 << 16,
-        Guarded {
-            inner: file,
-            scan: Scan::new(limits),
-        },
-    );
-    read_with(limits, serde_json::Deserializer::from_reader(reader)).map_err(|e| e.in_file(&shown))
+    let mut file = std::io::BufReader::with_capacity(1 << 16, file);
+    let compressed = gzip::starts_gzip(&mut file).map_err(os)?;
+    if !compressed && gzip::named_gzip(path) {
+        let detail = "is named .gz but is not gzip (it does not start with the bytes 1f 8b)";
+        return Err(LoadError::new(LoadErrorKind::Syntax, "file", detail).in_file(&shown));
+    }
+    let text: Box<dyn Read> = match compressed {
+        true => Box::new(gzip::Gunzip::new(file)),
+        false => Box::new(file),
+    };
+    let mut scan = Scan::new(limits);
+    scan.decompressed = compressed;
+    let reader = std::io::BufReader::with_capacity(1 << 16, Guarded { inner: text, scan });
+    let de = serde_json::Deserializer::from_reader(reader);
+    read_with(limits, de, fill).map_err(|e| e.in_file(&shown))
 }
 
 /// `Ok` when a `what` ("file" or "text") of `bytes` bytes is within `--max-file-size`:
@@ -131,7 +160,7 @@ pub fn parse_with(text: &str, limits: &Limits) -> Result<Certificate, LoadError>
     if let Err(m) = scan.feed(text.as_bytes()) {
         return Err(LoadError::new(LoadErrorKind::Limit, "text", m));
     }
-    read_with(limits, serde_json::Deserializer::from_str(text))
+    read_with(limits, serde_json::Deserializer::from_str(text), true)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -145,6 +174,7 @@ pub fn parse_with(text: &str, limits: &Limits) -> Result<Certificate, LoadError>
 fn read_with<'de, R: serde_json::de::Read<'de>>(
     limits: &Limits,
     mut de: serde_json::Deserializer<R>,
+    fill: bool,
 ) -> Result<Certificate, LoadError> {
     let outer = READING.with(|r| {
         r.replace(Some(Reading {
@@ -161,43 +191,49 @@ fn read_with<'de, R: serde_json::de::Read<'de>>(
         de.end()?;
         Ok(value)
     });
+
     let hit = READING
         .with(|r| r.replace(outer))
         .is_some_and(|s| s.limit_hit);
-    result.map_err(|e| {
-        use serde_json::error::Category;
-        let position = format!("line {} column {}", e.line(), e.column());
-        let path = track.path().to_string();
-        let place = if path.is_empty() || path == "." || path == "?" {
-            position
-        } else {
-            path
-        };
-        // serde_json appends the position to its message; the place carries it now.
-        let message = e.to_string();
-        let at = format!(" at line {} column {}", e.line(), e.column());
-        let message = message.strip_suffix(&at).unwrap_or(&message).to_string();
-        if hit {
-            return LoadError::new(LoadErrorKind::Limit, place, message);
-        }
-        match e.classify() {
-            Category::Data => LoadError::new(
-                LoadErrorKind::Schema,
-                place,
-                format!("not a valid certificate: {message}{at}"),
-            ),
-            Category::Io => LoadError::new(
-                LoadErrorKind::Io,
-                "file",
-                format!("cannot be read: {message}"),
-            ),
-            Category::Syntax | Category::Eof => LoadError::new(
-                LoadErrorKind::Syntax,
-                format!("line {} column {}", e.line(), e.column()),
-                format!("not valid JSON: {message}"),
-            ),
-        }
-    })
+    result
+        .map_err(|e| {
+            use serde_json::error::Category;
+            let position = format!("line {} column {}", e.line(), e.column());
+            let path = track.path().to_string();
+            let place = if path.is_empty() || path == "." || path == "?" {
+                position
+            } else {
+                path
+            };
+            // serde_json appends the position to its message; the place carries it now.
+            let message = e.to_string();
+            let at = format!(" at line {} column {}", e.line(), e.column());
+            let message = message.strip_suffix(&at).unwrap_or(&message).to_string();
+            if hit {
+                return LoadError::new(LoadErrorKind::Limit, place, message);
+            }
+            match e.classify() {
+                Category::Data => LoadError::new(
+                    LoadErrorKind::Schema,
+                    place,
+                    format!("not a valid certificate: {message}{at}"),
+                ),
+                Category::Io => LoadError::new(
+                    LoadErrorKind::Io,
+                    "file",
+                    format!("cannot be read: {message}"),
+                ),
+                Category::Syntax | Category::Eof => LoadError::new(
+                    LoadErrorKind::Syntax,
+                    format!("line {} column {}", e.line(), e.column()),
+                    format!("not valid JSON: {message}"),
+                ),
+            }
+        })
+        .and_then(|mut certificate| {
+            super::compact::complete(&mut certificate, fill)?;
+            Ok(certificate)
+        })
 }
 
 /// Tracks JSON nesting depth (outside strings) byte by byte, and the bytes seen: refuses
@@ -210,6 +246,8 @@ struct Scan {
     escaped: bool,
     bytes: u64,
     max_bytes: u64,
+    /// Whether the bytes are a gzip file's decompressed text (for the message).
+    decompressed: bool,
 }
 
 impl Scan {
@@ -221,6 +259,7 @@ impl Scan {
             escaped: false,
             bytes: 0,
             max_bytes: limits.max_file_bytes,
+            decompressed: false,
         }
     }
 
@@ -231,8 +270,12 @@ impl Scan {
         // Saturating: u64::MAX bytes is over any limit anyway.
         self.bytes = self.bytes.saturating_add(data.len() as u64);
         if self.bytes > self.max_bytes {
+            let what = match self.decompressed {
+                true => "the decompressed text has ",
+                false => "",
+            };
             return Err(format!(
-                "more than {} bytes (--max-file-size)",
+                "{what}more than {} bytes (--max-file-size)",
                 self.max_bytes
             ));
         }

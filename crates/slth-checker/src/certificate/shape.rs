@@ -4,6 +4,7 @@
 //! thread-local [`Reading`] for the duration of one read, since serde's derived readers
 //! take no context.
 
+use super::compact::OMITTED;
 use super::{BlockBound, BlockTicket, LayerJson, Limits, Rational, TermBound};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
@@ -254,7 +255,7 @@ pub(super) fn multipliers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Rat
 pub(super) fn products<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Vec<(u64, u64, Rational)>, D::Error> {
-    let entries: Vec<Entry> = bounded(d, Limit::Kept, "bound.terms[].products")?;
+    let entries: Vec<Entry<3>> = bounded(d, Limit::Kept, "bound.terms[].products")?;
     Ok(entries.into_iter().map(|e| e.0).collect())
 }
 
@@ -264,37 +265,51 @@ pub(super) fn widths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Err
     bounded(d, Limit::Layers, "random_network.hidden_widths")
 }
 
-/// `ticket[i].hidden` or `ticket[i].output`: entries of exactly three elements, counted
-/// against `max_kept_entries` across the whole ticket (docs/FORMAT.md sections 7.5 and 11).
+/// `ticket[i].hidden` or `ticket[i].output`: entries of three elements, or two (the value
+/// left out, compact certificates only: docs/FORMAT.md section 14.1), counted against `max_kept_entries`
+/// across the whole ticket (sections 7.5 and 11).
 pub(super) fn kept<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u64, u64, Rational)>, D::Error> {
-    let entries: Vec<Entry> = bounded(d, Limit::Kept, "ticket")?;
+    let entries: Vec<Entry<2>> = bounded(d, Limit::Kept, "ticket")?;
     Ok(entries.into_iter().map(|e| e.0).collect())
 }
 
-/// A kept entry `[index, index, value]`. serde_json reports a fourth element of a tuple as
-/// "trailing characters", a syntax error; here it is a wrong shape (`invalid length`).
-struct Entry((u64, u64, Rational));
+/// An entry `[index, index, value]`, or with `SHORTEST = 2` also `[index, index]`, whose
+/// value becomes [`OMITTED`] (filled in once the certificate is read). serde_json reports a
+/// fourth element of a tuple as "trailing characters", a syntax error; here it is a wrong
+/// shape (`invalid length`).
+struct Entry<const SHORTEST: usize>((u64, u64, Rational));
 
-impl<'de> Deserialize<'de> for Entry {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Entry, D::Error> {
-        d.deserialize_seq(EntryVisitor)
+impl<'de, const SHORTEST: usize> Deserialize<'de> for Entry<SHORTEST> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Entry<SHORTEST>, D::Error> {
+        d.deserialize_seq(EntryVisitor::<SHORTEST>)
     }
 }
 
-struct EntryVisitor;
+struct EntryVisitor<const SHORTEST: usize>;
 
-impl<'de> Visitor<'de> for EntryVisitor {
-    type Value = Entry;
+impl<'de, const SHORTEST: usize> Visitor<'de> for EntryVisitor<SHORTEST> {
+    type Value = Entry<SHORTEST>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an array of 3 elements [index, index, value]")
+        if SHORTEST == 2 {
+            f.write_str("an array [index, index, value] or [index, index]")
+        } else {
+            f.write_str("an array of 3 elements [index, index, value]")
+        }
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entry, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entry<SHORTEST>, A::Error> {
         let length = |n| de::Error::invalid_length(n, &self);
         let a = seq.next_element()?.ok_or_else(|| length(0))?;
         let b = seq.next_element()?.ok_or_else(|| length(1))?;
-        let c = seq.next_element()?.ok_or_else(|| length(2))?;
+        let c = match seq.next_element::<Rational>()? {
+            None if SHORTEST == 2 => return Ok(Entry((a, b, Rational(OMITTED.to_string())))),
+            None => return Err(length(2)),
+            Some(c) if c.0 == OMITTED => {
+                return Err(de::Error::custom("a kept value is not a rational"));
+            }
+            Some(c) => c,
+        };
         if seq.next_element::<de::IgnoredAny>()?.is_some() {
             return Err(de::Error::custom(
                 "a kept entry has more than 3 elements, expected [index, index, value]",

@@ -12,7 +12,7 @@
 use super::scaled::{Scaled, SquareSum};
 use super::small;
 use super::{Rejection, RejectionKind, reject};
-use crate::certificate::{BlockTicket, Rational};
+use crate::certificate::{BlockTicket, OMITTED, Rational};
 use crate::numbers::{self, NumberError, format_rational};
 use crate::sampler::{self, Seed, StreamReader, WEIGHT_SCALE};
 use num_bigint::BigInt;
@@ -453,14 +453,13 @@ impl ValueFailure {
     }
 }
 
-/// A claimed value, parsed.
+/// A claimed value, parsed: p/q with q > 0, or a big rational.
 enum Claimed {
-    /// p/q, q > 0
     Small(i64, u64),
     Big(BigRational),
 }
 
-/// Weights of one stream of g, read in increasing order, and the kept values to compare.
+/// Weights of one stream of g, read in increasing order, to compare the kept values with.
 struct BlockCache {
     reader: StreamReader,
     max_chars: usize,
@@ -476,16 +475,17 @@ impl BlockCache {
         }
     }
 
-    /// `sample(seed, stream, index)` of docs/FORMAT.md section 4.3 as a numerator over
-    /// 2^53; None when the index lies beyond the stream (index >= 2^67).
+    /// `sample(seed, stream, index)` (section 4.3) over 2^53; None beyond the stream (2^67).
     fn numerator(&mut self, index: u128) -> Option<i64> {
         self.reader.numerator_at(index)
     }
 
-    /// The weight at `index` as a numerator over 2^53, after checking that `value` equals it
-    /// exactly (docs/FORMAT.md section 5): p/q = n/2^53 iff p 2^53 = n q, in i128 for texts
-    /// of at most 18 digits a side, else as reduced rationals.
+    /// The weight at `index` (numerator over 2^53) once `value` equals it exactly (section 5;
+    /// p/q = n/2^53 iff p 2^53 = n q, i128 to 18 digits a side) or is left out (section 14.1).
     fn check(&mut self, index: u128, value: &Rational) -> Result<i64, ValueFailure> {
+        if value.0 == OMITTED {
+            return self.numerator(index).ok_or(ValueFailure::BeyondKeystream);
+        }
         let claimed = match small::parse_small(&value.0, self.max_chars) {
             Some((p, q)) => Claimed::Small(p, q),
             None => Claimed::Big(

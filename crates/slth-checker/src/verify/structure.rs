@@ -12,13 +12,16 @@ use num_rational::BigRational;
 use num_traits::Signed;
 
 pub(super) fn check_header(c: &Certificate) -> Result<(), Rejection> {
-    if c.format != certificate::FORMAT_NAME {
+    // A compact certificate (docs/FORMAT.md section 14) differs only in how the reader
+    // took its ticket; every check is the same.
+    if c.format != certificate::FORMAT_NAME && c.format != certificate::COMPACT_FORMAT_NAME {
         return Err(reject(
             RejectionKind::Header,
             "format",
             format!(
-                "expected {:?}, got {:?}",
+                "expected {:?} (or {:?}), got {:?}",
                 certificate::FORMAT_NAME,
+                certificate::COMPACT_FORMAT_NAME,
                 numbers::abbreviate(&c.format)
             ),
         ));
