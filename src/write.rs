@@ -301,7 +301,12 @@ mod tests {
         let link = dir.join("link.json");
         std::os::unix::fs::symlink(&target, &link).unwrap();
         write_file(&link, b"new").unwrap();
-        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
         let plain = dir.join("plain.json");
         write_file(&plain, b"bytes").unwrap();

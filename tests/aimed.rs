@@ -67,7 +67,11 @@ fn error_matrix(c: &Value, block: usize) -> Vec<Vec<f64>> {
         .collect();
     let (mut p, mut q) = (vec![vec![0.0; cols]; rows], vec![vec![0.0; cols]; rows]);
     for e in ticket["output"].as_array().unwrap() {
-        let (m, j, v) = (e[0].as_u64().unwrap() as usize, e[1].as_u64().unwrap(), number(&e[2]));
+        let (m, j, v) = (
+            e[0].as_u64().unwrap() as usize,
+            e[1].as_u64().unwrap(),
+            number(&e[2]),
+        );
         let (t, u) = hidden[&j];
         if u > 0.0 {
             p[m][t] += v * u;
@@ -155,8 +159,14 @@ fn default_certificates_claim_spectral_errors_that_hold_and_verify() {
             if block["error_method"] == "spectral" {
                 spectral += 1;
                 let norm = spectral_norm(&m);
-                assert!(claim >= norm * (1.0 - 1e-9), "{name} block {b}: c = {claim} < ||M|| = {norm}");
-                assert!(claim < frobenius, "{name} block {b}: spectral {claim} not below {frobenius}");
+                assert!(
+                    claim >= norm * (1.0 - 1e-9),
+                    "{name} block {b}: c = {claim} < ||M|| = {norm}"
+                );
+                assert!(
+                    claim < frobenius,
+                    "{name} block {b}: spectral {claim} not below {frobenius}"
+                );
             } else {
                 assert!(claim >= frobenius * (1.0 - 1e-9), "{name} block {b}");
             }
@@ -239,10 +249,7 @@ fn best_effort_writes_the_best_ticket_and_only_when_asked() {
     let verified = slth(&["verify", out_str]);
     assert_eq!(verified.code, 0, "{}", verified.stdout);
 
-    for refused in [
-        vec!["--format-version", "1"],
-        vec!["--tolerance", "0.01"],
-    ] {
+    for refused in [vec!["--format-version", "1"], vec!["--tolerance", "0.01"]] {
         let mut args = vec![
             "certify",
             "certificates/targets/random-8-8-8-1.json",
@@ -258,7 +265,11 @@ fn best_effort_writes_the_best_ticket_and_only_when_asked() {
         args.extend(refused.iter().copied());
         let run = slth(&args);
         assert_ne!(run.code, 0, "{refused:?}");
-        assert!(run.stderr.contains("best-effort"), "{refused:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("best-effort"),
+            "{refused:?}: {}",
+            run.stderr
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

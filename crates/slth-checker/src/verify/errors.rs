@@ -51,12 +51,16 @@ pub(super) fn error_matrix(
     let denom = crate::numbers::lcm(&unit, &weights.denom);
     let (sum_scale, weight_scale) = (&denom / &unit, &denom / &weights.denom);
     let (rows, cols) = (weights.rows, weights.cols);
-    let width = if block.signed_input { 2 * cols } else { cols };
+    let width = if block.signed_input {
+        cols.saturating_mul(2)
+    } else {
+        cols
+    };
     let mut numer = Vec::with_capacity(rows.saturating_mul(width));
     for m in 0..rows {
         let w = |t: usize| weights.at(m, t) * &weight_scale;
         let cell = |sums: &[BigInt], t: usize| {
-            sums.get(m * cols + t)
+            sums.get(m.saturating_mul(cols).saturating_add(t))
                 .map_or_else(BigInt::default, |x| x * &sum_scale)
         };
         for t in 0..cols {
