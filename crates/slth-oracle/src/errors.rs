@@ -275,3 +275,34 @@ impl Checker {
         m
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(n: i64, d: i64) -> BigRational {
+        BigRational::new(n.into(), d.into())
+    }
+
+    /// M_i by hand from section 12.9's table for W = [1/2, -1/4] and three kept paths:
+    /// V U = 1/2 * 1/2 and 1/2 * -1/4 into column 0, -1/2 * 1/4 into column 1, so P = [1/4,
+    /// -1/8] and Q = [-1/8, 0].
+    #[test]
+    fn error_matrix_by_hand() {
+        let w = vec![vec![r(1, 2), r(-1, 4)]];
+        let half = 1i64 << 52;
+        let quarter = 1i64 << 51;
+        let paths: Vec<Path> = vec![
+            (0, 0, half, half),
+            (0, 0, half, -quarter),
+            (0, 1, -half, quarter),
+        ];
+        let signed = error_matrix(&w, 2, &paths, true);
+        assert_eq!(signed, vec![vec![r(-1, 4), r(1, 8), r(5, 8), r(-1, 4)]]);
+        let nonneg = error_matrix(&w, 2, &paths, false);
+        assert_eq!(nonneg, vec![vec![r(-1, 4), r(1, 8)]]);
+        // One row: ||M||_2^2 is its sum of squares, 34/64 on the signed side.
+        assert!(spectral_holds(&signed, 4, &r(3, 4)));
+        assert!(!spectral_holds(&signed, 4, &r(72, 100)));
+    }
+}
