@@ -87,10 +87,7 @@ fn committed_spectral_error_certificates_are_true_for_both_checkers() {
                     json::key("error_method"),
                 ];
                 *flipped.at_mut(&at).unwrap() = json::Json::str("frobenius");
-                flipped
-                    .at_mut(&at[..3])
-                    .unwrap()
-                    .remove("error_witness");
+                flipped.at_mut(&at[..3]).unwrap().remove("error_witness");
                 let text = flipped.write();
                 let verdict = checker.check_text(&text);
                 assert!(
@@ -106,9 +103,15 @@ fn committed_spectral_error_certificates_are_true_for_both_checkers() {
         }
         assert!(spectral >= 1, "{name} has no spectral error claim");
     }
-    assert!(needs_spectral >= 1, "no committed claim needs the spectral reading");
+    assert!(
+        needs_spectral >= 1,
+        "no committed claim needs the spectral reading"
+    );
     assert!(witnesses >= 2, "{witnesses} error witnesses");
-    assert!(signed >= 1 && nonnegative >= 1, "{signed} signed, {nonnegative} non-negative");
+    assert!(
+        signed >= 1 && nonnegative >= 1,
+        "{signed} signed, {nonnegative} non-negative"
+    );
 }
 
 #[test]
@@ -121,7 +124,11 @@ fn invalid_spectral_error_examples_are_rejected_by_both_checkers() {
         ("negative", Kind::ErrorTooSmall, error.into()),
         ("too-small", Kind::ErrorTooSmall, error.into()),
         ("unknown-method", Kind::Header, method.into()),
-        ("version-2-without-either", Kind::Header, "bound.terms".into()),
+        (
+            "version-2-without-either",
+            Kind::Header,
+            "bound.terms".into(),
+        ),
         ("witness-invalid", Kind::WitnessInvalid, witness.into()),
         (
             "witness-negative-shift",
@@ -133,7 +140,11 @@ fn invalid_spectral_error_examples_are_rejected_by_both_checkers() {
             Kind::WitnessInvalid,
             format!("{witness}.factor[1]"),
         ),
-        ("witness-without-spectral", Kind::WitnessInvalid, witness.into()),
+        (
+            "witness-without-spectral",
+            Kind::WitnessInvalid,
+            witness.into(),
+        ),
     ];
     let files: Vec<PathBuf> = json_files(&root().join("certificates/invalid/v2"))
         .into_iter()
@@ -147,7 +158,9 @@ fn invalid_spectral_error_examples_are_rejected_by_both_checkers() {
     assert_eq!(files.len(), expected.len(), "{files:?}");
     let checker = Checker::default();
     for (name, kind, place) in expected {
-        let p = root().join(format!("certificates/invalid/v2/spectral-error-{name}.json"));
+        let p = root().join(format!(
+            "certificates/invalid/v2/spectral-error-{name}.json"
+        ));
         let text = read(&p);
         let outcomes = modes::library(&text);
         for o in &outcomes {
@@ -158,7 +171,10 @@ fn invalid_spectral_error_examples_are_rejected_by_both_checkers() {
         assert_eq!(o.kind, kind.name(), "{name}: {o:?}");
         assert_eq!(o.place, place, "{name}: {o:?}");
         let verdict = checker.check_text(&text);
-        assert!(matches!(verdict, Verdict::Invalid(_)), "{name}: {verdict:?}");
+        assert!(
+            matches!(verdict, Verdict::Invalid(_)),
+            "{name}: {verdict:?}"
+        );
         assert!(
             verdict.kinds().contains(&kind),
             "{name}: the oracle finds {verdict:?}"

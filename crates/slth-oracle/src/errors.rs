@@ -176,7 +176,11 @@ impl Checker {
         let result = match method {
             Method::Frobenius => {
                 if b2 < sum_squares(a.iter().flatten()) {
-                    Err(violation(&[at.too_small], &at.value, "bound^2 < sum of squares"))
+                    Err(violation(
+                        &[at.too_small],
+                        &at.value,
+                        "bound^2 < sum of squares",
+                    ))
                 } else {
                     Ok(())
                 }
@@ -201,7 +205,11 @@ impl Checker {
             Method::Witness(shift, factor) => {
                 let n = factor.len();
                 if n != rows && n != cols {
-                    Err(violation(&[Kind::WitnessInvalid], &at.witness, "factor side"))
+                    Err(violation(
+                        &[Kind::WitnessInvalid],
+                        &at.witness,
+                        "factor side",
+                    ))
                 } else if factor.iter().enumerate().any(|(k, r)| r.len() != n - k) {
                     Err(violation(
                         &[Kind::WitnessInvalid],
