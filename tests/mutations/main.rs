@@ -118,7 +118,17 @@ fn generated() -> Vec<(String, String)> {
             {"weights": [["0.7", "-0.35"]], "activation": "relu"}]}"#,
     );
     // (name, target, construction, non-negative, spectral, 1/epsilon, seed, format version)
-    let cases: [(&str, &Network, Construction, bool, bool, i64, u64, u64); 6] = [
+    type Case<'a> = (
+        &'a str,
+        &'a Network,
+        Construction,
+        bool,
+        bool,
+        i64,
+        u64,
+        u64,
+    );
+    let cases: [Case; 6] = [
         (
             "pairs-signed",
             &two_layer,
