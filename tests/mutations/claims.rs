@@ -16,7 +16,7 @@ fn below_above(s: &BigRational) -> (BigRational, BigRational, bool) {
 
 /// The matrix M = G + R^T R of a witness, so that sum D^2 = sum_a (L^2 - shift - M_aa)^2
 /// + sum_{a != b} M_ab^2 is cheap for many L.
-struct WitnessForm {
+pub(crate) struct WitnessForm {
     diag: Vec<BigRational>,
     off: BigRational,
     shift: BigRational,
@@ -24,7 +24,7 @@ struct WitnessForm {
 
 impl WitnessForm {
     #[allow(clippy::needless_range_loop)]
-    fn new(block: &fp::BlockFacts) -> Option<WitnessForm> {
+    pub(crate) fn new(block: &fp::BlockFacts) -> Option<WitnessForm> {
         let (shift, factor) = block.witness.clone()?;
         let n = factor.len();
         let rows = block.weights.len();
@@ -52,7 +52,7 @@ impl WitnessForm {
         Some(WitnessForm { diag, off, shift })
     }
 
-    fn holds(&self, l: &BigRational) -> bool {
+    pub(crate) fn holds(&self, l: &BigRational) -> bool {
         let l2 = l * l;
         let mut sum = self.off.clone();
         for d in &self.diag {

@@ -19,6 +19,7 @@ mod campaign;
 mod claims;
 #[path = "../common/mod.rs"]
 mod common;
+mod errors;
 mod header;
 mod target;
 mod terms;
@@ -27,6 +28,7 @@ mod ticket;
 use campaign::{Campaign, run, run_sources};
 use claims::claim_mutants;
 use common::modes;
+use errors::error_mutants;
 use header::header_mutants;
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -115,7 +117,18 @@ fn generated() -> Vec<(String, String)> {
             {"weights": [["0.6", "-0.2"], ["0.125", "0.5"]], "activation": "relu"},
             {"weights": [["0.7", "-0.35"]], "activation": "relu"}]}"#,
     );
-    let cases: [(&str, &Network, Construction, bool, bool, i64, u64); 4] = [
+    // (name, target, construction, non-negative, spectral, 1/epsilon, seed, format version)
+    type Case<'a> = (
+        &'a str,
+        &'a Network,
+        Construction,
+        bool,
+        bool,
+        i64,
+        u64,
+        u64,
+    );
+    let cases: [Case; 6] = [
         (
             "pairs-signed",
             &two_layer,
@@ -124,6 +137,7 @@ fn generated() -> Vec<(String, String)> {
             true,
             10,
             11,
+            1,
         ),
         (
             "subset-sum-nonneg",
@@ -133,6 +147,7 @@ fn generated() -> Vec<(String, String)> {
             true,
             20,
             12,
+            1,
         ),
         (
             "subset-sum-frobenius",
@@ -142,6 +157,7 @@ fn generated() -> Vec<(String, String)> {
             false,
             12,
             13,
+            1,
         ),
         (
             "pairs-nonneg-3",
@@ -151,19 +167,39 @@ fn generated() -> Vec<(String, String)> {
             true,
             8,
             14,
+            1,
+        ),
+        (
+            "v2-spectral-errors-pairs-signed",
+            &three_layer,
+            Construction::Pairs,
+            false,
+            true,
+            8,
+            15,
+            2,
+        ),
+        (
+            "v2-spectral-errors-subset-sum-nonneg",
+            &two_layer,
+            Construction::SubsetSum,
+            true,
+            true,
+            20,
+            16,
+            2,
         ),
     ];
     cases
         .iter()
         .map(
-            |(name, net, construction, nonneg, spectral, inv_eps, seed)| {
+            |(name, net, construction, nonneg, spectral, inv_eps, seed, version)| {
                 let mut options =
                     CertifyOptions::new(Request::Epsilon(rat(1, *inv_eps)), Seed::from_u64(*seed));
                 options.construction = *construction;
                 options.nonnegative = *nonneg;
                 options.spectral = *spectral;
-                // The mutation classes of this campaign are version 1's.
-                options.version = 1;
+                options.version = *version;
                 let certified = certify(net, &options).unwrap_or_else(|e| panic!("{name}: {e}"));
                 (
                     format!("generated/{name}"),
@@ -325,12 +361,6 @@ fn all_mutants(source: &str, text: &str, campaign: &Campaign, full: bool) -> usi
         campaign,
         made: 0,
     };
-    if base.get("version") == Some(&Json::num(2)) {
-        // The version 1 classes expect epsilon >= e_l; version 2 has its own.
-        term_mutants(&mut mk, &base, &facts, full);
-        mk.flush();
-        return mk.made;
-    }
     let big = text.len() > 200_000;
     let cap = match (big, full) {
         (false, false) => 8,
@@ -338,7 +368,38 @@ fn all_mutants(source: &str, text: &str, campaign: &Campaign, full: bool) -> usi
         (false, true) => usize::MAX,
         (true, true) => 40,
     };
+    let (dims, widths) = dims_and_widths(&base);
+    if base.get("version") == Some(&Json::num(2)) {
+        // The version 1 classes expect epsilon >= e_l and Frobenius error claims; version
+        // 2 has its own.
+        let bound = base.get("bound").unwrap();
+        let has_terms = bound.get("terms").is_some();
+        if has_terms {
+            term_mutants(&mut mk, &base, &facts, full);
+        }
+        let blocks = bound.get("blocks").unwrap().as_array().unwrap();
+        if blocks.iter().any(|b| b.get("error_method").is_some()) {
+            error_mutants(&mut mk, &base, &facts, full);
+            // The ticket and the target make M_i (in the default sample on the small
+            // sources only: every such mutant of a larger one redoes its exact checks).
+            if !has_terms && (full || text.len() < 20_000) {
+                ticket_mutants(&mut mk, &base, &dims, &widths, full, cap);
+                target_mutants(&mut mk, &base, full, cap);
+            }
+        }
+        mk.flush();
+        return mk.made;
+    }
     claim_mutants(&mut mk, &facts, full);
+    ticket_mutants(&mut mk, &base, &dims, &widths, full, cap);
+    target_mutants(&mut mk, &base, full, cap);
+    header_mutants(&mut mk, &base, if big && !full { 4 } else { 32 });
+    mk.flush();
+    mk.made
+}
+
+/// n_0, ..., n_l and the hidden widths of g, as written.
+fn dims_and_widths(base: &Json) -> (Vec<u64>, Vec<u64>) {
     let target = base.get("target").unwrap();
     let mut dims = vec![num_of(target.get("input_dim").unwrap())];
     for layer in target.get("layers").unwrap().as_array().unwrap() {
@@ -354,11 +415,7 @@ fn all_mutants(source: &str, text: &str, campaign: &Campaign, full: bool) -> usi
         .iter()
         .map(num_of)
         .collect();
-    ticket_mutants(&mut mk, &base, &dims, &widths, full, cap);
-    target_mutants(&mut mk, &base, full, cap);
-    header_mutants(&mut mk, &base, if big && !full { 4 } else { 32 });
-    mk.flush();
-    mk.made
+    (dims, widths)
 }
 
 static SKIPPED: AtomicUsize = AtomicUsize::new(0);

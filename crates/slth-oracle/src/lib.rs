@@ -20,6 +20,7 @@
 
 mod algebra;
 mod chacha;
+mod errors;
 pub mod json;
 mod mutants;
 mod neurons;
@@ -30,6 +31,8 @@ mod terms;
 
 pub use algebra::*;
 pub use chacha::*;
+pub use errors::error_matrix;
+use errors::*;
 pub use mutants::*;
 pub use neurons::*;
 pub use numbers::*;
@@ -146,6 +149,11 @@ pub struct BlockFacts {
     pub witness: Option<(BigRational, Vec<Vec<BigRational>>)>,
     pub weights: Vec<Vec<BigRational>>,
     pub cols: usize,
+    /// Version 2 (section 12.9): "frobenius", "spectral" or "witness"; the error witness;
+    /// M_i when the claim is spectral.
+    pub error_method: String,
+    pub error_witness: Option<(BigRational, Vec<Vec<BigRational>>)>,
+    pub error_matrix: Option<Vec<Vec<BigRational>>>,
 }
 
 /// The checker, with caches for the costly pure parts (weights of g, Lipschitz decisions).
@@ -334,52 +342,27 @@ impl Checker {
 
         // Claims (every number), then the inequalities of section 5 where defined.
         let mut claims = Vec::new();
+        let mut error_methods = Vec::new();
+        version_rules(&c, &mut out);
         for (b, block) in c.blocks.iter().enumerate() {
             let place = format!("bound.blocks[{b}]");
             let error = number(&block.error, &format!("{place}.error"), &mut out);
             let lipschitz = number(&block.lipschitz, &format!("{place}.lipschitz"), &mut out);
-            let method = match (block.method.as_deref(), &block.witness) {
-                (None | Some("frobenius"), None) => Some(Method::Frobenius),
-                (Some("spectral"), None) => Some(Method::Spectral),
-                (Some("spectral"), Some((shift, factor))) => {
-                    let shift =
-                        number(shift, &format!("{place}.lipschitz_witness.shift"), &mut out);
-                    let mut rows = Vec::new();
-                    let mut ok = true;
-                    for row in factor {
-                        let mut r = Vec::new();
-                        for x in row {
-                            match number(x, &format!("{place}.lipschitz_witness.factor"), &mut out)
-                            {
-                                Some(x) => r.push(x),
-                                None => ok = false,
-                            }
-                        }
-                        rows.push(r);
-                    }
-                    match (shift, ok) {
-                        (Some(s), true) => Some(Method::Witness(s, rows)),
-                        _ => None,
-                    }
-                }
-                (None | Some("frobenius"), Some(_)) => {
-                    // The spec defines the witness for spectral blocks only.
-                    out.push(violation(
-                        &[Kind::WitnessInvalid],
-                        format!("{place}.lipschitz_witness"),
-                        "witness on a frobenius block",
-                    ));
-                    None
-                }
-                (Some(other), _) => {
-                    out.push(violation(
-                        &[Kind::Header],
-                        format!("{place}.lipschitz_method"),
-                        other,
-                    ));
-                    None
-                }
-            };
+            let method = read_method(
+                &place,
+                "lipschitz",
+                block.method.as_deref(),
+                block.witness.as_ref(),
+                &mut out,
+            );
+            let error_method = read_method(
+                &place,
+                "error",
+                block.error_method.as_deref(),
+                block.error_witness.as_ref(),
+                &mut out,
+            );
+            error_methods.push(error_method);
             claims.push((error, lipschitz, method));
         }
         let epsilon = number(&c.epsilon, "bound.epsilon", &mut out);
@@ -396,9 +379,27 @@ impl Checker {
             let cols = dims[b] as usize;
             let frobenius_squared = sum_squares(w.iter().flatten());
             let mut error_squared = None;
+            let mut error_matrix = None;
+            let error_method = error_methods[b].as_ref();
+            let spectral_error = !matches!(error_method, None | Some(Method::Frobenius));
             if let Some(p) = &paths[b] {
-                let s = deviation_squared(w, cols, p, b == 0 && signed_first);
-                if let Some(e) = error
+                let signed = b == 0 && signed_first;
+                let s = deviation_squared(w, cols, p, signed);
+                if let (Some(e), Some(m), true) = (error, error_method, spectral_error) {
+                    error_matrix = Some(self.spectral_error(
+                        b,
+                        &c,
+                        w,
+                        cols,
+                        p,
+                        signed,
+                        e,
+                        m,
+                        &mut out,
+                        &mut undecided,
+                    ));
+                } else if let Some(e) = error
+                    && error_method.is_some()
                     && (e.is_negative() || e * e < s)
                 {
                     out.push(violation(
@@ -415,7 +416,8 @@ impl Checker {
                 (b, &c.layers[b].weights, &block.lipschitz, &block.method).hash(&mut h);
                 block.witness.hash(&mut h);
                 let memo = h.finish();
-                match self.lipschitz_check(memo, b, w, cols, l, m) {
+                let at = ClaimPlace::new(b, "lipschitz", Kind::LipschitzTooSmall);
+                match self.claim_check(memo, w, cols, l, m, &at) {
                     Ok(Ok(())) => {}
                     Ok(Err(v)) => out.push(v),
                     Err(why) => undecided = Some(why),
@@ -435,6 +437,12 @@ impl Checker {
                     },
                     weights: w.clone(),
                     cols,
+                    error_method: error_method.map_or("frobenius".into(), Method::name),
+                    error_witness: match error_method {
+                        Some(Method::Witness(s, f)) => Some((s.clone(), f.clone())),
+                        _ => None,
+                    },
+                    error_matrix,
                 });
             }
         }
@@ -596,108 +604,5 @@ impl Checker {
             }
         }
         (out.len() == before).then_some(paths)
-    }
-
-    /// Ok(verdict) or Err(reason undecided).
-    fn lipschitz_check(
-        &self,
-        memo: u64,
-        b: usize,
-        w: &[Vec<BigRational>],
-        cols: usize,
-        l: &BigRational,
-        method: &Method,
-    ) -> Result<Result<(), Violation>, String> {
-        let place = format!("bound.blocks[{b}].lipschitz");
-        if l.is_negative() {
-            return Ok(Err(violation(
-                &[Kind::LipschitzTooSmall],
-                place,
-                "negative",
-            )));
-        }
-        if let Some(r) = self.lipschitz.lock().unwrap().get(&memo) {
-            return Ok(r.clone());
-        }
-        let rows = w.len();
-        let l2 = l * l;
-        let result = match method {
-            Method::Frobenius => {
-                if l2 < sum_squares(w.iter().flatten()) {
-                    Err(violation(
-                        &[Kind::LipschitzTooSmall],
-                        place,
-                        "L^2 < sum W^2",
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
-            Method::Spectral => {
-                let side = rows.min(cols);
-                if side > self.max_elimination_side {
-                    return Err(format!(
-                        "spectral claim of Gram side {side} without witness"
-                    ));
-                }
-                if spectral_holds(w, cols, l) {
-                    Ok(())
-                } else {
-                    Err(violation(
-                        &[Kind::LipschitzTooSmall],
-                        place,
-                        "L^2 I - G not PSD",
-                    ))
-                }
-            }
-            Method::Witness(shift, factor) => {
-                let wplace = format!("bound.blocks[{b}].lipschitz_witness");
-                let n = factor.len();
-                if n != rows && n != cols {
-                    Err(violation(&[Kind::WitnessInvalid], wplace, "factor side"))
-                } else if factor.iter().enumerate().any(|(a, r)| r.len() != n - a) {
-                    Err(violation(
-                        &[Kind::WitnessInvalid],
-                        wplace,
-                        "factor row length",
-                    ))
-                } else if shift.is_negative() {
-                    Err(violation(&[Kind::WitnessInvalid], wplace, "negative shift"))
-                } else if n > self.max_witness_side {
-                    return Err(format!("witness of side {n}"));
-                } else {
-                    let g = gram(w, cols, n == rows);
-                    if witness_residual(&g, &l2, shift, factor) > shift * shift {
-                        Err(violation(
-                            &[Kind::WitnessInvalid],
-                            wplace,
-                            "sum D^2 > shift^2",
-                        ))
-                    } else {
-                        Ok(())
-                    }
-                }
-            }
-        };
-        self.lipschitz.lock().unwrap().insert(memo, result.clone());
-        Ok(result)
-    }
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum Method {
-    Frobenius,
-    Spectral,
-    Witness(BigRational, Vec<Vec<BigRational>>),
-}
-
-impl Method {
-    fn name(&self) -> String {
-        match self {
-            Method::Frobenius => "frobenius",
-            Method::Spectral => "spectral",
-            Method::Witness(..) => "witness",
-        }
-        .to_string()
     }
 }

@@ -54,11 +54,15 @@ pub fn objectify(root: &Json) -> (Json, bool) {
                             "lipschitz",
                             "lipschitz_method?",
                             "lipschitz_witness?",
+                            "error_method?",
+                            "error_witness?",
                         ],
                         &mut changed,
                     );
-                    if let Some(w) = c.get_mut("lipschitz_witness") {
-                        as_object(w, &["shift", "factor"], &mut changed);
+                    for name in ["lipschitz_witness", "error_witness"] {
+                        if let Some(w) = c.get_mut(name) {
+                            as_object(w, &["shift", "factor"], &mut changed);
+                        }
                     }
                 }
             }
@@ -220,6 +224,35 @@ pub(crate) struct BlockClaim {
     pub(crate) lipschitz: String,
     pub(crate) method: Option<String>,
     pub(crate) witness: Option<(String, Vec<Vec<String>>)>,
+    /// Version 2 (section 12.9).
+    pub(crate) error_method: Option<String>,
+    pub(crate) error_witness: Option<(String, Vec<Vec<String>>)>,
+}
+
+/// An optional `{"shift", "factor"}` witness object (null is not absence).
+fn read_witness(
+    c: &BTreeMap<&str, &Json>,
+    name: &str,
+    place: &str,
+) -> Shape<Option<(String, Vec<Vec<String>>)>> {
+    let place = format!("{place}.{name}");
+    match c.get(name) {
+        None => Ok(None),
+        Some(Json::Null) => Err(schema(&place, format!("{name} is null"))),
+        Some(w) => {
+            let w = members(w, &place, &["shift", "factor"], &[])?;
+            let mut rows = Vec::new();
+            for row in array(w["factor"], &place)? {
+                rows.push(
+                    array(row, &place)?
+                        .iter()
+                        .map(|x| string(x, &place).map(str::to_string))
+                        .collect::<Shape<Vec<_>>>()?,
+                );
+            }
+            Ok(Some((string(w["shift"], &place)?.to_string(), rows)))
+        }
+    }
 }
 
 pub(crate) type Entries = Vec<(u64, u64, String)>;
@@ -383,35 +416,30 @@ pub(crate) fn read_shape(root: &Json) -> Shape<Parsed> {
             block,
             &place,
             &["error", "lipschitz"],
-            &["lipschitz_method", "lipschitz_witness"],
+            &[
+                "lipschitz_method",
+                "lipschitz_witness",
+                "error_method",
+                "error_witness",
+            ],
         )?;
         // Section 11: these may be omitted, but null is not absence.
-        let method = match c.get("lipschitz_method") {
-            None => None,
-            Some(m) => Some(string(m, &place)?.to_string()),
-        };
-        let witness = match c.get("lipschitz_witness") {
-            None => None,
-            Some(Json::Null) => return Err(schema(&place, "lipschitz_witness is null")),
-            Some(w) => {
-                let w = members(w, &place, &["shift", "factor"], &[])?;
-                let mut rows = Vec::new();
-                for row in array(w["factor"], &place)? {
-                    rows.push(
-                        array(row, &place)?
-                            .iter()
-                            .map(|x| string(x, &place).map(str::to_string))
-                            .collect::<Shape<Vec<_>>>()?,
-                    );
-                }
-                Some((string(w["shift"], &place)?.to_string(), rows))
+        let text = |name: &str| -> Shape<Option<String>> {
+            match c.get(name) {
+                None => Ok(None),
+                Some(m) => Ok(Some(string(m, &place)?.to_string())),
             }
         };
+        let (method, error_method) = (text("lipschitz_method")?, text("error_method")?);
+        let witness = read_witness(&c, "lipschitz_witness", &place)?;
+        let error_witness = read_witness(&c, "error_witness", &place)?;
         blocks.push(BlockClaim {
             error: string(c["error"], &place)?.to_string(),
             lipschitz: string(c["lipschitz"], &place)?.to_string(),
             method,
             witness,
+            error_method,
+            error_witness,
         });
     }
     Ok(Parsed {

@@ -486,11 +486,15 @@ impl Checker {
                 ));
                 return (Vec::new(), None);
             }
+            // Section 12.1: version 2 needs terms or at least one `error_method`.
+            (2, None) if c.blocks.iter().any(|b| b.error_method.is_some()) => {
+                return (Vec::new(), None);
+            }
             (2, None) => {
                 out.push(violation(
                     &[Kind::Header, Kind::Schema],
                     "bound.terms",
-                    "version 2 without terms",
+                    "version 2 without terms or an error_method",
                 ));
                 return (Vec::new(), None);
             }
