@@ -167,6 +167,10 @@ pub struct Certified {
     pub tolerances: Vec<f64>,
     /// subset-sum pool size per block (empty for pairs)
     pub pools: Vec<usize>,
+    /// why `slth verify` with its default resource limits refuses the certificate (a
+    /// witness check larger than `--max-exact-work`, say), when it does; the certificate is
+    /// valid (checked without limits) and verifies with the limit the reason names raised
+    pub default_limits_refuse: Option<String>,
 }
 
 /// Scales of the worst-case tolerances tried in order for an epsilon request. Typical
@@ -463,18 +467,28 @@ fn finish(
         &tolerances,
         &pools,
     );
+    let mut default_limits_refuse = None;
     if claims
         .blocks
         .iter()
         .any(|b| b.spectral.is_some() || b.error_spectral.is_some())
     {
-        // The default verifier (sound f64 with exact fallback), with no resource limit: the
-        // question is whether the claims hold, not whether the file is small.
-        let unlimited = slth_checker::verify::Limits::unlimited();
+        // The default verifier (sound f64 with exact fallback), first with its default
+        // limits; a refusal by a limit is recorded and the claims are checked again without
+        // limits: the question is whether they hold, not whether the file is small.
         let _step =
             crate::progress::Progress::spinner("checking the certificate (spectral claims)");
-        slth_checker::verify::verify_sound(&certificate, &unlimited)
-            .map_err(CertifyError::SelfCheck)?;
+        let defaults = slth_checker::verify::Limits::default();
+        match slth_checker::verify::verify_sound(&certificate, &defaults) {
+            Ok(_) => {}
+            Err(refusal) if refusal.kind == slth_checker::verify::RejectionKind::Limit => {
+                let unlimited = slth_checker::verify::Limits::unlimited();
+                slth_checker::verify::verify_sound(&certificate, &unlimited)
+                    .map_err(CertifyError::SelfCheck)?;
+                default_limits_refuse = Some(refusal.to_string());
+            }
+            Err(rejection) => return Err(CertifyError::SelfCheck(rejection)),
+        }
     }
     Ok(Certified {
         certificate,
@@ -482,6 +496,7 @@ fn finish(
         claims,
         tolerances,
         pools,
+        default_limits_refuse,
     })
 }
 

@@ -48,6 +48,8 @@ pub fn certify(
         "kept_weights": certified.ticket.kept_weights(),
         "seed": c.random_network.seed,
         "seconds": seconds,
+        "version": c.version,
+        "default_limits_refuse": certified.default_limits_refuse,
     });
     let (name, asked) = match request {
         Request::Epsilon(e) => ("epsilon_requested", e),

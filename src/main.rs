@@ -94,6 +94,13 @@ fn run(command: Command, quiet: bool) -> Result<u8, Error> {
                 }
                 None => eprintln!("{}", certified.summary(&args.target, seconds)),
             }
+            if let Some(refusal) = &certified.default_limits_refuse {
+                eprintln!(
+                    "note: the certificate is valid (checked without resource limits), but \
+                     `slth verify` with its default limits refuses it ({refusal}); raise the \
+                     limit named there to verify it"
+                );
+            }
         }
         Command::Verify(args) => {
             let limits = Limits::from(&args.limits);
