@@ -7,7 +7,6 @@
 //! compare that value with g's weight like any other: they decide the same things
 //! (indices, duplicates, the keystream's end) for an entry with or without its value.
 
-use super::read::{LoadError, LoadErrorKind};
 use super::{COMPACT_FORMAT_NAME, Certificate, Rational};
 use crate::sampler::{Seed, StreamReader, WEIGHT_SCALE, hidden_stream, output_stream};
 
@@ -20,13 +19,20 @@ pub const OMITTED: &str = "\u{0}omitted";
 /// reason (docs/FORMAT.md sections 5 and 9) before they look at a value.
 const UNKNOWN: &str = "0";
 
+/// A kept entry without its value (at `place`) in a certificate whose format is not the
+/// compact one (docs/FORMAT.md section 14).
+#[derive(Debug)]
+pub(super) struct ValueLeftOut {
+    pub place: String,
+}
+
 /// Refuses omitted values outside a compact certificate (INVALID, at the first such entry) and replaces
 /// each with g's weight `n/2^53` as slth writes it. Cost: one pass over the ticket, and one
 /// weight of g per omitted entry, read in increasing index order per stream.
 ///
 /// With `write_values` false the marks stay (for the checks alone, which take [`OMITTED`] as g's
 /// weight without formatting and parsing it: `verify` reads a compact file faster so).
-pub(super) fn complete(c: &mut Certificate, write_values: bool) -> Result<(), LoadError> {
+pub(super) fn complete(c: &mut Certificate, write_values: bool) -> Result<(), ValueLeftOut> {
     let first = c.ticket.iter().enumerate().find_map(|(b, block)| {
         [("hidden", &block.hidden), ("output", &block.output)]
             .into_iter()
@@ -39,13 +45,7 @@ pub(super) fn complete(c: &mut Certificate, write_values: bool) -> Result<(), Lo
         return Ok(());
     };
     if c.format != COMPACT_FORMAT_NAME {
-        return Err(LoadError::new(
-            LoadErrorKind::Schema,
-            place,
-            format!(
-                "not a valid certificate: a kept entry without its value belongs to the format {COMPACT_FORMAT_NAME:?} (docs/FORMAT.md section 14)"
-            ),
-        ));
+        return Err(ValueLeftOut { place });
     }
     if !write_values {
         return Ok(());

@@ -231,7 +231,16 @@ fn read_with<'de, R: serde_json::de::Read<'de>>(
             }
         })
         .and_then(|mut certificate| {
-            super::compact::complete(&mut certificate, fill)?;
+            super::compact::complete(&mut certificate, fill).map_err(|e| {
+                LoadError::new(
+                    LoadErrorKind::Schema,
+                    e.place,
+                    format!(
+                        "not a valid certificate: a kept entry without its value belongs to the format {:?} (docs/FORMAT.md section 14)",
+                        super::COMPACT_FORMAT_NAME
+                    ),
+                )
+            })?;
             Ok(certificate)
         })
 }
