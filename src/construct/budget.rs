@@ -99,7 +99,7 @@ pub struct BlockTarget {
     /// the tolerance to try first: c_i* / (AIM_RATIO (sqrt(rows) + sqrt(cols))) for the
     /// n_i x cols signed error matrix M_i of docs/FORMAT.md section 12.9
     pub aim: f64,
-    /// c_i* / sqrt(n_i n_{i-1}): every E_i[m][t] below it gives ||E_i||_F <= c_i*, whatever
+    /// c_i* / sqrt(n_i n_{i-1}): every `E_i[m][t]` below it gives ||E_i||_F <= c_i*, whatever
     /// the signs
     pub guaranteed: f64,
 }

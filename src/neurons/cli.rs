@@ -74,7 +74,7 @@ pub struct NeuronsArgs {
     #[arg(long)]
     pub certificate: Option<PathBuf>,
     /// Write the certificate's sample to its own file next to the certificate, named
-    /// sample-<SHA-256 of its bytes>.json (done without this flag when the sample text
+    /// `sample-<SHA-256 of its bytes>.json` (done without this flag when the sample text
     /// exceeds 1 MiB).
     #[arg(long, requires = "certificate")]
     pub sample_file: bool,
