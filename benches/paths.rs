@@ -83,6 +83,8 @@ fn generated(k: usize) -> &'static Generated {
         let tolerance = BigRational::new(1.into(), 100.into());
         let mut options = CertifyOptions::new(Request::Tolerance(tolerance), seed);
         options.construction = Construction::SubsetSum;
+        // The rational baseline recomputes version 1's chain (Frobenius c_i).
+        options.version = 1;
         let started = Instant::now();
         let certified = certify(&target, &options).expect("certify");
         let certificate = certified.certificate;
@@ -308,6 +310,8 @@ fn pairs_options(epsilon: i64) -> CertifyOptions {
         Seed::from_u64(1),
     );
     options.construction = Construction::Pairs;
+    // The recorded figures are version 1's.
+    options.version = 1;
     options
 }
 
