@@ -37,7 +37,19 @@ fn bits(x: &num_bigint::BigInt) -> f64 {
     x.bits() as f64
 }
 
-/// Bits of the common denominator of `count` values and of the numerators over it, or a
+/// Bits of a numerator of M_i over d_M = lcm(2^106, d_W), for a certificate whose every
+/// |M_i entry| is at most c_i (checked before the exact work): bits(d_M) plus an upper
+/// bound of log2(c_i), plus one, and at least 1. bits(d_M) is exact: d_W = 2^z o with o odd
+/// gives d_M = 2^max(z, 106) o.
+fn error_entry_bits(d_w: &num_bigint::BigInt, error: &BigRational) -> f64 {
+    let zeros = d_w.trailing_zeros().unwrap_or(0);
+    let d_m = d_w.bits() - zeros + zeros.max(106);
+    // c = a / b < 2^(bits(a) - bits(b) + 1).
+    let log2_c = bits(error.numer()) - bits(error.denom()) + 1.0;
+    (d_m as f64 + log2_c.max(-(d_m as f64)) + 1.0).max(1.0)
+}
+
+/// The common denominator of `count` values and the bits of the numerators over it, or a
 /// refusal at `place`. `count` times the numerators' bits is charged to `scaled`, the
 /// budget of `--max-scaled-bits`, and the denominator stops growing as soon as either
 /// limit is passed (before an lcm of 2^18 bits is reduced by every entry, "1" or not).
@@ -48,7 +60,7 @@ fn scaled_bits<'a>(
     place: impl FnOnce() -> String,
     what: &str,
     limits: &Limits,
-) -> Result<(f64, f64), Rejection> {
+) -> Result<(num_bigint::BigInt, f64), Rejection> {
     let count = (count as u64).max(1);
     let within = limits
         .max_exact_bits
@@ -67,7 +79,7 @@ fn scaled_bits<'a>(
             match scaled.checked_sub(total) {
                 Some(rest) => {
                     *scaled = rest;
-                    Ok((bits(&denom), entry as f64))
+                    Ok((denom, entry as f64))
                 }
                 None => Err(too_many(total.to_string())),
             }
@@ -109,7 +121,7 @@ pub(super) fn check_exact_sizes(
 ) -> Result<(), Rejection> {
     let mut scaled = limits.max_scaled_bits;
     for (b, (layer, claim)) in layers.iter().zip(claims).enumerate() {
-        let (_, entry_bits) = scaled_bits(
+        let (denom, entry_bits) = scaled_bits(
             layer.weights.iter(),
             layer.weights.len(),
             &mut scaled,
@@ -128,8 +140,10 @@ pub(super) fn check_exact_sizes(
             entry_bits,
         };
         lipschitz.check(&claim.method, &mut scaled, limits)?;
-        // Version 2's spectral error claim works on M_i: integers over lcm(2^106, d_W),
-        // about 106 bits more than W_i's, with twice the columns on a signed block 1.
+        // Version 2's spectral error claim works on M_i: integers over
+        // d_M = lcm(2^106, d_W), with twice the columns on a signed block 1. The exact check
+        // first makes sure that every |M_i entry| <= c_i (verify/errors.rs: ||M_i||_2 is at
+        // least its largest entry), so a numerator has at most bits(d_M) + log2(c_i) + 1 bits.
         let error = Spectral {
             place: format!("bound.blocks[{b}].error"),
             witness_key: "error_witness",
@@ -141,7 +155,7 @@ pub(super) fn check_exact_sizes(
             } else {
                 layer.cols
             },
-            entry_bits: entry_bits + 108.0,
+            entry_bits: error_entry_bits(&denom, &claim.error),
         };
         error.check(&claim.error_method, &mut scaled, limits)?;
     }

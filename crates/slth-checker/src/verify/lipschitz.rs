@@ -260,16 +260,19 @@ fn check_witness(
         .ok()
         .zip(i128::try_from(&s_scale).ok())
         .zip(i128::try_from(&diagonal).ok());
-    let small_entry = |a: usize, c: usize| -> Option<u128> {
+    // (R^T R)[a][c] = sum_{k <= a} R[k][a] R[k][c] (a <= c), in i128 where it fits.
+    let small_product = |a: usize, c: usize| -> Option<i128> {
         let columns = small_columns.as_ref()?;
-        let ((g_scale, s_scale), diagonal) = small_scales?;
-        let s = columns[a]
+        columns[a]
             .iter()
             .zip(&columns[c])
             .try_fold(0i128, |sum, (x, y)| {
                 // i64 times i64 never saturates an i128.
                 sum.checked_add(i128::from(*x).saturating_mul(i128::from(*y)))
-            })?;
+            })
+    };
+    let small_entry = |a: usize, c: usize, s: i128| -> Option<u128> {
+        let ((g_scale, s_scale), diagonal) = small_scales?;
         let g = i128::try_from(&gram[flat(a, n, c)]).ok()?;
         let mut d = g
             .checked_mul(g_scale)?
@@ -280,21 +283,27 @@ fn check_witness(
         }
         Some(d.unsigned_abs())
     };
-    // D is symmetric: each off-diagonal square counts twice.
-    let mut sum = SquareSum::default();
-    for a in 0..n {
+    // D is symmetric: each off-diagonal square counts twice. Row a (columns c >= a) on
+    // every thread; the sums are exact, so their order does not matter.
+    let rows = super::rows::map_rows(n, |a| {
+        let mut sum = SquareSum::default();
         for c in a..n {
-            if let Some(d) = small_entry(a, c) {
+            let product = small_product(a, c);
+            if let Some(d) = product.and_then(|s| small_entry(a, c, s)) {
                 sum.add_square(d);
                 if a != c {
                     sum.add_square(d);
                 }
                 continue;
             }
-            // (R^T R)[a][c] = sum_{k <= a} R[k][a] R[k][c]  (a <= c)
-            let s: BigInt = (0..=a)
-                .filter_map(|k| Some(r_at(k, a)? * r_at(k, c)?))
-                .sum();
+            // A Gram entry or scale past i128 (M_i's entries over 2^106): only this entry's
+            // few operations in BigInt, the product of columns still from i128 if it fit.
+            let s: BigInt = match product {
+                Some(s) => s.into(),
+                None => (0..=a)
+                    .filter_map(|k| Some(r_at(k, a)? * r_at(k, c)?))
+                    .sum(),
+            };
             let mut d = -(&gram[flat(a, n, c)] * &g_scale) - s * &s_scale;
             if a == c {
                 d += &diagonal;
@@ -303,8 +312,10 @@ fn check_witness(
                 sum.add_big((&d * &d) << 1);
             }
         }
-    }
-    let d_squared = BigRational::new(sum.value(), &common * &common);
+        sum.value()
+    });
+    let total: BigInt = rows.into_iter().sum();
+    let d_squared = BigRational::new(total, &common * &common);
     let shift_squared = shift * shift;
     if d_squared > shift_squared {
         return Err(reject(

@@ -25,6 +25,7 @@ mod kept;
 mod lipschitz;
 mod psd;
 mod report;
+mod rows;
 mod scaled;
 mod small;
 mod sound;
@@ -419,6 +420,7 @@ pub fn check_inequalities(
                 Some(true) => Decider::SoundF64,
                 undecided => {
                     let subject = errors::subject(b, block.signed_input);
+                    errors::entries_within(&subject, &block.error, &block.error_method, &matrix)?;
                     lipschitz::check(&subject, &block.error, &block.error_method, &matrix, limits)?;
                     match undecided {
                         Some(_) => Decider::ExactFallback,

@@ -87,28 +87,139 @@ impl Scaled {
                 small[flat(k, self.cols, a)]
             })
         };
+        // Wider numerators: split into limbs that make every dot product fit an i128.
+        let limbs = match small {
+            Some(_) => None,
+            None => Limbs::split(self, on_rows),
+        };
+        // Row a of the upper triangle (b >= a), rows on every thread.
+        let upper = super::rows::map_rows(side, |a| {
+            (a..side)
+                .map(|b| {
+                    let fast = small.as_deref().and_then(|small| {
+                        (0..inner).try_fold(0i128, |sum, k| {
+                            // i64 times i64 never saturates an i128.
+                            sum.checked_add(
+                                small_entry(small, a, k).saturating_mul(small_entry(small, b, k)),
+                            )
+                        })
+                    });
+                    match (fast, &limbs) {
+                        (Some(dot), _) => BigInt::from(dot),
+                        (None, Some(limbs)) => limbs.dot(a, b),
+                        (None, None) => (0..inner).map(|k| entry(a, k) * entry(b, k)).sum(),
+                    }
+                })
+                .collect::<Vec<BigInt>>()
+        });
         // side^2 entries fit: side is that of a matrix or a witness factor in memory.
         let mut gram = vec![BigInt::zero(); side.saturating_mul(side)];
-        for a in 0..side {
-            for b in a..side {
-                let fast = small.as_deref().and_then(|small| {
-                    (0..inner).try_fold(0i128, |sum, k| {
-                        // i64 times i64 never saturates an i128.
-                        sum.checked_add(
-                            small_entry(small, a, k).saturating_mul(small_entry(small, b, k)),
-                        )
-                    })
-                });
-                let dot: BigInt = match fast {
-                    Some(dot) => dot.into(),
-                    None => (0..inner).map(|k| entry(a, k) * entry(b, k)).sum(),
-                };
+        for (a, row) in upper.into_iter().enumerate() {
+            for (b, dot) in (a..side).zip(row) {
                 gram[flat(b, side, a)] = dot.clone();
                 gram[flat(a, side, b)] = dot;
             }
         }
         gram
     }
+}
+
+/// The most limbs a numerator is split into (16 dot products per Gram entry); wider
+/// numerators take the BigInt path.
+const MAX_LIMBS: usize = 4;
+
+/// The Gram vectors of a [`Scaled`] matrix with numerators split into signed limbs:
+/// x = sum_p limb_p 2^(bits p) with |limb_p| < 2^bits (each limb carries the sign of x).
+/// `bits` is chosen so that a dot product of two limb vectors of length `inner` is below
+/// inner 2^(2 bits) <= 2^126 in absolute value: it never overflows an i128, and an entry of
+/// the Gram matrix is the exact sum of count^2 such dot products shifted into place.
+/// Cost: count^2 i128 multiply-adds per product of entries, no allocation.
+struct Limbs {
+    count: usize,
+    bits: u32,
+    inner: usize,
+    /// planes[p][a * inner + k]: limb p of entry k of vector a.
+    planes: Vec<Vec<i64>>,
+}
+
+impl Limbs {
+    /// None when a numerator needs more than [`MAX_LIMBS`] limbs, or the inner dimension
+    /// leaves less than 8 bits a limb.
+    fn split(matrix: &Scaled, on_rows: bool) -> Option<Limbs> {
+        let (side, inner) = if on_rows {
+            (matrix.rows, matrix.cols)
+        } else {
+            (matrix.cols, matrix.rows)
+        };
+        // inner <= 2^c, so inner 2^(2 bits) <= 2^(2 bits + c) <= 2^126.
+        let c = u32::try_from(usize::BITS - inner.saturating_sub(1).leading_zeros()).ok()?;
+        let bits = (126u32.checked_sub(c)? / 2).min(62);
+        if bits < 8 {
+            return None;
+        }
+        let widest = matrix.numer.iter().map(BigInt::bits).max().unwrap_or(0);
+        let count = usize::try_from(widest.div_ceil(u64::from(bits)))
+            .ok()?
+            .max(1);
+        if count > MAX_LIMBS {
+            return None;
+        }
+        let cells = side.checked_mul(inner)?;
+        let mut planes = vec![vec![0i64; cells]; count];
+        for r in 0..matrix.rows {
+            for col in 0..matrix.cols {
+                let x = matrix.at(r, col);
+                let (a, k) = if on_rows { (r, col) } else { (col, r) };
+                let negative = x.sign() == num_bigint::Sign::Minus;
+                let digits = x.magnitude().to_u64_digits();
+                for (p, plane) in planes.iter_mut().enumerate() {
+                    let limb = bit_range(&digits, u64::from(bits) * p as u64, bits);
+                    // limb < 2^bits <= 2^62: both signs fit an i64.
+                    let limb = limb as i64;
+                    plane[flat(a, inner, k)] = if negative { -limb } else { limb };
+                }
+            }
+        }
+        Some(Limbs {
+            count,
+            bits,
+            inner,
+            planes,
+        })
+    }
+
+    /// The exact dot product of vectors a and b.
+    fn dot(&self, a: usize, b: usize) -> BigInt {
+        let range = |v: usize| flat(v, self.inner, 0)..flat(v, self.inner, self.inner);
+        let mut total = BigInt::zero();
+        for p in 0..self.count {
+            for q in 0..self.count {
+                let (x, y) = (&self.planes[p][range(a)], &self.planes[q][range(b)]);
+                // Never wraps: |x_k y_k| < 2^(2 bits) and inner of them sum below 2^126.
+                let dot = x.iter().zip(y).fold(0i128, |sum, (&x, &y)| {
+                    sum.wrapping_add(i128::from(x).wrapping_mul(i128::from(y)))
+                });
+                if dot != 0 {
+                    total += BigInt::from(dot) << (u64::from(self.bits) * (p + q) as u64);
+                }
+            }
+        }
+        total
+    }
+}
+
+/// Bits start..start+bits (bits <= 63) of the little-endian magnitude `digits`.
+fn bit_range(digits: &[u64], start: u64, bits: u32) -> u64 {
+    let word = usize::try_from(start / 64).unwrap_or(usize::MAX);
+    let shift = (start % 64) as u32;
+    let low = digits.get(word).map_or(0, |&d| d >> shift);
+    let high = match shift {
+        0 => 0,
+        _ => digits
+            .get(word.saturating_add(1))
+            .map_or(0, |&d| d << (64 - shift)),
+    };
+    (low | high) & ((1u64 << bits) - 1)
 }
 
 /// The row-major index `r * cols + c`. Every caller has r < rows and c < cols of a matrix
@@ -266,5 +377,55 @@ mod tests {
             w.gram(false),
             cols.into_iter().map(BigInt::from).collect::<Vec<_>>()
         );
+    }
+    /// The limb path against the plain BigInt sum of products, on numerators of 1 to 240
+    /// bits of both signs (and zeros), both Gram sides, inner dimensions up to 3,000.
+    #[test]
+    fn limb_gram_matches_bigint_products() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for (rows, cols, max_bits) in [(3, 5, 70), (4, 700, 130), (7, 2, 240), (2, 9, 64)] {
+            let numer: Vec<BigInt> = (0..rows * cols)
+                .map(|_| {
+                    let bits = next() % max_bits;
+                    let mut x = BigInt::zero();
+                    for _ in 0..bits.div_ceil(64) {
+                        x = (x << 64u32) + next();
+                    }
+                    x >>= (64 - bits % 64) % 64;
+                    match next() % 5 {
+                        0 => BigInt::zero(),
+                        1 | 2 => -x,
+                        _ => x,
+                    }
+                })
+                .collect();
+            let m = Scaled {
+                rows,
+                cols,
+                numer,
+                denom: BigInt::one(),
+            };
+            for on_rows in [true, false] {
+                let (side, inner) = if on_rows { (rows, cols) } else { (cols, rows) };
+                let limbs = Limbs::split(&m, on_rows);
+                let limbs = limbs.expect("at most 4 limbs");
+                for a in 0..side {
+                    for b in 0..side {
+                        let at = |v: usize, k: usize| if on_rows { m.at(v, k) } else { m.at(k, v) };
+                        let plain: BigInt = (0..inner).map(|k| at(a, k) * at(b, k)).sum();
+                        assert_eq!(limbs.dot(a, b), plain, "{rows}x{cols} ({a}, {b})");
+                    }
+                }
+                // And through gram(), which takes the limb path here (entries past i64).
+                let gram = m.gram(on_rows);
+                assert_eq!(gram[flat(0, side, side - 1)], limbs.dot(0, side - 1));
+            }
+        }
     }
 }

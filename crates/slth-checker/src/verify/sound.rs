@@ -412,8 +412,10 @@ pub(super) fn witness_holds(
             .collect(),
     );
 
-    let mut sum = 0.0f64;
-    for a in 0..n {
+    // Row a's part of sum D^2 (columns c >= a), rows on every thread, then added in row
+    // order: the same upper bound whatever the thread count.
+    let rows = super::rows::map_rows(n, |a| {
+        let mut sum = 0.0f64;
         for c in a..n {
             let g = vectors.dot(vector(a), vector(c));
             // (R^T R)[a][c] = sum_{k <= a} R[k][a] R[k][c]
@@ -426,7 +428,9 @@ pub(super) fn witness_holds(
             // D is symmetric: an off-diagonal square counts twice.
             sum = up(sum + if a == c { square } else { up(2.0 * square) });
         }
-    }
+        sum
+    });
+    let sum = rows.into_iter().fold(0.0f64, |sum, row| up(sum + row));
     sum <= down(delta.0 * delta.0)
 }
 

@@ -364,11 +364,26 @@ fn chain(blocks: &[CheckedBlock], sums: &BlockSums, i: usize) -> Vec<Vec<Vec<Big
 /// P and Q of a block as integers over 2^106, row-major.
 fn path_sums(kept: &KeptBlock, rows: usize, cols: usize) -> (Vec<BigInt>, Vec<BigInt>) {
     let cells = rows.saturating_mul(cols);
-    let (mut p, mut q) = (vec![BigInt::zero(); cells], vec![BigInt::zero(); cells]);
+    // Summed in i128 (a product of two i64 is below 2^126 in absolute value); a cell whose
+    // sum would overflow keeps the i128 sum so far and carries on in BigInt.
+    let (mut p, mut q) = (vec![0i128; cells], vec![0i128; cells]);
+    let mut spilled: Vec<(bool, usize, BigInt)> = Vec::new();
     for path in kept.paths() {
-        let product = BigInt::from(path.output) * BigInt::from(path.hidden);
-        let sums = if path.hidden > 0 { &mut p } else { &mut q };
+        let product = i128::from(path.output).saturating_mul(i128::from(path.hidden));
+        let positive = path.hidden > 0;
+        let sums = if positive { &mut p } else { &mut q };
         if let Some(slot) = sums.get_mut(path.cell) {
+            match slot.checked_add(product) {
+                Some(sum) => *slot = sum,
+                None => spilled.push((positive, path.cell, BigInt::from(product))),
+            }
+        }
+    }
+    let mut p: Vec<BigInt> = p.into_iter().map(BigInt::from).collect();
+    let mut q: Vec<BigInt> = q.into_iter().map(BigInt::from).collect();
+    for (positive, cell, product) in spilled {
+        let sums = if positive { &mut p } else { &mut q };
+        if let Some(slot) = sums.get_mut(cell) {
             *slot += product;
         }
     }
