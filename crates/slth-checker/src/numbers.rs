@@ -297,9 +297,9 @@ pub fn enclose(q: &BigRational) -> (f64, f64) {
 /// common trailing zeros instead of a gcd, which was a tenth of verify's time on a
 /// 784-500-10 certificate; any other denominator takes num-rational's reduction.
 pub fn lowest_terms(num: BigInt, den: BigInt) -> BigRational {
-    let power_of_two = den
-        .trailing_zeros()
-        .filter(|&zeros| den.sign() == num_bigint::Sign::Plus && den.bits() == zeros + 1);
+    let power_of_two = den.trailing_zeros().filter(|&zeros| {
+        den.sign() == num_bigint::Sign::Plus && den.bits() == zeros.saturating_add(1)
+    });
     match power_of_two {
         Some(den_zeros) => match num.trailing_zeros() {
             None => BigRational::zero(),

@@ -43,7 +43,10 @@ fn bits(x: &num_bigint::BigInt) -> f64 {
 /// gives d_M = 2^max(z, 106) o.
 fn error_entry_bits(d_w: &num_bigint::BigInt, error: &BigRational) -> f64 {
     let zeros = d_w.trailing_zeros().unwrap_or(0);
-    let d_m = d_w.bits() - zeros + zeros.max(106);
+    let d_m = d_w
+        .bits()
+        .saturating_sub(zeros)
+        .saturating_add(zeros.max(106));
     // c = a / b < 2^(bits(a) - bits(b) + 1).
     let log2_c = bits(error.numer()) - bits(error.denom()) + 1.0;
     (d_m as f64 + log2_c.max(-(d_m as f64)) + 1.0).max(1.0)

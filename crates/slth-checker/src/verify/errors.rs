@@ -111,8 +111,8 @@ pub(super) fn entries_within(
     let found = format!(
         "|{}[{}][{}]| = {} is above {} = {}, and a spectral norm is at least every entry",
         subject.matrix,
-        at / cols,
-        at % cols,
+        at.checked_div(cols).unwrap_or(0),
+        at.checked_rem(cols).unwrap_or(0),
         show(&entry.abs()),
         subject.claim,
         show(claim),

@@ -31,7 +31,10 @@ where
     let mut parts: Vec<std::vec::IntoIter<T>> = parts.into_iter().map(Vec::into_iter).collect();
     let mut out = Vec::with_capacity(n);
     for a in 0..n {
-        if let Some(x) = parts.get_mut(a % threads).and_then(Iterator::next) {
+        if let Some(x) = parts
+            .get_mut(a.checked_rem(threads).unwrap_or(0))
+            .and_then(Iterator::next)
+        {
             out.push(x);
         }
     }

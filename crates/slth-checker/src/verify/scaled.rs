@@ -152,7 +152,7 @@ impl Limbs {
             (matrix.cols, matrix.rows)
         };
         // inner <= 2^c, so inner 2^(2 bits) <= 2^(2 bits + c) <= 2^126.
-        let c = u32::try_from(usize::BITS - inner.saturating_sub(1).leading_zeros()).ok()?;
+        let c = usize::BITS.saturating_sub(inner.saturating_sub(1).leading_zeros());
         let bits = (126u32.checked_sub(c)? / 2).min(62);
         if bits < 8 {
             return None;
@@ -173,10 +173,10 @@ impl Limbs {
                 let negative = x.sign() == num_bigint::Sign::Minus;
                 let digits = x.magnitude().to_u64_digits();
                 for (p, plane) in planes.iter_mut().enumerate() {
-                    let limb = bit_range(&digits, u64::from(bits) * p as u64, bits);
+                    let limb = bit_range(&digits, u64::from(bits).saturating_mul(p as u64), bits);
                     // limb < 2^bits <= 2^62: both signs fit an i64.
                     let limb = limb as i64;
-                    plane[flat(a, inner, k)] = if negative { -limb } else { limb };
+                    plane[flat(a, inner, k)] = if negative { limb.wrapping_neg() } else { limb };
                 }
             }
         }
@@ -200,7 +200,8 @@ impl Limbs {
                     sum.wrapping_add(i128::from(x).wrapping_mul(i128::from(y)))
                 });
                 if dot != 0 {
-                    total += BigInt::from(dot) << (u64::from(self.bits) * (p + q) as u64);
+                    total += BigInt::from(dot)
+                        << u64::from(self.bits).saturating_mul(p.saturating_add(q) as u64);
                 }
             }
         }
@@ -217,9 +218,9 @@ fn bit_range(digits: &[u64], start: u64, bits: u32) -> u64 {
         0 => 0,
         _ => digits
             .get(word.saturating_add(1))
-            .map_or(0, |&d| d << (64 - shift)),
+            .map_or(0, |&d| d << 64u32.saturating_sub(shift)),
     };
-    (low | high) & ((1u64 << bits) - 1)
+    (low | high) & (1u64 << bits).wrapping_sub(1)
 }
 
 /// The row-major index `r * cols + c`. Every caller has r < rows and c < cols of a matrix
