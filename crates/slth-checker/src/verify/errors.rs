@@ -97,13 +97,10 @@ pub(super) fn entries_within(
         // Refused next, as negative, by the spectral check itself.
         return Ok(());
     }
-    // |x / d_M| <= p / q  <=>  |x| q <= p d_M (q, d_M > 0).
-    let bound = claim.numer() * &matrix.denom;
-    let q = claim.denom();
-    let Some(at) = matrix.numer.iter().position(|x| {
-        let x = if x.is_negative() { -x } else { x.clone() };
-        x * q > bound
-    }) else {
+    // |x / d_M| <= p / q  <=>  |x| q <= p d_M (p >= 0; q, d_M > 0).
+    let bound = claim.numer().magnitude() * matrix.denom.magnitude();
+    let q = claim.denom().magnitude();
+    let Some(at) = matrix.numer.iter().position(|x| x.magnitude() * q > bound) else {
         return Ok(());
     };
     let cols = matrix.cols.max(1);

@@ -63,8 +63,9 @@ impl Scaled {
 
     /// The Gram matrix on the rows (`W W^T`, side `rows`) or on the columns (`W^T W`, side
     /// `cols`), as numerators over `denom^2`, row-major (G of docs/FORMAT.md section 6.2).
-    /// Cost: `side^2 inner / 2` products (the upper triangle, mirrored), in i128 while
-    /// the numerators fit an i64 and a dot product does not overflow, else in BigInt.
+    /// Cost: `side^2 inner / 2` products (the upper triangle, mirrored), as i128 products of
+    /// limbs ([`Limbs`]) while the numerators need at most [`MAX_LIMBS`] of them, else in
+    /// BigInt; rows on every thread.
     pub fn gram(&self, on_rows: bool) -> Vec<BigInt> {
         let (side, inner) = if on_rows {
             (self.rows, self.cols)
@@ -78,37 +79,13 @@ impl Scaled {
                 self.at(k, a)
             }
         };
-        // i64 numerators make i128 products; a sum that overflows is redone in BigInt.
-        let small: Option<Vec<i64>> = self.numer.iter().map(|x| i64::try_from(x).ok()).collect();
-        let small_entry = |small: &[i64], a: usize, k: usize| {
-            i128::from(if on_rows {
-                small[flat(a, self.cols, k)]
-            } else {
-                small[flat(k, self.cols, a)]
-            })
-        };
-        // Wider numerators: split into limbs that make every dot product fit an i128.
-        let limbs = match small {
-            Some(_) => None,
-            None => Limbs::split(self, on_rows),
-        };
-        // Row a of the upper triangle (b >= a), rows on every thread.
+        let limbs = Limbs::split(self, on_rows);
+        // Row a of the upper triangle (b >= a).
         let upper = super::rows::map_rows(side, |a| {
             (a..side)
-                .map(|b| {
-                    let fast = small.as_deref().and_then(|small| {
-                        (0..inner).try_fold(0i128, |sum, k| {
-                            // i64 times i64 never saturates an i128.
-                            sum.checked_add(
-                                small_entry(small, a, k).saturating_mul(small_entry(small, b, k)),
-                            )
-                        })
-                    });
-                    match (fast, &limbs) {
-                        (Some(dot), _) => BigInt::from(dot),
-                        (None, Some(limbs)) => limbs.dot(a, b),
-                        (None, None) => (0..inner).map(|k| entry(a, k) * entry(b, k)).sum(),
-                    }
+                .map(|b| match &limbs {
+                    Some(limbs) => limbs.dot(a, b),
+                    None => (0..inner).map(|k| entry(a, k) * entry(b, k)).sum(),
                 })
                 .collect::<Vec<BigInt>>()
         });
@@ -423,7 +400,7 @@ mod tests {
                         assert_eq!(limbs.dot(a, b), plain, "{rows}x{cols} ({a}, {b})");
                     }
                 }
-                // And through gram(), which takes the limb path here (entries past i64).
+                // And through gram(), which takes the limb path.
                 let gram = m.gram(on_rows);
                 assert_eq!(gram[flat(0, side, side - 1)], limbs.dot(0, side - 1));
             }
