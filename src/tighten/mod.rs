@@ -11,6 +11,9 @@
 //! eigenvalue of Q, R the f64 Cholesky factor of Q - shift I, every float written as the
 //! exact rational it is. The result is checked by the trusted checker before it is
 //! returned; a term it rejects is searched again with a ten times larger margin.
+//!
+//! With the environment variable `SLTH_TIGHTEN_TRACE` set, the search prints its progress
+//! (every centring, every witness) on stderr.
 
 mod dense;
 mod solve;

@@ -267,7 +267,8 @@ impl Problem {
             }
         }
         let l = cholesky(&self.q_of(x))?;
-        Some(tau * x[0] - log_det(&l) + barrier)
+        let products: f64 = x[1 + self.tees.len()..].iter().sum();
+        Some(tau * (x[0] + PENALTY * products) - log_det(&l) + barrier)
     }
 
     /// M = G Q^{-1} G^T at x.
@@ -332,23 +333,30 @@ pub fn solve(chain: &[Mat], i: usize, margin: f64, gap: f64) -> Option<Solution>
         }
         violated.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.cmp(&q.1)));
         violated.truncate(BATCH.min(MAX_PAIRS - problem.pairs.len()));
-        let mut added: Vec<(usize, usize)> = violated.into_iter().map(|v| v.1).collect();
-        added.sort();
-        let mut eps = 1e-6 * x[0];
+        violated.sort_by_key(|v| v.1);
+        let added: Vec<(usize, usize)> = violated.iter().map(|v| v.1).collect();
+        // Each new product starts near its natural scale, where its barrier's pull 1/N
+        // matches log det's 2 |M_ab| (a tiny start would cost Newton many damped steps),
+        // shrunk until Q stays positive definite.
+        let natural: Vec<f64> = added
+            .iter()
+            .map(|&(a, b)| 0.25 / (2.0 * m.at(a, b).abs()))
+            .collect();
         let base = x.clone();
+        let mut grown = problem.pairs.clone();
+        grown.extend_from_slice(&added);
+        let before = std::mem::replace(&mut problem.pairs, grown);
+        let mut factor = 1.0;
         loop {
             let mut trial = base.clone();
-            trial.extend(std::iter::repeat_n(eps, added.len()));
-            let mut grown = problem.pairs.clone();
-            grown.extend_from_slice(&added);
-            let before = std::mem::replace(&mut problem.pairs, grown);
-            if cholesky(&problem.q_of(&trial)).is_some() {
+            trial.extend(natural.iter().map(|v| v * factor));
+            if problem.value(&trial, tau).is_some() {
                 x = trial;
                 break;
             }
-            problem.pairs = before;
-            eps /= 16.0;
-            if eps < 1e-30 * x[0] {
+            factor /= 4.0;
+            if factor < 1e-30 {
+                problem.pairs = before;
                 return None;
             }
         }
@@ -372,6 +380,15 @@ pub fn solve(chain: &[Mat], i: usize, margin: f64, gap: f64) -> Option<Solution>
         products,
     })
 }
+
+/// A small price on the products in the objective: products of linearly dependent
+/// quantities can cancel in Q, and without a price the barrier would drive them to
+/// infinity along such a direction.
+const PENALTY: f64 = 1e-6;
+
+/// Newton steps per centring at most: after a round adds products the centre can be far,
+/// and a partly centred point is still strictly feasible (only accuracy is at stake).
+const STEPS: usize = 30;
 
 /// Below this many candidate pairs, all of them are variables from the start.
 const ALL_PAIRS: usize = 200;
@@ -429,13 +446,16 @@ fn start(problem: &mut Problem, chain: &[Mat], margin: f64) -> Option<Vec<f64>> 
 /// Newton's method on the barrier function at tau, from the strictly feasible x.
 fn centre(problem: &Problem, x: &mut Vec<f64>, tau: f64) -> Option<usize> {
     let count = problem.count();
-    for newton in 0..100 {
+    for newton in 0..STEPS {
         let m = problem.m_of(x)?;
         let mut gradient = problem.adjoint(&m);
         for g in &mut gradient {
             *g = -*g;
         }
         gradient[0] += tau;
+        for g in &mut gradient[1 + problem.tees.len()..] {
+            *g += tau * PENALTY;
+        }
         let mut full = problem.hessian(&m);
         for v in 0..count {
             if problem.positive(v) {
@@ -480,25 +500,37 @@ fn centre(problem: &Problem, x: &mut Vec<f64>, tau: f64) -> Option<usize> {
             return Some(newton);
         }
     }
-    Some(100)
+    Some(STEPS)
 }
 
-/// The solution of the symmetric positive definite system h d = rhs, by Cholesky (with a
-/// growing diagonal regularisation when rounding makes h indefinite).
+/// The solution of the symmetric positive definite system h d = rhs, by Cholesky of the
+/// system scaled to a unit diagonal (the barrier makes the diagonal span many orders of
+/// magnitude), with a growing regularisation when rounding makes it indefinite.
 fn dense_solve(h: &Mat, rhs: &[f64]) -> Option<Vec<f64>> {
     let n = h.rows;
-    let scale = (0..n).map(|v| h.at(v, v).abs()).fold(0.0, f64::max);
+    let scale: Vec<f64> = (0..n)
+        .map(|v| match h.at(v, v) {
+            d if d > 0.0 && d.is_finite() => 1.0 / d.sqrt(),
+            _ => 1.0,
+        })
+        .collect();
+    let mut scaled = Mat::zeros(n, n);
+    for v in 0..n {
+        for w in 0..n {
+            scaled.set(v, w, h.at(v, w) * scale[v] * scale[w]);
+        }
+    }
     let mut jitter = 0.0;
-    for _ in 0..20 {
-        let mut shifted = h.clone();
+    for _ in 0..12 {
+        let mut shifted = scaled.clone();
         for v in 0..n {
-            shifted.add(v, v, jitter + 1e-14 * h.at(v, v).abs());
+            shifted.add(v, v, jitter);
         }
         if let Some(l) = cholesky(&shifted) {
-            let mut y = rhs.to_vec();
+            let mut y: Vec<f64> = rhs.iter().zip(&scale).map(|(r, s)| r * s).collect();
             for i in 0..n {
                 let row = l.row(i);
-                let s: f64 = row[..i].iter().zip(&y[..i]).map(|(a, b)| a * b).sum();
+                let s = dot(&row[..i], &y[..i]);
                 y[i] = (y[i] - s) / row[i];
             }
             for i in (0..n).rev() {
@@ -508,13 +540,9 @@ fn dense_solve(h: &Mat, rhs: &[f64]) -> Option<Vec<f64>> {
                 }
                 y[i] = s / l.at(i, i);
             }
-            return Some(y);
+            return Some(y.iter().zip(&scale).map(|(y, s)| y * s).collect());
         }
-        jitter = if jitter == 0.0 {
-            1e-12 * scale
-        } else {
-            jitter * 100.0
-        };
+        jitter = if jitter == 0.0 { 1e-13 } else { jitter * 10.0 };
     }
     None
 }
