@@ -535,8 +535,8 @@ fn dense_solve(h: &Mat, rhs: &[f64]) -> Option<Vec<f64>> {
             }
             for i in (0..n).rev() {
                 let mut s = y[i];
-                for k in i + 1..n {
-                    s -= l.at(k, i) * y[k];
+                for (k, yk) in y.iter().enumerate().skip(i + 1) {
+                    s -= l.at(k, i) * yk;
                 }
                 y[i] = s / l.at(i, i);
             }
