@@ -63,6 +63,25 @@ pub enum Command {
     /// Certify a target at several epsilons with both constructions (same seed) and write
     /// the widths of g and kept weights against epsilon as CSV, JSON and an SVG plot.
     Sweep(SweepArgs),
+    /// Add version 2's telescoping terms (docs/FORMAT.md section 12) to a valid certificate:
+    /// one semidefinite bound per block, found by a native interior-point search, with an
+    /// exact witness checked before the file is written; epsilon becomes r * sum lambda_i
+    /// (rounded up to 6 significant digits) when that is smaller.
+    Tighten(TightenArgs),
+}
+
+/// The arguments of `slth tighten`.
+#[derive(clap::Args)]
+pub struct TightenArgs {
+    /// The certificate to tighten: version 1, or version 2 without terms (its spectral
+    /// error claims are kept). It must be valid; it is verified first.
+    pub certificate: PathBuf,
+    /// Write the version 2 certificate here (atomically; `.gz` writes a compact gzip
+    /// certificate); `-` writes it to standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// The arguments of `slth certify`.

@@ -52,6 +52,7 @@ pub mod progress;
 pub mod report;
 pub mod sweep;
 pub mod ticket;
+pub mod tighten;
 pub mod values;
 pub mod write;
 

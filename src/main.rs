@@ -171,6 +171,7 @@ fn run(command: Command, quiet: bool) -> Result<u8, Error> {
         }
         Command::Report(args) => report_command(&args)?,
         Command::Sweep(args) => sweep_command(&args)?,
+        Command::Tighten(args) => tighten_command(&args)?,
         Command::Attack(args) => {
             let limits = Limits::from(&args.limits);
             let options = args.options()?;
@@ -240,6 +241,28 @@ fn report_command(args: &slth::cli::ReportArgs) -> Result<(), Error> {
 }
 
 /// `slth sweep`: certify at every epsilon with both constructions; CSV, JSON, SVG.
+/// `slth tighten`: the terms, the output file and one summary line on stderr.
+fn tighten_command(args: &slth::cli::TightenArgs) -> Result<(), Error> {
+    let output = Some(args.output.as_path());
+    slth::write::check_output(output)?;
+    let started = Instant::now();
+    let limits = Limits::from(&args.limits);
+    let step = slth::progress::Progress::spinner("searching the telescoping terms");
+    let tightened = slth::tighten::tighten_file(&args.certificate, &limits)?;
+    drop(step);
+    let encoding = slth::write::Encoding::for_output(None, output);
+    slth::write::write_certificate(output, &tightened.certificate, encoding)?;
+    eprintln!("{}", tightened.summary(started.elapsed().as_secs_f64()));
+    if let Some(refusal) = &tightened.default_limits_refuse {
+        eprintln!(
+            "note: the certificate is valid (checked without resource limits), but `slth \
+             verify` with its default limits refuses it ({refusal}); raise the limit named \
+             there to verify it"
+        );
+    }
+    Ok(())
+}
+
 fn sweep_command(args: &slth::cli::SweepArgs) -> Result<(), Error> {
     let options = args.options()?;
     let svg_out = args.output.as_deref();

@@ -80,6 +80,9 @@ fn json_text(certificate: &Certificate, format: &str) -> String {
         let _ = writeln!(out, "      {{{}}}{sep}", fields.join(", "));
     }
     let _ = writeln!(out, "    ],");
+    if let Some(terms) = &c.bound.terms {
+        write_terms(&mut out, terms);
+    }
     let _ = writeln!(out, "    \"epsilon\": {}", quoted(&c.bound.epsilon.0));
     match &c.meta {
         Some(meta) => {
@@ -267,6 +270,45 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 }
 
 /// A witness `{"shift": ..., "factor": [[...], ...]}` on one line.
+/// Writes version 2's `"terms": [...]` (docs/FORMAT.md section 12.5): one product and one
+/// factor row per line.
+fn write_terms(out: &mut String, terms: &[slth_checker::certificate::TermBound]) {
+    let row = |cells: &[Rational]| {
+        let cells: Vec<String> = cells.iter().map(|x| quoted(&x.0)).collect();
+        format!("[{}]", cells.join(", "))
+    };
+    let _ = writeln!(out, "    \"terms\": [");
+    for (i, term) in terms.iter().enumerate() {
+        let _ = writeln!(out, "      {{");
+        let _ = writeln!(out, "        \"lipschitz\": {},", quoted(&term.lipschitz.0));
+        let rows: Vec<String> = term.multipliers.iter().map(|r| row(r)).collect();
+        let _ = writeln!(out, "        \"multipliers\": [{}],", rows.join(", "));
+        if term.products.is_empty() {
+            let _ = writeln!(out, "        \"products\": [],");
+        } else {
+            let _ = writeln!(out, "        \"products\": [");
+            for (k, (a, b, v)) in term.products.iter().enumerate() {
+                let sep = if k + 1 < term.products.len() { "," } else { "" };
+                let _ = writeln!(out, "          [{a}, {b}, {}]{sep}", quoted(&v.0));
+            }
+            let _ = writeln!(out, "        ],");
+        }
+        let w = &term.witness;
+        let _ = writeln!(out, "        \"witness\": {{");
+        let _ = writeln!(out, "          \"shift\": {},", quoted(&w.shift.0));
+        let _ = writeln!(out, "          \"factor\": [");
+        for (k, r) in w.factor.iter().enumerate() {
+            let sep = if k + 1 < w.factor.len() { "," } else { "" };
+            let _ = writeln!(out, "            {}{sep}", row(r));
+        }
+        let _ = writeln!(out, "          ]");
+        let _ = writeln!(out, "        }}");
+        let sep = if i + 1 < terms.len() { "," } else { "" };
+        let _ = writeln!(out, "      }}{sep}");
+    }
+    let _ = writeln!(out, "    ],");
+}
+
 fn witness_text(witness: &slth_checker::certificate::LipschitzWitness) -> String {
     let rows: Vec<String> = witness
         .factor
