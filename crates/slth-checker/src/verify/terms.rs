@@ -29,7 +29,7 @@
 //! times the last layer's width and the products' sizes; estimated and refused against
 //! `--max-exact-work` before anything is computed.
 
-use super::kept::KeptBlock;
+use super::kept::PathSums;
 use super::report::show;
 use super::scaled::{SquareSum, common_denominator_within};
 use super::{CheckedBlock, Limits, Rejection, RejectionKind, parse_at, reject};
@@ -302,13 +302,16 @@ fn denominator<'a>(
 }
 
 /// P and Q of every block (integers over 2^106, row-major), computed once for all terms.
-pub(super) type BlockSums = Vec<(Vec<BigInt>, Vec<BigInt>)>;
+pub(super) type BlockSums = Vec<(PathSums, PathSums)>;
 
 /// [`BlockSums`] of `blocks`.
 pub(super) fn path_sums_of(blocks: &[CheckedBlock]) -> BlockSums {
     blocks
         .iter()
-        .map(|block| path_sums(&block.kept, block.target.rows, block.target.cols))
+        .map(|block| {
+            let cells = block.target.rows.saturating_mul(block.target.cols);
+            block.kept.path_sums(cells)
+        })
         .collect()
 }
 
@@ -329,12 +332,9 @@ fn chain(blocks: &[CheckedBlock], sums: &BlockSums, i: usize) -> Vec<Vec<Vec<Big
                     .cloned()
                     .unwrap_or_default()
             };
-            let cell = |matrix: &Vec<BigInt>, m: usize, t: usize| {
+            let cell = |sums: &PathSums, m: usize, t: usize| {
                 BigRational::from_integer(
-                    matrix
-                        .get(m.saturating_mul(block.target.cols).saturating_add(t))
-                        .cloned()
-                        .unwrap_or_default(),
+                    sums.value(m.saturating_mul(block.target.cols).saturating_add(t)),
                 ) / &unit
             };
             (0..block.target.rows)
@@ -359,20 +359,6 @@ fn chain(blocks: &[CheckedBlock], sums: &BlockSums, i: usize) -> Vec<Vec<Vec<Big
                 .collect()
         })
         .collect()
-}
-
-/// P and Q of a block as integers over 2^106, row-major.
-fn path_sums(kept: &KeptBlock, rows: usize, cols: usize) -> (Vec<BigInt>, Vec<BigInt>) {
-    let cells = rows.saturating_mul(cols);
-    let (mut p, mut q) = (vec![BigInt::zero(); cells], vec![BigInt::zero(); cells]);
-    for path in kept.paths() {
-        let product = BigInt::from(path.output) * BigInt::from(path.hidden);
-        let sums = if path.hidden > 0 { &mut p } else { &mut q };
-        if let Some(slot) = sums.get_mut(path.cell) {
-            *slot += product;
-        }
-    }
-    (p, q)
 }
 
 /// Word multiplications of the check of one term, for `--max-exact-work`.
