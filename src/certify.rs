@@ -159,9 +159,16 @@ impl CertifyOptions {
 }
 
 /// A certificate and what went into it.
+///
+/// The kept weights are held once, as the builder's [`Ticket`] (integers over 2^53):
+/// `head` is the certificate without them (its `ticket` is empty), [`Certified::certificate`]
+/// assembles the whole certificate and [`crate::write::write_certified`] writes it without
+/// ever holding the millions of kept entries of a wide g as text.
 #[derive(Debug, Clone)]
 pub struct Certified {
-    pub certificate: Certificate,
+    /// the certificate but its kept entries (`head.ticket` is empty; see `ticket`)
+    pub head: Certificate,
+    /// the kept weights: the certificate's `ticket`
     pub ticket: Ticket,
     pub claims: Claims,
     pub tolerances: Vec<f64>,
@@ -223,50 +230,10 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
                 ));
             }
             if options.version >= 2 {
-                return certify_aimed(target, options, epsilon);
+                certify_aimed(target, options, epsilon)
+            } else {
+                certify_chain(target, options, epsilon)
             }
-            let worst_case = budget(
-                target,
-                rational_to_f64(&options.radius),
-                rational_to_f64(epsilon),
-                BUDGET_FRACTION,
-                options.spectral,
-            );
-            let mut last_error = String::new();
-            for (attempt, scale) in TOLERANCE_SCALES.iter().enumerate() {
-                let guaranteed = *scale <= 1.0;
-                let tolerances: Vec<f64> = worst_case.iter().map(|t| t * scale).collect();
-                let (ticket, pools) = match build(target, options, &tolerances) {
-                    Ok(built) => built,
-                    Err(e) if guaranteed => return Err(e.into()),
-                    Err(e) => {
-                        last_error = e.to_string();
-                        continue;
-                    }
-                };
-                let claims = claims(
-                    target,
-                    &ticket,
-                    &options.radius,
-                    options.nonnegative,
-                    options.spectral,
-                    options.version >= 2,
-                )?;
-                let claimed = if claims.epsilon <= *epsilon {
-                    claims.epsilon.clone()
-                } else if claims.bound <= *epsilon {
-                    epsilon.clone()
-                } else {
-                    last_error = format!(
-                        "the bound {:.6e} exceeds epsilon after {} attempts",
-                        rational_to_f64(&claims.bound),
-                        attempt + 1
-                    );
-                    continue;
-                };
-                return finish(target, options, ticket, claims, claimed, tolerances, pools);
-            }
-            Err(CertifyError::EpsilonNotMet(last_error))
         }
         Request::Tolerance(tolerance) => {
             if !tolerance.is_positive() {
@@ -301,6 +268,57 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
     }
 }
 
+/// Version 1, an epsilon request: the worst-case budget's tolerances, scaled by
+/// [`TOLERANCE_SCALES`] in turn, until the exact bound meets epsilon.
+fn certify_chain(
+    target: &Network,
+    options: &CertifyOptions,
+    epsilon: &BigRational,
+) -> Result<Certified, CertifyError> {
+    let worst_case = budget(
+        target,
+        rational_to_f64(&options.radius),
+        rational_to_f64(epsilon),
+        BUDGET_FRACTION,
+        options.spectral,
+    );
+    let mut last_error = String::new();
+    for (attempt, scale) in TOLERANCE_SCALES.iter().enumerate() {
+        let guaranteed = *scale <= 1.0;
+        let tolerances: Vec<f64> = worst_case.iter().map(|t| t * scale).collect();
+        let (ticket, pools) = match build(target, options, &tolerances) {
+            Ok(built) => built,
+            Err(e) if guaranteed => return Err(e.into()),
+            Err(e) => {
+                last_error = e.to_string();
+                continue;
+            }
+        };
+        let claims = claims(
+            target,
+            &ticket,
+            &options.radius,
+            options.nonnegative,
+            options.spectral,
+            options.version >= 2,
+        )?;
+        let claimed = if claims.epsilon <= *epsilon {
+            claims.epsilon.clone()
+        } else if claims.bound <= *epsilon {
+            epsilon.clone()
+        } else {
+            last_error = format!(
+                "the bound {:.6e} exceeds epsilon after {} attempts",
+                rational_to_f64(&claims.bound),
+                attempt + 1
+            );
+            continue;
+        };
+        return finish(target, options, ticket, claims, claimed, tolerances, pools);
+    }
+    Err(CertifyError::EpsilonNotMet(last_error))
+}
+
 /// Attempts of version 2's aimed search before it gives up (the last one at the guaranteed
 /// tolerances).
 const AIM_ATTEMPTS: usize = 4;
@@ -325,7 +343,10 @@ fn certify_aimed(
         !options.nonnegative,
     );
     let mut tolerances: Vec<f64> = targets.iter().map(|t| t.aim.max(t.guaranteed)).collect();
-    let mut best: Option<(Ticket, Claims, Vec<f64>, Vec<usize>)> = None;
+    // The smallest bound seen, with its epsilon; the attempt itself is kept only when
+    // --best-effort will write it (a wide g's ticket is large).
+    let mut best: Option<(BigRational, BigRational)> = None;
+    let mut best_attempt: Option<(Ticket, Claims, Vec<f64>, Vec<usize>)> = None;
     let mut last_error = String::new();
     for attempt in 0..AIM_ATTEMPTS {
         let last = attempt + 1 == AIM_ATTEMPTS;
@@ -376,11 +397,14 @@ fn certify_aimed(
                 moved = true;
             }
         }
-        if best
-            .as_ref()
-            .is_none_or(|(_, b, _, _)| claims.bound < b.bound)
-        {
-            best = Some((ticket, claims, tolerances.clone(), pools));
+        if best.as_ref().is_none_or(|(bound, _)| claims.bound < *bound) {
+            best = Some((claims.bound.clone(), claims.epsilon.clone()));
+            best_attempt = None;
+            if options.best_effort {
+                best_attempt = Some((ticket, claims, tolerances.clone(), pools));
+            }
+        } else {
+            drop((ticket, claims));
         }
         if !moved {
             // Every block over its share already sits at its guaranteed tolerance (or the
@@ -395,23 +419,23 @@ fn certify_aimed(
             }
         }
     }
-    match best {
-        Some((ticket, claims, tolerances, pools)) if options.best_effort => {
+    match (best, best_attempt) {
+        (_, Some((ticket, claims, tolerances, pools))) => {
             let claimed = claims.epsilon.clone();
             let mut certified =
                 finish(target, options, ticket, claims, claimed, tolerances, pools)?;
             insert_meta(
-                &mut certified.certificate.meta,
+                &mut certified.head.meta,
                 "best_effort",
                 json!({ "epsilon_asked": format_rational(epsilon), "note": last_error }),
             );
             Ok(certified)
         }
-        Some((_, claims, _, _)) => Err(CertifyError::EpsilonNotMet(format!(
+        (Some((_, best_epsilon)), None) => Err(CertifyError::EpsilonNotMet(format!(
             "{last_error}; the best ticket found certifies {:.6e} (--best-effort writes it)",
-            rational_to_f64(&claims.epsilon)
+            rational_to_f64(&best_epsilon)
         ))),
-        None => Err(CertifyError::EpsilonNotMet(last_error)),
+        (None, None) => Err(CertifyError::EpsilonNotMet(last_error)),
     }
 }
 
@@ -458,7 +482,7 @@ fn finish(
     tolerances: Vec<f64>,
     pools: Vec<usize>,
 ) -> Result<Certified, CertifyError> {
-    let certificate = assemble(
+    let head = assemble(
         target,
         options,
         &ticket,
@@ -478,12 +502,14 @@ fn finish(
         // limits: the question is whether they hold, not whether the file is small.
         let _step =
             crate::progress::Progress::spinner("checking the certificate (spectral claims)");
+        // The kept entries go to the checker as indices: it takes every value from the seed
+        // itself, as for a compact certificate, instead of reading millions of texts.
         let defaults = slth_checker::verify::Limits::default();
-        match slth_checker::verify::verify_sound(&certificate, &defaults) {
+        match slth_checker::verify::verify_kept(&head, ticket.indices(), &defaults) {
             Ok(_) => {}
             Err(refusal) if refusal.kind == slth_checker::verify::RejectionKind::Limit => {
                 let unlimited = slth_checker::verify::Limits::unlimited();
-                slth_checker::verify::verify_sound(&certificate, &unlimited)
+                slth_checker::verify::verify_kept(&head, ticket.indices(), &unlimited)
                     .map_err(CertifyError::SelfCheck)?;
                 default_limits_refuse = Some(refusal.to_string());
             }
@@ -491,7 +517,7 @@ fn finish(
         }
     }
     Ok(Certified {
-        certificate,
+        head,
         ticket,
         claims,
         tolerances,
@@ -533,7 +559,8 @@ fn assemble(
             distribution: DISTRIBUTION_NAME.to_string(),
             hidden_widths: widths,
         },
-        ticket: ticket.blocks.iter().map(|b| b.to_json()).collect(),
+        // The kept entries stay in the builder's ticket (see [`Certified`]).
+        ticket: Vec::new(),
         bound: Bound {
             blocks: claims
                 .blocks
@@ -603,7 +630,7 @@ pub fn certify_with_biases(
     let d = target.network.input_dim;
     let r = format_rational(&options.radius);
     let big_r = format_rational(&lifted.radius);
-    let c = &mut certified.certificate;
+    let c = &mut certified.head;
     let derivation = json!({
         "kind": DERIVATION_KIND,
         "input_dim": d,
@@ -631,7 +658,7 @@ pub fn certify_file(path: &std::path::Path, options: &CertifyOptions) -> Result<
         "layers": crate::import::activation_list(target.network.layers.iter().map(|l| l.activation)),
         "source": source.describe(),
     });
-    insert_meta(&mut certified.certificate.meta, "activations", activations);
+    insert_meta(&mut certified.head.meta, "activations", activations);
     Ok(certified)
 }
 
@@ -666,9 +693,16 @@ pub fn activation_lines(meta: Option<&Value>) -> Option<String> {
 }
 
 impl Certified {
+    /// The whole certificate: `head` with the ticket's kept entries as text.
+    pub fn certificate(&self) -> Certificate {
+        let mut certificate = self.head.clone();
+        certificate.ticket = self.ticket.blocks.iter().map(|b| b.to_json()).collect();
+        certificate
+    }
+
     /// The line `certify` prints: the certified epsilon, the construction, the size of g~.
     pub fn summary(&self, target: &std::path::Path, seconds: f64) -> String {
-        let c = &self.certificate;
+        let c = &self.head;
         let epsilon = crate::numbers::parse_rational(&c.bound.epsilon.0).unwrap_or_default();
         let construction = c
             .meta

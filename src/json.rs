@@ -34,7 +34,7 @@ pub fn certify(
     request: &Request,
     seconds: f64,
 ) -> Value {
-    let c = &certified.certificate;
+    let c = &certified.head;
     let (epsilon, epsilon_approx) = exact(&c.bound.epsilon.0);
     let mut value = json!({
         "target": target.display().to_string(),
