@@ -1,6 +1,7 @@
 //! The certify pipeline: budget -> construction -> exact bound -> certificate.
 
 use crate::bound::{Claims, claims};
+use crate::construct::reachable::{Allowance, REFUSAL_FACTOR, Reachable, reachable};
 use crate::construct::{
     ConstructError, PairsSettings, SubsetSumSettings, budget, pairs, subset_sum,
 };
@@ -64,6 +65,18 @@ pub enum CertifyError {
     /// The bound of every attempt exceeds the requested epsilon.
     #[error("could not meet --epsilon: {0}")]
     EpsilonNotMet(String),
+    /// The requested epsilon is far below the smallest the construction can reach at the
+    /// allowed widths ([`crate::construct::reachable`]): refused before the search.
+    #[error(
+        "--epsilon {asked:.3e} is far below the smallest epsilon the {construction} construction can reach at the allowed widths, estimated at {estimate:.3e} ({allowance}; requests below the estimate / {factor} are refused before the search): raise --epsilon, or add --best-effort for the best certificate anyway"
+    )]
+    BelowReachable {
+        asked: f64,
+        estimate: f64,
+        construction: &'static str,
+        allowance: String,
+        factor: f64,
+    },
     /// A `--tolerance` request whose exact per-weight error came out larger.
     #[error("block {block}: the largest per-weight error is {largest:.6e}, above --tolerance")]
     ToleranceNotMet { block: usize, largest: f64 },
@@ -174,6 +187,9 @@ pub struct Certified {
     pub tolerances: Vec<f64>,
     /// subset-sum pool size per block (empty for pairs)
     pub pools: Vec<usize>,
+    /// for an epsilon request, the estimate of the smallest epsilon the construction can
+    /// reach at the allowed widths ([`crate::construct::reachable`])
+    pub reachable: Option<f64>,
     /// why `slth verify` with its default resource limits refuses the certificate (a
     /// witness check larger than `--max-exact-work`, say), when it does; the certificate is
     /// valid (checked without limits) and verifies with the limit the reason names raised
@@ -185,6 +201,10 @@ pub struct Certified {
 /// looser tolerance usually still meets epsilon with a smaller g; 1.0 is guaranteed by
 /// the budget.
 const TOLERANCE_SCALES: [f64; 4] = [1.6, 1.0, 0.8, 0.5];
+
+/// The loosest of [`TOLERANCE_SCALES`]: version 1 accepts tolerances this much above the
+/// worst case (what [`crate::construct::reachable`] assumes).
+pub const LOOSEST_TOLERANCE_SCALE: f64 = TOLERANCE_SCALES[0];
 
 /// Share of epsilon the budget aims at; the rest absorbs the rounding up of claims.
 const BUDGET_FRACTION: f64 = 0.95;
@@ -229,11 +249,32 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
                     format!("must be positive, got {}", format_rational(epsilon)),
                 ));
             }
-            if options.version >= 2 {
+            let reachable = reachable_estimate(target, options);
+            let asked = rational_to_f64(epsilon);
+            let construction = options.construction.name();
+            let allowance = allowance_text(options);
+            if crate::progress::shown() {
+                eprintln!(
+                    "the smallest epsilon the {construction} construction can reach at the allowed widths is estimated at {:.3e} ({allowance})",
+                    reachable.epsilon
+                );
+            }
+            if !options.best_effort && asked * REFUSAL_FACTOR < reachable.epsilon {
+                return Err(CertifyError::BelowReachable {
+                    asked,
+                    estimate: reachable.epsilon,
+                    construction,
+                    allowance,
+                    factor: REFUSAL_FACTOR,
+                });
+            }
+            let mut certified = if options.version >= 2 {
                 certify_aimed(target, options, epsilon)
             } else {
                 certify_chain(target, options, epsilon)
-            }
+            }?;
+            certified.reachable = Some(reachable.epsilon);
+            Ok(certified)
         }
         Request::Tolerance(tolerance) => {
             if !tolerance.is_positive() {
@@ -439,6 +480,48 @@ fn certify_aimed(
     }
 }
 
+/// [`crate::construct::reachable::reachable`] for these options.
+fn reachable_estimate(target: &Network, options: &CertifyOptions) -> Reachable {
+    reachable(
+        target,
+        &allowance(options),
+        &options.seed,
+        !options.nonnegative,
+        // A fixed --width too small for the construction is refused by it, with the
+        // width it needs: a better message than the estimate's.
+        None,
+        rational_to_f64(&options.radius),
+        options.spectral,
+        options.version,
+    )
+}
+
+/// What the construction may use at most, for the estimate.
+fn allowance(options: &CertifyOptions) -> Allowance {
+    match options.construction {
+        Construction::SubsetSum => Allowance::SubsetSum {
+            pool: options
+                .pool
+                .unwrap_or(crate::construct::subset_sum::MAX_EXACT_POOL),
+        },
+        Construction::Pairs => Allowance::Pairs {
+            max_width: options.max_width,
+        },
+    }
+}
+
+/// The allowance in words, for the messages.
+fn allowance_text(options: &CertifyOptions) -> String {
+    match allowance(options) {
+        Allowance::SubsetSum { pool } => {
+            format!("pools of at most {pool} neurons per input and sign")
+        }
+        Allowance::Pairs { max_width } => {
+            format!("at most {max_width} hidden neurons scanned per block")
+        }
+    }
+}
+
 /// Runs the chosen construction at the given per-block tolerances.
 fn build(
     target: &Network,
@@ -522,6 +605,7 @@ fn finish(
         claims,
         tolerances,
         pools,
+        reachable: None,
         default_limits_refuse,
     })
 }
@@ -723,9 +807,13 @@ impl Certified {
             .and_then(|v| v.as_str())
             .map(|asked| format!("best effort: epsilon {asked} was not met; "))
             .unwrap_or_default();
+        let reachable = self
+            .reachable
+            .map(|e| format!(" (smallest reachable epsilon estimated at {e:.3e})"))
+            .unwrap_or_default();
         missed
             + &format!(
-                "certified epsilon {} (~{:.4e}) for {} with the {construction} construction{pools}: {} kept weights, widths of g {:?}, in {seconds:.2}s",
+                "certified epsilon {} (~{:.4e}) for {} with the {construction} construction{pools}: {} kept weights, widths of g {:?}, in {seconds:.2}s{reachable}",
                 c.bound.epsilon.0,
                 rational_to_f64(&epsilon),
                 target.display(),

@@ -50,6 +50,7 @@ pub fn certify(
         "seconds": seconds,
         "version": c.version,
         "default_limits_refuse": certified.default_limits_refuse,
+        "epsilon_reachable_approx": certified.reachable,
     });
     let (name, asked) = match request {
         Request::Epsilon(e) => ("epsilon_requested", e),
