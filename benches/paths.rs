@@ -87,7 +87,7 @@ fn generated(k: usize) -> &'static Generated {
         options.version = 1;
         let started = Instant::now();
         let certified = certify(&target, &options).expect("certify");
-        let certificate = certified.certificate;
+        let certificate = certified.certificate();
         let text = slth::write::to_json_text(&certificate);
         let report = verify::verify(&certificate).expect("the generated certificate verifies");
         eprintln!(
@@ -363,7 +363,7 @@ fn certify_pairs(c: &mut Criterion) {
     for epsilon in [50, 10] {
         let certificate = certify(&target, &pairs_options(epsilon))
             .expect("certify")
-            .certificate;
+            .certificate();
         for (bound, all_outputs) in [("U only", false), ("U and every V", true)] {
             let name = format!("16-16-16-1 eps 0.{epsilon:03} {bound}");
             group.bench_function(&name, |b| {

@@ -1,6 +1,7 @@
 //! The certify pipeline: budget -> construction -> exact bound -> certificate.
 
 use crate::bound::{Claims, claims};
+use crate::construct::reachable::{Allowance, REFUSAL_FACTOR, Reachable, reachable};
 use crate::construct::{
     ConstructError, PairsSettings, SubsetSumSettings, budget, pairs, subset_sum,
 };
@@ -64,6 +65,18 @@ pub enum CertifyError {
     /// The bound of every attempt exceeds the requested epsilon.
     #[error("could not meet --epsilon: {0}")]
     EpsilonNotMet(String),
+    /// The requested epsilon is far below the smallest the construction can reach at the
+    /// allowed widths ([`crate::construct::reachable`]): refused before the search.
+    #[error(
+        "--epsilon {asked:.3e} is far below the smallest epsilon the {construction} construction can reach at the allowed widths, estimated at {estimate:.3e} ({allowance}; requests below the estimate / {factor} are refused before the search): raise --epsilon, or add --best-effort for the best certificate anyway"
+    )]
+    BelowReachable {
+        asked: f64,
+        estimate: f64,
+        construction: &'static str,
+        allowance: String,
+        factor: f64,
+    },
     /// A `--tolerance` request whose exact per-weight error came out larger.
     #[error("block {block}: the largest per-weight error is {largest:.6e}, above --tolerance")]
     ToleranceNotMet { block: usize, largest: f64 },
@@ -159,14 +172,24 @@ impl CertifyOptions {
 }
 
 /// A certificate and what went into it.
+///
+/// The kept weights are held once, as the builder's [`Ticket`] (integers over 2^53):
+/// `head` is the certificate without them (its `ticket` is empty), [`Certified::certificate`]
+/// assembles the whole certificate and [`crate::write::write_certified`] writes it without
+/// ever holding the millions of kept entries of a wide g as text.
 #[derive(Debug, Clone)]
 pub struct Certified {
-    pub certificate: Certificate,
+    /// the certificate but its kept entries (`head.ticket` is empty; see `ticket`)
+    pub head: Certificate,
+    /// the kept weights: the certificate's `ticket`
     pub ticket: Ticket,
     pub claims: Claims,
     pub tolerances: Vec<f64>,
     /// subset-sum pool size per block (empty for pairs)
     pub pools: Vec<usize>,
+    /// for an epsilon request, the estimate of the smallest epsilon the construction can
+    /// reach at the allowed widths ([`crate::construct::reachable`])
+    pub reachable: Option<f64>,
     /// why `slth verify` with its default resource limits refuses the certificate (a
     /// witness check larger than `--max-exact-work`, say), when it does; the certificate is
     /// valid (checked without limits) and verifies with the limit the reason names raised
@@ -178,6 +201,10 @@ pub struct Certified {
 /// looser tolerance usually still meets epsilon with a smaller g; 1.0 is guaranteed by
 /// the budget.
 const TOLERANCE_SCALES: [f64; 4] = [1.6, 1.0, 0.8, 0.5];
+
+/// The loosest of [`TOLERANCE_SCALES`]: version 1 accepts tolerances this much above the
+/// worst case (what [`crate::construct::reachable`] assumes).
+pub const LOOSEST_TOLERANCE_SCALE: f64 = TOLERANCE_SCALES[0];
 
 /// Share of epsilon the budget aims at; the rest absorbs the rounding up of claims.
 const BUDGET_FRACTION: f64 = 0.95;
@@ -222,51 +249,32 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
                     format!("must be positive, got {}", format_rational(epsilon)),
                 ));
             }
-            if options.version >= 2 {
-                return certify_aimed(target, options, epsilon);
+            let reachable = reachable_estimate(target, options);
+            let asked = rational_to_f64(epsilon);
+            let construction = options.construction.name();
+            let allowance = allowance_text(options);
+            if crate::progress::shown() {
+                eprintln!(
+                    "the smallest epsilon the {construction} construction can reach at the allowed widths is estimated at {:.3e} ({allowance})",
+                    reachable.epsilon
+                );
             }
-            let worst_case = budget(
-                target,
-                rational_to_f64(&options.radius),
-                rational_to_f64(epsilon),
-                BUDGET_FRACTION,
-                options.spectral,
-            );
-            let mut last_error = String::new();
-            for (attempt, scale) in TOLERANCE_SCALES.iter().enumerate() {
-                let guaranteed = *scale <= 1.0;
-                let tolerances: Vec<f64> = worst_case.iter().map(|t| t * scale).collect();
-                let (ticket, pools) = match build(target, options, &tolerances) {
-                    Ok(built) => built,
-                    Err(e) if guaranteed => return Err(e.into()),
-                    Err(e) => {
-                        last_error = e.to_string();
-                        continue;
-                    }
-                };
-                let claims = claims(
-                    target,
-                    &ticket,
-                    &options.radius,
-                    options.nonnegative,
-                    options.spectral,
-                    options.version >= 2,
-                )?;
-                let claimed = if claims.epsilon <= *epsilon {
-                    claims.epsilon.clone()
-                } else if claims.bound <= *epsilon {
-                    epsilon.clone()
-                } else {
-                    last_error = format!(
-                        "the bound {:.6e} exceeds epsilon after {} attempts",
-                        rational_to_f64(&claims.bound),
-                        attempt + 1
-                    );
-                    continue;
-                };
-                return finish(target, options, ticket, claims, claimed, tolerances, pools);
+            if !options.best_effort && asked * REFUSAL_FACTOR < reachable.epsilon {
+                return Err(CertifyError::BelowReachable {
+                    asked,
+                    estimate: reachable.epsilon,
+                    construction,
+                    allowance,
+                    factor: REFUSAL_FACTOR,
+                });
             }
-            Err(CertifyError::EpsilonNotMet(last_error))
+            let mut certified = if options.version >= 2 {
+                certify_aimed(target, options, epsilon)
+            } else {
+                certify_chain(target, options, epsilon)
+            }?;
+            certified.reachable = Some(reachable.epsilon);
+            Ok(certified)
         }
         Request::Tolerance(tolerance) => {
             if !tolerance.is_positive() {
@@ -301,6 +309,57 @@ pub fn certify(target: &Network, options: &CertifyOptions) -> Result<Certified, 
     }
 }
 
+/// Version 1, an epsilon request: the worst-case budget's tolerances, scaled by
+/// [`TOLERANCE_SCALES`] in turn, until the exact bound meets epsilon.
+fn certify_chain(
+    target: &Network,
+    options: &CertifyOptions,
+    epsilon: &BigRational,
+) -> Result<Certified, CertifyError> {
+    let worst_case = budget(
+        target,
+        rational_to_f64(&options.radius),
+        rational_to_f64(epsilon),
+        BUDGET_FRACTION,
+        options.spectral,
+    );
+    let mut last_error = String::new();
+    for (attempt, scale) in TOLERANCE_SCALES.iter().enumerate() {
+        let guaranteed = *scale <= 1.0;
+        let tolerances: Vec<f64> = worst_case.iter().map(|t| t * scale).collect();
+        let (ticket, pools) = match build(target, options, &tolerances) {
+            Ok(built) => built,
+            Err(e) if guaranteed => return Err(e.into()),
+            Err(e) => {
+                last_error = e.to_string();
+                continue;
+            }
+        };
+        let claims = claims(
+            target,
+            &ticket,
+            &options.radius,
+            options.nonnegative,
+            options.spectral,
+            options.version >= 2,
+        )?;
+        let claimed = if claims.epsilon <= *epsilon {
+            claims.epsilon.clone()
+        } else if claims.bound <= *epsilon {
+            epsilon.clone()
+        } else {
+            last_error = format!(
+                "the bound {:.6e} exceeds epsilon after {} attempts",
+                rational_to_f64(&claims.bound),
+                attempt + 1
+            );
+            continue;
+        };
+        return finish(target, options, ticket, claims, claimed, tolerances, pools);
+    }
+    Err(CertifyError::EpsilonNotMet(last_error))
+}
+
 /// Attempts of version 2's aimed search before it gives up (the last one at the guaranteed
 /// tolerances).
 const AIM_ATTEMPTS: usize = 4;
@@ -325,7 +384,10 @@ fn certify_aimed(
         !options.nonnegative,
     );
     let mut tolerances: Vec<f64> = targets.iter().map(|t| t.aim.max(t.guaranteed)).collect();
-    let mut best: Option<(Ticket, Claims, Vec<f64>, Vec<usize>)> = None;
+    // The smallest bound seen, with its epsilon; the attempt itself is kept only when
+    // --best-effort will write it (a wide g's ticket is large).
+    let mut best: Option<(BigRational, BigRational)> = None;
+    let mut best_attempt: Option<(Ticket, Claims, Vec<f64>, Vec<usize>)> = None;
     let mut last_error = String::new();
     for attempt in 0..AIM_ATTEMPTS {
         let last = attempt + 1 == AIM_ATTEMPTS;
@@ -376,11 +438,14 @@ fn certify_aimed(
                 moved = true;
             }
         }
-        if best
-            .as_ref()
-            .is_none_or(|(_, b, _, _)| claims.bound < b.bound)
-        {
-            best = Some((ticket, claims, tolerances.clone(), pools));
+        if best.as_ref().is_none_or(|(bound, _)| claims.bound < *bound) {
+            best = Some((claims.bound.clone(), claims.epsilon.clone()));
+            best_attempt = None;
+            if options.best_effort {
+                best_attempt = Some((ticket, claims, tolerances.clone(), pools));
+            }
+        } else {
+            drop((ticket, claims));
         }
         if !moved {
             // Every block over its share already sits at its guaranteed tolerance (or the
@@ -395,23 +460,65 @@ fn certify_aimed(
             }
         }
     }
-    match best {
-        Some((ticket, claims, tolerances, pools)) if options.best_effort => {
+    match (best, best_attempt) {
+        (_, Some((ticket, claims, tolerances, pools))) => {
             let claimed = claims.epsilon.clone();
             let mut certified =
                 finish(target, options, ticket, claims, claimed, tolerances, pools)?;
             insert_meta(
-                &mut certified.certificate.meta,
+                &mut certified.head.meta,
                 "best_effort",
                 json!({ "epsilon_asked": format_rational(epsilon), "note": last_error }),
             );
             Ok(certified)
         }
-        Some((_, claims, _, _)) => Err(CertifyError::EpsilonNotMet(format!(
+        (Some((_, best_epsilon)), None) => Err(CertifyError::EpsilonNotMet(format!(
             "{last_error}; the best ticket found certifies {:.6e} (--best-effort writes it)",
-            rational_to_f64(&claims.epsilon)
+            rational_to_f64(&best_epsilon)
         ))),
-        None => Err(CertifyError::EpsilonNotMet(last_error)),
+        (None, None) => Err(CertifyError::EpsilonNotMet(last_error)),
+    }
+}
+
+/// [`crate::construct::reachable::reachable`] for these options.
+fn reachable_estimate(target: &Network, options: &CertifyOptions) -> Reachable {
+    reachable(
+        target,
+        &allowance(options),
+        &options.seed,
+        !options.nonnegative,
+        // A fixed --width too small for the construction is refused by it, with the
+        // width it needs: a better message than the estimate's.
+        None,
+        rational_to_f64(&options.radius),
+        options.spectral,
+        options.version,
+    )
+}
+
+/// What the construction may use at most, for the estimate.
+fn allowance(options: &CertifyOptions) -> Allowance {
+    match options.construction {
+        Construction::SubsetSum => Allowance::SubsetSum {
+            pool: options
+                .pool
+                .unwrap_or(crate::construct::subset_sum::MAX_EXACT_POOL),
+        },
+        Construction::Pairs => Allowance::Pairs {
+            max_width: options.max_width,
+        },
+    }
+}
+
+/// The allowance in words, for the messages.
+fn allowance_text(options: &CertifyOptions) -> String {
+    match allowance(options) {
+        Allowance::SubsetSum { pool } => {
+            format!("pools of at most {pool} neurons per input and sign")
+        }
+        Allowance::Pairs { max_width } => {
+            format!("at most {max_width} hidden neurons scanned per block")
+        }
     }
 }
 
@@ -458,7 +565,7 @@ fn finish(
     tolerances: Vec<f64>,
     pools: Vec<usize>,
 ) -> Result<Certified, CertifyError> {
-    let certificate = assemble(
+    let head = assemble(
         target,
         options,
         &ticket,
@@ -478,12 +585,14 @@ fn finish(
         // limits: the question is whether they hold, not whether the file is small.
         let _step =
             crate::progress::Progress::spinner("checking the certificate (spectral claims)");
+        // The kept entries go to the checker as indices: it takes every value from the seed
+        // itself, as for a compact certificate, instead of reading millions of texts.
         let defaults = slth_checker::verify::Limits::default();
-        match slth_checker::verify::verify_sound(&certificate, &defaults) {
+        match slth_checker::verify::verify_kept(&head, ticket.indices(), &defaults) {
             Ok(_) => {}
             Err(refusal) if refusal.kind == slth_checker::verify::RejectionKind::Limit => {
                 let unlimited = slth_checker::verify::Limits::unlimited();
-                slth_checker::verify::verify_sound(&certificate, &unlimited)
+                slth_checker::verify::verify_kept(&head, ticket.indices(), &unlimited)
                     .map_err(CertifyError::SelfCheck)?;
                 default_limits_refuse = Some(refusal.to_string());
             }
@@ -491,11 +600,12 @@ fn finish(
         }
     }
     Ok(Certified {
-        certificate,
+        head,
         ticket,
         claims,
         tolerances,
         pools,
+        reachable: None,
         default_limits_refuse,
     })
 }
@@ -533,7 +643,8 @@ fn assemble(
             distribution: DISTRIBUTION_NAME.to_string(),
             hidden_widths: widths,
         },
-        ticket: ticket.blocks.iter().map(|b| b.to_json()).collect(),
+        // The kept entries stay in the builder's ticket (see [`Certified`]).
+        ticket: Vec::new(),
         bound: Bound {
             blocks: claims
                 .blocks
@@ -603,7 +714,7 @@ pub fn certify_with_biases(
     let d = target.network.input_dim;
     let r = format_rational(&options.radius);
     let big_r = format_rational(&lifted.radius);
-    let c = &mut certified.certificate;
+    let c = &mut certified.head;
     let derivation = json!({
         "kind": DERIVATION_KIND,
         "input_dim": d,
@@ -631,7 +742,7 @@ pub fn certify_file(path: &std::path::Path, options: &CertifyOptions) -> Result<
         "layers": crate::import::activation_list(target.network.layers.iter().map(|l| l.activation)),
         "source": source.describe(),
     });
-    insert_meta(&mut certified.certificate.meta, "activations", activations);
+    insert_meta(&mut certified.head.meta, "activations", activations);
     Ok(certified)
 }
 
@@ -666,9 +777,16 @@ pub fn activation_lines(meta: Option<&Value>) -> Option<String> {
 }
 
 impl Certified {
+    /// The whole certificate: `head` with the ticket's kept entries as text.
+    pub fn certificate(&self) -> Certificate {
+        let mut certificate = self.head.clone();
+        certificate.ticket = self.ticket.blocks.iter().map(|b| b.to_json()).collect();
+        certificate
+    }
+
     /// The line `certify` prints: the certified epsilon, the construction, the size of g~.
     pub fn summary(&self, target: &std::path::Path, seconds: f64) -> String {
-        let c = &self.certificate;
+        let c = &self.head;
         let epsilon = crate::numbers::parse_rational(&c.bound.epsilon.0).unwrap_or_default();
         let construction = c
             .meta
@@ -689,9 +807,13 @@ impl Certified {
             .and_then(|v| v.as_str())
             .map(|asked| format!("best effort: epsilon {asked} was not met; "))
             .unwrap_or_default();
+        let reachable = self
+            .reachable
+            .map(|e| format!(" (smallest reachable epsilon estimated at {e:.3e})"))
+            .unwrap_or_default();
         missed
             + &format!(
-                "certified epsilon {} (~{:.4e}) for {} with the {construction} construction{pools}: {} kept weights, widths of g {:?}, in {seconds:.2}s",
+                "certified epsilon {} (~{:.4e}) for {} with the {construction} construction{pools}: {} kept weights, widths of g {:?}, in {seconds:.2}s{reachable}",
                 c.bound.epsilon.0,
                 rational_to_f64(&epsilon),
                 target.display(),

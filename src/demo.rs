@@ -39,7 +39,7 @@ pub fn run() -> Result<String, Error> {
     let started = Instant::now();
     let certified = certify(&target, &options).map_err(|e| bundled(e.to_string()))?;
     let built = started.elapsed();
-    let c = &certified.certificate;
+    let c = &certified.head;
     let widths = &c.random_network.hidden_widths;
     let dims = target.dims();
     let parameters: u64 = widths
@@ -58,7 +58,7 @@ pub fn run() -> Result<String, Error> {
     );
     // The demo checks what it made the way a user would: the text goes through the file
     // format and the independent checker.
-    let text = crate::write::to_json_text(c);
+    let text = crate::write::to_json_text(&certified.certificate());
     let reread = slth_checker::certificate::parse(&text)?;
     let started = Instant::now();
     let report = slth_checker::verify(&reread).map_err(|r| Error::Rejected {

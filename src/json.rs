@@ -34,7 +34,7 @@ pub fn certify(
     request: &Request,
     seconds: f64,
 ) -> Value {
-    let c = &certified.certificate;
+    let c = &certified.head;
     let (epsilon, epsilon_approx) = exact(&c.bound.epsilon.0);
     let mut value = json!({
         "target": target.display().to_string(),
@@ -50,6 +50,7 @@ pub fn certify(
         "seconds": seconds,
         "version": c.version,
         "default_limits_refuse": certified.default_limits_refuse,
+        "epsilon_reachable_approx": certified.reachable,
     });
     let (name, asked) = match request {
         Request::Epsilon(e) => ("epsilon_requested", e),

@@ -24,7 +24,7 @@
 //! let certified = certify(&target, &options).unwrap();
 //!
 //! // The certificate goes through its text form and the independent checker.
-//! let text = slth::write::to_json_text(&certified.certificate);
+//! let text = slth::write::to_json_text(&certified.certificate());
 //! let read = slth_checker::certificate::parse(&text).unwrap();
 //! let report = slth_checker::verify(&read).unwrap();
 //! assert!(report.epsilon <= epsilon);

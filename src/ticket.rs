@@ -10,7 +10,7 @@ use num_rational::BigRational;
 use num_traits::{Signed, Zero};
 use slth_checker::certificate::{BlockTicket as BlockTicketJson, Certificate, Rational};
 use slth_checker::sampler::{Seed, WEIGHT_SCALE, hidden_stream, output_stream, sample_numerator};
-use slth_checker::verify::{Rejection, RejectionKind};
+use slth_checker::verify::{KeptIndices, Rejection, RejectionKind};
 use std::collections::BTreeMap;
 
 /// Kept weights of one block; values are numerators over 2^53.
@@ -74,6 +74,18 @@ pub struct Ticket {
 impl Ticket {
     pub fn kept_weights(&self) -> usize {
         self.blocks.iter().map(BlockTicket::kept_weights).sum()
+    }
+
+    /// The kept entries' indices, block by block, in the certificate's order (`[j, t]` by j,
+    /// `[m, j]` by (m, j)): what [`slth_checker::verify::verify_kept`] checks.
+    pub fn indices(&self) -> Vec<KeptIndices> {
+        self.blocks
+            .iter()
+            .map(|b| KeptIndices {
+                hidden: b.hidden.iter().map(|(&j, &(t, _))| (j, t)).collect(),
+                output: b.output.keys().copied().collect(),
+            })
+            .collect()
     }
 
     /// Reads a certificate's ticket, taking every weight from the seed rather than the file.

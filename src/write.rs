@@ -4,9 +4,10 @@
 //! certificates exactly.
 
 use crate::error::Error;
+use crate::ticket::Ticket;
 use slth_checker::certificate::{COMPACT_FORMAT_NAME, Certificate, LayerJson, Rational};
-use std::fmt::Write as _;
-use std::io::Write as _;
+use slth_checker::sampler::WEIGHT_SCALE;
+use std::io::{self, Write as _};
 use std::path::Path;
 
 fn quoted(text: &str) -> String {
@@ -15,46 +16,86 @@ fn quoted(text: &str) -> String {
 
 /// The certificate as deterministic JSON text.
 pub fn to_json_text(certificate: &Certificate) -> String {
-    json_text(certificate, &certificate.format)
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail, and the text is UTF-8 (every string is JSON-quoted).
+    let _ = write_json(&mut out, certificate, None, &certificate.format);
+    String::from_utf8(out).unwrap_or_default()
 }
 
-/// The certificate as deterministic JSON text, saying `format`.
-fn json_text(certificate: &Certificate, format: &str) -> String {
-    let mut out = String::new();
+/// Where the kept entries written come from: the certificate's own `ticket`, or the
+/// builder's [`Ticket`] (integers over 2^53, formatted as they are written, so that a
+/// certificate of millions of kept weights never holds them all as text).
+#[derive(Clone, Copy)]
+enum Entries<'a> {
+    Text(&'a [(u64, u64, Rational)]),
+    Hidden(&'a std::collections::BTreeMap<u64, (u64, i64)>),
+    Output(&'a std::collections::BTreeMap<(u64, u64), i64>),
+}
+
+impl Entries<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Entries::Text(e) => e.len(),
+            Entries::Hidden(e) => e.len(),
+            Entries::Output(e) => e.len(),
+        }
+    }
+}
+
+/// Writes the certificate as deterministic JSON text, saying `format`, to `out`; the kept
+/// entries come from `ticket` when given (`certificate.ticket` is then not read).
+fn write_json(
+    out: &mut dyn io::Write,
+    certificate: &Certificate,
+    ticket: Option<&Ticket>,
+    format: &str,
+) -> io::Result<()> {
     let c = certificate;
-    let _ = writeln!(out, "{{");
-    let _ = writeln!(out, "  \"format\": {},", quoted(format));
-    let _ = writeln!(out, "  \"version\": {},", c.version);
-    let _ = writeln!(out, "  \"target\": {{");
-    let _ = writeln!(out, "    \"input_dim\": {},", c.target.input_dim);
-    write_layers(&mut out, &c.target.layers, "    ");
-    let _ = writeln!(out, "  }},");
-    let _ = writeln!(out, "  \"domain\": {{");
-    let _ = writeln!(out, "    \"norm\": {},", quoted(&c.domain.norm));
-    let _ = writeln!(out, "    \"radius\": {},", quoted(&c.domain.radius.0));
-    let _ = writeln!(out, "    \"nonnegative\": {}", c.domain.nonnegative);
-    let _ = writeln!(out, "  }},");
+    writeln!(out, "{{")?;
+    writeln!(out, "  \"format\": {},", quoted(format))?;
+    writeln!(out, "  \"version\": {},", c.version)?;
+    writeln!(out, "  \"target\": {{")?;
+    writeln!(out, "    \"input_dim\": {},", c.target.input_dim)?;
+    write_layers_to(out, &c.target.layers, "    ")?;
+    writeln!(out, "  }},")?;
+    writeln!(out, "  \"domain\": {{")?;
+    writeln!(out, "    \"norm\": {},", quoted(&c.domain.norm))?;
+    writeln!(out, "    \"radius\": {},", quoted(&c.domain.radius.0))?;
+    writeln!(out, "    \"nonnegative\": {}", c.domain.nonnegative)?;
+    writeln!(out, "  }},")?;
     let rn = &c.random_network;
-    let _ = writeln!(out, "  \"random_network\": {{");
-    let _ = writeln!(out, "    \"rng\": {},", quoted(&rn.rng));
-    let _ = writeln!(out, "    \"seed\": {},", quoted(&rn.seed));
-    let _ = writeln!(out, "    \"distribution\": {},", quoted(&rn.distribution));
+    writeln!(out, "  \"random_network\": {{")?;
+    writeln!(out, "    \"rng\": {},", quoted(&rn.rng))?;
+    writeln!(out, "    \"seed\": {},", quoted(&rn.seed))?;
+    writeln!(out, "    \"distribution\": {},", quoted(&rn.distribution))?;
     let widths: Vec<String> = rn.hidden_widths.iter().map(|w| w.to_string()).collect();
-    let _ = writeln!(out, "    \"hidden_widths\": [{}]", widths.join(", "));
-    let _ = writeln!(out, "  }},");
-    let _ = writeln!(out, "  \"ticket\": [");
+    writeln!(out, "    \"hidden_widths\": [{}]", widths.join(", "))?;
+    writeln!(out, "  }},")?;
+    writeln!(out, "  \"ticket\": [")?;
     // A compact certificate leaves every value out (docs/FORMAT.md section 14.1).
     let values = format != COMPACT_FORMAT_NAME;
-    for (b, block) in c.ticket.iter().enumerate() {
-        let _ = writeln!(out, "    {{");
-        write_entries(&mut out, "hidden", &block.hidden, true, values);
-        write_entries(&mut out, "output", &block.output, false, values);
-        let sep = if b + 1 < c.ticket.len() { "," } else { "" };
-        let _ = writeln!(out, "    }}{sep}");
+    let blocks: Vec<(Entries, Entries)> = match ticket {
+        Some(t) => t
+            .blocks
+            .iter()
+            .map(|b| (Entries::Hidden(&b.hidden), Entries::Output(&b.output)))
+            .collect(),
+        None => c
+            .ticket
+            .iter()
+            .map(|b| (Entries::Text(&b.hidden), Entries::Text(&b.output)))
+            .collect(),
+    };
+    for (b, (hidden, output)) in blocks.iter().enumerate() {
+        writeln!(out, "    {{")?;
+        write_entries(out, "hidden", *hidden, true, values)?;
+        write_entries(out, "output", *output, false, values)?;
+        let sep = if b + 1 < blocks.len() { "," } else { "" };
+        writeln!(out, "    }}{sep}")?;
     }
-    let _ = writeln!(out, "  ],");
-    let _ = writeln!(out, "  \"bound\": {{");
-    let _ = writeln!(out, "    \"blocks\": [");
+    writeln!(out, "  ],")?;
+    writeln!(out, "  \"bound\": {{")?;
+    writeln!(out, "    \"blocks\": [")?;
     for (b, block) in c.bound.blocks.iter().enumerate() {
         let mut fields = vec![
             format!("\"error\": {}", quoted(&block.error.0)),
@@ -77,71 +118,117 @@ fn json_text(certificate: &Certificate, format: &str) -> String {
         } else {
             ""
         };
-        let _ = writeln!(out, "      {{{}}}{sep}", fields.join(", "));
+        writeln!(out, "      {{{}}}{sep}", fields.join(", "))?;
     }
-    let _ = writeln!(out, "    ],");
+    writeln!(out, "    ],")?;
     if let Some(terms) = &c.bound.terms {
-        write_terms(&mut out, terms);
+        write_terms(out, terms)?;
     }
-    let _ = writeln!(out, "    \"epsilon\": {}", quoted(&c.bound.epsilon.0));
+    writeln!(out, "    \"epsilon\": {}", quoted(&c.bound.epsilon.0))?;
     match &c.meta {
         Some(meta) => {
-            let _ = writeln!(out, "  }},");
+            writeln!(out, "  }},")?;
             let meta = serde_json::to_string(meta).unwrap_or_else(|_| "{}".to_string());
-            let _ = writeln!(out, "  \"meta\": {meta}");
+            writeln!(out, "  \"meta\": {meta}")?;
         }
         None => {
-            let _ = writeln!(out, "  }}");
+            writeln!(out, "  }}")?;
         }
     }
-    let _ = writeln!(out, "}}");
-    out
+    writeln!(out, "}}")
 }
 
 /// Writes `"layers": [...]` with one weight row per line (shared with network files).
 pub fn write_layers(out: &mut String, layers: &[LayerJson], indent: &str) {
-    let _ = writeln!(out, "{indent}\"layers\": [");
+    let mut bytes = Vec::new();
+    // Writing into a Vec cannot fail; the text is UTF-8.
+    let _ = write_layers_to(&mut bytes, layers, indent);
+    out.push_str(&String::from_utf8(bytes).unwrap_or_default());
+}
+
+fn write_layers_to(out: &mut dyn io::Write, layers: &[LayerJson], indent: &str) -> io::Result<()> {
+    writeln!(out, "{indent}\"layers\": [")?;
     for (i, layer) in layers.iter().enumerate() {
-        let _ = writeln!(out, "{indent}  {{");
-        let _ = writeln!(out, "{indent}    \"weights\": [");
+        writeln!(out, "{indent}  {{")?;
+        writeln!(out, "{indent}    \"weights\": [")?;
         for (r, row) in layer.weights.iter().enumerate() {
             let cells: Vec<String> = row.iter().map(|x| quoted(&x.0)).collect();
             let sep = if r + 1 < layer.weights.len() { "," } else { "" };
-            let _ = writeln!(out, "{indent}      [{}]{sep}", cells.join(", "));
+            writeln!(out, "{indent}      [{}]{sep}", cells.join(", "))?;
         }
-        let _ = writeln!(out, "{indent}    ],");
-        let _ = writeln!(
+        writeln!(out, "{indent}    ],")?;
+        writeln!(
             out,
             "{indent}    \"activation\": {}",
             quoted(&layer.activation)
-        );
+        )?;
         let sep = if i + 1 < layers.len() { "," } else { "" };
-        let _ = writeln!(out, "{indent}  }}{sep}");
+        writeln!(out, "{indent}  }}{sep}")?;
     }
-    let _ = writeln!(out, "{indent}]");
+    writeln!(out, "{indent}]")
 }
 
 fn write_entries(
-    out: &mut String,
+    out: &mut dyn io::Write,
     name: &str,
-    entries: &[(u64, u64, Rational)],
+    entries: Entries,
     comma: bool,
     values: bool,
-) {
-    if entries.is_empty() {
-        let _ = writeln!(out, "      \"{name}\": []{}", if comma { "," } else { "" });
-        return;
+) -> io::Result<()> {
+    let comma = if comma { "," } else { "" };
+    let count = entries.len();
+    if count == 0 {
+        return writeln!(out, "      \"{name}\": []{comma}");
     }
-    let _ = writeln!(out, "      \"{name}\": [");
-    for (k, (a, b, value)) in entries.iter().enumerate() {
-        let sep = if k + 1 < entries.len() { "," } else { "" };
+    writeln!(out, "      \"{name}\": [")?;
+    let mut entry = |k: usize, a: u64, b: u64, value: &dyn std::fmt::Display| {
+        let sep = if k + 1 < count { "," } else { "" };
         match values {
-            true => writeln!(out, "        [{a}, {b}, {}]{sep}", quoted(&value.0)),
+            true => writeln!(out, "        [{a}, {b}, \"{value}\"]{sep}"),
             false => writeln!(out, "        [{a}, {b}]{sep}"),
         }
-        .unwrap_or_default();
+    };
+    match entries {
+        Entries::Text(list) => {
+            for (k, (a, b, value)) in list.iter().enumerate() {
+                // The quoted text without its quotes: a rational needs no escapes, but
+                // any text is written as serde_json quotes it.
+                let text = quoted(&value.0);
+                let inner = &text[1..text.len() - 1];
+                entry(k, *a, *b, &inner)?;
+            }
+        }
+        Entries::Hidden(map) => {
+            for (k, (&j, &(t, u))) in map.iter().enumerate() {
+                entry(k, j, t, &WeightText(u))?;
+            }
+        }
+        Entries::Output(map) => {
+            for (k, (&(m, j), &v)) in map.iter().enumerate() {
+                entry(k, m, j, &WeightText(v))?;
+            }
+        }
     }
-    let _ = writeln!(out, "      ]{}", if comma { "," } else { "" });
+    writeln!(out, "      ]{comma}")
+}
+
+/// A weight of g, numerator over 2^53, as [`crate::ticket::weight_text`] writes it (the
+/// reduced fraction, an integer when the denominator is 1), without allocating.
+struct WeightText(i64);
+
+impl std::fmt::Display for WeightText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0;
+        if n == 0 {
+            return write!(f, "0");
+        }
+        let shift = n.trailing_zeros().min(WEIGHT_SCALE.trailing_zeros());
+        let denominator = WEIGHT_SCALE >> shift;
+        match denominator {
+            1 => write!(f, "{}", n >> shift),
+            d => write!(f, "{}/{d}", n >> shift),
+        }
+    }
 }
 
 /// How `certify` writes a certificate's ticket (docs/FORMAT.md section 14).
@@ -172,14 +259,55 @@ pub fn write_certificate(
     certificate: &Certificate,
     encoding: Encoding,
 ) -> Result<(), Error> {
-    let text = match encoding {
-        Encoding::Full => to_json_text(certificate),
-        Encoding::Compact => json_text(certificate, COMPACT_FORMAT_NAME),
+    stream_certificate(path, certificate, None, encoding)
+}
+
+/// [`write_certificate`] for certify's result: the kept entries come from the builder's
+/// ticket (`certified.head.ticket` is empty), formatted as they are written.
+pub fn write_certified(
+    path: Option<&Path>,
+    certified: &crate::certify::Certified,
+    encoding: Encoding,
+) -> Result<(), Error> {
+    stream_certificate(path, &certified.head, Some(&certified.ticket), encoding)
+}
+
+/// Streams the JSON text through a buffer (and a gzip encoder for a `.gz` name) into the
+/// file, never holding the whole text: the same bytes as [`to_json_text`] (then [`gzip`]).
+fn stream_certificate(
+    path: Option<&Path>,
+    certificate: &Certificate,
+    ticket: Option<&Ticket>,
+    encoding: Encoding,
+) -> Result<(), Error> {
+    let format = match encoding {
+        Encoding::Full => certificate.format.as_str(),
+        Encoding::Compact => COMPACT_FORMAT_NAME,
     };
     let file = path.filter(|p| *p != Path::new("-"));
-    match file.filter(|p| slth_checker::certificate::named_gzip(p)) {
-        Some(file) => write_file(file, &gzip(text.as_bytes())),
-        None => write_output(path, &text),
+    let gzipped = file.is_some_and(slth_checker::certificate::named_gzip);
+    let write = |out: &mut dyn io::Write| -> io::Result<()> {
+        if gzipped {
+            use flate2::{Compression, GzBuilder};
+            let mut encoder = GzBuilder::new().write(out, Compression::default());
+            write_json(&mut encoder, certificate, ticket, format)?;
+            encoder.finish()?.flush()
+        } else {
+            write_json(out, certificate, ticket, format)?;
+            out.flush()
+        }
+    };
+    match file {
+        Some(file) => write_file_with(file, |out| write(out)),
+        None => {
+            let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+            match write(&mut stdout) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                    Err(Error::input(Path::new("standard output"), e))
+                }
+                _ => Ok(()),
+            }
+        }
     }
 }
 
@@ -251,17 +379,34 @@ pub fn write_bytes(path: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
 /// Writes `bytes` to `path` through a temporary file beside it and a rename: the file is
 /// either whole or untouched.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    write_file_with(path, |out| out.write_all(bytes))
+}
+
+/// Writes what `fill` writes (through a buffer) to `path` via a temporary file beside it and
+/// a rename: the file is either whole or untouched.
+fn write_file_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> Result<(), Error> {
+    let buffered = |file: std::fs::File| -> io::Result<()> {
+        let mut out = io::BufWriter::with_capacity(1 << 16, file);
+        fill(&mut out)?;
+        out.flush()
+    };
     // A device (`-o /dev/null`), a pipe or a symbolic link is written in place: a rename
     // would replace it with a regular file (as root, /dev/null itself).
     if std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
-        return std::fs::write(path, bytes).map_err(|e| Error::input(path, e));
+        return std::fs::File::create(path)
+            .and_then(buffered)
+            .map_err(|e| Error::input(path, e));
     }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, bytes)
+    std::fs::File::create(&temporary)
+        .and_then(buffered)
         .and_then(|()| std::fs::rename(&temporary, path))
         .map_err(|e| {
             let _ = std::fs::remove_file(&temporary);
@@ -272,41 +417,44 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 /// A witness `{"shift": ..., "factor": [[...], ...]}` on one line.
 /// Writes version 2's `"terms": [...]` (docs/FORMAT.md section 12.5): one product and one
 /// factor row per line.
-fn write_terms(out: &mut String, terms: &[slth_checker::certificate::TermBound]) {
+fn write_terms(
+    out: &mut dyn io::Write,
+    terms: &[slth_checker::certificate::TermBound],
+) -> io::Result<()> {
     let row = |cells: &[Rational]| {
         let cells: Vec<String> = cells.iter().map(|x| quoted(&x.0)).collect();
         format!("[{}]", cells.join(", "))
     };
-    let _ = writeln!(out, "    \"terms\": [");
+    writeln!(out, "    \"terms\": [")?;
     for (i, term) in terms.iter().enumerate() {
-        let _ = writeln!(out, "      {{");
-        let _ = writeln!(out, "        \"lipschitz\": {},", quoted(&term.lipschitz.0));
+        writeln!(out, "      {{")?;
+        writeln!(out, "        \"lipschitz\": {},", quoted(&term.lipschitz.0))?;
         let rows: Vec<String> = term.multipliers.iter().map(|r| row(r)).collect();
-        let _ = writeln!(out, "        \"multipliers\": [{}],", rows.join(", "));
+        writeln!(out, "        \"multipliers\": [{}],", rows.join(", "))?;
         if term.products.is_empty() {
-            let _ = writeln!(out, "        \"products\": [],");
+            writeln!(out, "        \"products\": [],")?;
         } else {
-            let _ = writeln!(out, "        \"products\": [");
+            writeln!(out, "        \"products\": [")?;
             for (k, (a, b, v)) in term.products.iter().enumerate() {
                 let sep = if k + 1 < term.products.len() { "," } else { "" };
-                let _ = writeln!(out, "          [{a}, {b}, {}]{sep}", quoted(&v.0));
+                writeln!(out, "          [{a}, {b}, {}]{sep}", quoted(&v.0))?;
             }
-            let _ = writeln!(out, "        ],");
+            writeln!(out, "        ],")?;
         }
         let w = &term.witness;
-        let _ = writeln!(out, "        \"witness\": {{");
-        let _ = writeln!(out, "          \"shift\": {},", quoted(&w.shift.0));
-        let _ = writeln!(out, "          \"factor\": [");
+        writeln!(out, "        \"witness\": {{")?;
+        writeln!(out, "          \"shift\": {},", quoted(&w.shift.0))?;
+        writeln!(out, "          \"factor\": [")?;
         for (k, r) in w.factor.iter().enumerate() {
             let sep = if k + 1 < w.factor.len() { "," } else { "" };
-            let _ = writeln!(out, "            {}{sep}", row(r));
+            writeln!(out, "            {}{sep}", row(r))?;
         }
-        let _ = writeln!(out, "          ]");
-        let _ = writeln!(out, "        }}");
+        writeln!(out, "          ]")?;
+        writeln!(out, "        }}")?;
         let sep = if i + 1 < terms.len() { "," } else { "" };
-        let _ = writeln!(out, "      }}{sep}");
+        writeln!(out, "      }}{sep}")?;
     }
-    let _ = writeln!(out, "    ],");
+    writeln!(out, "    ],")
 }
 
 fn witness_text(witness: &slth_checker::certificate::LipschitzWitness) -> String {
@@ -353,6 +501,82 @@ mod tests {
         let plain = dir.join("plain.json");
         write_file(&plain, b"bytes").unwrap();
         assert_eq!(std::fs::read(&plain).unwrap(), b"bytes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The streamed weight text is [`crate::ticket::weight_text`]'s, for every kind of
+    /// numerator: zero, odd, powers of two of both signs, the extremes, and random ones.
+    #[test]
+    fn weight_text_without_allocating_matches_the_rational_text() {
+        let mut numerators = vec![0i64, 1, -1, 3, -3, WEIGHT_SCALE - 1, 1 - WEIGHT_SCALE];
+        for k in 0..53 {
+            numerators.extend([
+                1i64 << k,
+                -(1i64 << k),
+                3i64 << k.min(50),
+                -(5i64 << k.min(49)),
+            ]);
+        }
+        let mut reader =
+            slth_checker::sampler::StreamReader::new(slth_checker::sampler::Seed::from_u64(9), 0);
+        numerators.extend((0..2000).map(|i| reader.numerator(i)));
+        for n in numerators {
+            assert_eq!(
+                WeightText(n).to_string(),
+                crate::ticket::weight_text(n).0,
+                "numerator {n}"
+            );
+        }
+    }
+
+    /// certify's result streamed from its ticket is byte for byte the whole certificate
+    /// written from text, in every encoding, plain and gzip.
+    #[test]
+    fn a_certified_ticket_streams_the_same_bytes_as_its_certificate() {
+        use crate::certify::{CertifyOptions, Request, certify};
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("certificates/targets/random-8-8-8-1.json"),
+        )
+        .unwrap();
+        let target = crate::network::Network::from_json_text(&text).unwrap();
+        let epsilon = num_rational::BigRational::new(1.into(), 20.into());
+        let options = CertifyOptions::new(
+            Request::Epsilon(epsilon),
+            slth_checker::sampler::Seed::from_u64(7),
+        );
+        let certified = certify(&target, &options).unwrap();
+        assert!(certified.head.ticket.is_empty());
+        let whole = certified.certificate();
+        assert_eq!(whole.ticket.len(), 3);
+        let dir = std::env::temp_dir().join(format!("slth-write-stream-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in ["c.json", "c.json.gz"] {
+            for encoding in [Encoding::Full, Encoding::Compact] {
+                let (streamed, written) = (dir.join(format!("s-{name}")), dir.join(name));
+                write_certified(Some(&streamed), &certified, encoding).unwrap();
+                write_certificate(Some(&written), &whole, encoding).unwrap();
+                let bytes = std::fs::read(&streamed).unwrap();
+                assert_eq!(bytes, std::fs::read(&written).unwrap(), "{name}");
+                let expected = match encoding {
+                    Encoding::Full => to_json_text(&whole),
+                    Encoding::Compact => {
+                        let mut compact = whole.clone();
+                        compact.format = COMPACT_FORMAT_NAME.to_string();
+                        let mut out = Vec::new();
+                        write_json(&mut out, &compact, None, COMPACT_FORMAT_NAME).unwrap();
+                        String::from_utf8(out).unwrap()
+                    }
+                };
+                let plain = if name.ends_with(".gz") {
+                    assert_eq!(bytes, gzip(expected.as_bytes()), "{name}: one gzip member");
+                    expected.clone().into_bytes()
+                } else {
+                    bytes
+                };
+                assert_eq!(plain, expected.into_bytes(), "{name}");
+            }
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 

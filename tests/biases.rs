@@ -57,7 +57,7 @@ fn certify_and_check(f: &BiasedNetwork, radius: BigRational, nonnegative: bool, 
     options.radius = radius.clone();
     options.nonnegative = nonnegative;
     let certified = certify_with_biases(f, &options).unwrap();
-    let text = slth::write::to_json_text(&certified.certificate);
+    let text = slth::write::to_json_text(&certified.certificate());
     let read: Certificate = certificate::parse(&text).unwrap();
     slth_checker::verify::verify(&read).unwrap_or_else(|r| panic!("rejected: {r}"));
 
@@ -134,7 +134,7 @@ fn the_pairs_construction_is_refused_where_a_carrier_is_needed() {
         biases.iter_mut().for_each(|b| *b = q(0, 1));
     }
     let certified = certify_with_biases(&first_only, &options).unwrap();
-    slth_checker::verify::verify(&certified.certificate).unwrap();
+    slth_checker::verify::verify(&certified.certificate()).unwrap();
 }
 
 #[test]
@@ -154,8 +154,8 @@ fn a_network_without_biases_is_certified_as_before() {
     let f = BiasedNetwork::from_json_text(&text).unwrap();
     assert!(!f.has_biases());
     let options = CertifyOptions::new(Request::Epsilon(q(1, 20)), Seed::from_u64(4));
-    let plain = certify(&f.network, &options).unwrap().certificate;
-    let through = certify_with_biases(&f, &options).unwrap().certificate;
+    let plain = certify(&f.network, &options).unwrap().certificate();
+    let through = certify_with_biases(&f, &options).unwrap().certificate();
     assert_eq!(plain, through);
     assert!(statement_for_user(&through).is_none());
 }
@@ -167,7 +167,7 @@ fn the_statement_for_the_user_is_checked_against_the_certificate() {
     options.nonnegative = true;
     let mut c = certify_with_biases(&biased(), &options)
         .unwrap()
-        .certificate;
+        .certificate();
     let line = statement_for_user(&c).unwrap();
     assert_eq!(
         line,

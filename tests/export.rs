@@ -64,7 +64,7 @@ fn biased_certificate(radius: BigRational, nonnegative: bool) -> (BiasedNetwork,
     options.radius = radius;
     options.nonnegative = nonnegative;
     let certified = certify_with_biases(&f, &options).unwrap();
-    let text = slth::write::to_json_text(&certified.certificate);
+    let text = slth::write::to_json_text(&certified.certificate());
     let read = certificate::parse(&text).unwrap();
     slth_checker::verify::verify(&read).unwrap();
     (f, read)

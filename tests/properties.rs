@@ -131,10 +131,10 @@ proptest! {
         };
 
         // The text is the certificate: it parses back to the same value and prints the same.
-        let text = to_json_text(&certified.certificate);
+        let text = to_json_text(&certified.certificate());
         let reread = parse(&text)
             .map_err(|e| TestCaseError::fail(format!("written certificate does not parse: {e}")))?;
-        prop_assert_eq!(&reread, &certified.certificate);
+        prop_assert_eq!(&reread, &certified.certificate());
         prop_assert_eq!(to_json_text(&reread), text);
 
         let report = verify(&reread)
@@ -190,7 +190,7 @@ fn subset_sum_certifies_a_single_weight() {
     options.nonnegative = true;
     options.construction = Construction::Pairs;
     let pairs = certify(&target, &options).expect("pairs certifies");
-    verify(&pairs.certificate).expect("the pairs certificate verifies");
+    verify(&pairs.certificate()).expect("the pairs certificate verifies");
     options.construction = Construction::SubsetSum;
     if let Err(e) = certify(&target, &options) {
         panic!("subset sum: {e}");

@@ -204,7 +204,7 @@ fn small_certificate(
     options.nonnegative = nonnegative;
     // The claims these tests move to their edges are version 1's (Frobenius c_i).
     options.version = 1;
-    certify(&target, &options).unwrap().certificate
+    certify(&target, &options).unwrap().certificate()
 }
 
 /// The cases of the randomized tests: dims, seed, construction, non-negative domain.

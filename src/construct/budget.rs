@@ -62,6 +62,18 @@ fn others(lipschitz: &[f64], i: usize) -> f64 {
     1.0 / product
 }
 
+/// e_l of the recursion of docs/FORMAT.md section 6.3 (in f64) with the claims `errors` as
+/// c_i and the L_i of [`budget`]: the epsilon those block errors make.
+pub fn chain_of_errors(target: &Network, radius: f64, spectral: bool, errors: &[f64]) -> f64 {
+    let lipschitz = lipschitz_estimates(target, spectral);
+    let (mut a, mut e) = (radius, 0.0);
+    for (c, l) in errors.iter().zip(&lipschitz) {
+        e = c * (a + e) + l * e;
+        a *= l;
+    }
+    e
+}
+
 /// The largest s for which the exact recursion of docs/FORMAT.md section 6.3 with
 /// c_i = s shares_i stays within `goal` (in f64; 200 bisection steps).
 fn bisect(radius: f64, goal: f64, lipschitz: &[f64], shares: &[f64]) -> f64 {

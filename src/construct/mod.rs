@@ -5,6 +5,7 @@
 
 pub mod budget;
 pub mod pairs;
+pub mod reachable;
 pub mod subset_sum;
 
 pub use budget::budget;

@@ -446,17 +446,30 @@ pub fn build_block(
                 .flat_map(|(t, members)| members.iter().map(move |&(j, u)| (j, (t as u64, u))))
         })
         .collect();
-    let mut ticket = BlockTicket::default();
+    // Collected and then built in one go: a map built from sorted entries has full nodes,
+    // a third smaller than one grown by insertions (a wide block keeps millions).
+    let kept: usize = choices.iter().flatten().map(|c| c.kept.len()).sum();
+    let mut output = Vec::with_capacity(kept);
+    let mut hidden = Vec::new();
     for (m, row) in choices.into_iter().enumerate() {
         for choice in row {
             for (j, v) in choice.kept {
-                ticket.output.insert((m as u64, j), v);
+                output.push(((m as u64, j), v));
                 if let Some(&entry) = hidden_of.get(&j) {
-                    ticket.hidden.insert(j, entry);
+                    hidden.push((j, entry));
                 }
             }
         }
     }
+    // Every (m, j) is kept once (j belongs to one pool); sorting by key alone keeps the
+    // result whatever the order.
+    output.sort_unstable_by_key(|&(key, _)| key);
+    hidden.sort_by_key(|&(j, _)| j);
+    hidden.dedup_by_key(|&mut (j, _)| j);
+    let ticket = BlockTicket {
+        hidden: hidden.into_iter().collect(),
+        output: output.into_iter().collect(),
+    };
     let pool_sizes = (0..n_in)
         .map(|t| {
             (0..signs)

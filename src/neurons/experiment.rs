@@ -185,11 +185,11 @@ pub fn weight_side(
             file: format!("one-neuron target, d = {}", w_star.len()),
             reason: e.to_string(),
         })?;
-        let epsilon = crate::numbers::parse_rational(&certified.certificate.bound.epsilon.0)
-            .unwrap_or_default();
+        let epsilon =
+            crate::numbers::parse_rational(&certified.head.bound.epsilon.0).unwrap_or_default();
         out.push(WeightResult {
             construction: construction.name(),
-            width: certified.certificate.random_network.hidden_widths[0],
+            width: certified.head.random_network.hidden_widths[0],
             kept_weights: certified.ticket.kept_weights(),
             certified_epsilon: crate::numbers::rational_to_f64(&epsilon),
             seconds: started.elapsed().as_secs_f64(),

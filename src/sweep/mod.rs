@@ -98,7 +98,7 @@ pub fn parse_epsilons(text: &str) -> Result<Vec<BigRational>, Error> {
 }
 
 fn outcome(certified: &Certified, dims: &[usize]) -> Outcome {
-    let c = &certified.certificate;
+    let c = &certified.head;
     let widths = c.random_network.hidden_widths.clone();
     let parameters = widths
         .iter()
@@ -135,7 +135,7 @@ pub fn sweep_file(
             let seconds = started.elapsed().as_secs_f64();
             let outcome = match result {
                 Ok(certified) => {
-                    let c = &certified.certificate;
+                    let c = &certified.head;
                     let d: Vec<usize> = std::iter::once(c.target.input_dim as usize)
                         .chain(c.target.layers.iter().map(|l| l.weights.len()))
                         .collect();

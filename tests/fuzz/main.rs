@@ -284,7 +284,7 @@ fn write_seed_corpus() {
         options.construction = construction;
         options.nonnegative = nonnegative;
         let certified = certify(&net, &options).unwrap();
-        let text = slth::write::to_json_text(&certified.certificate);
+        let text = slth::write::to_json_text(&certified.certificate());
         std::fs::write(corpus_dir().join(name), text).unwrap();
     }
     for (from, name) in [

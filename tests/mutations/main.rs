@@ -203,7 +203,7 @@ fn generated() -> Vec<(String, String)> {
                 let certified = certify(net, &options).unwrap_or_else(|e| panic!("{name}: {e}"));
                 (
                     format!("generated/{name}"),
-                    slth::write::to_json_text(&certified.certificate),
+                    slth::write::to_json_text(&certified.certificate()),
                 )
             },
         )

@@ -9,9 +9,10 @@
 //! decided by the same exact checks as a spectral Lipschitz claim (elimination, or a witness
 //! `c_i^2 I - G = R^T R + shift I + D`), with M_i in place of W_i.
 
+use super::kept::PathSums;
 use super::lipschitz::Subject;
 use super::scaled::Scaled;
-use super::{CheckedBlock, Method, Rejection, RejectionKind, TargetLayer, reject, show};
+use super::{CheckedBlock, Method, Rejection, RejectionKind, reject, show};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed};
@@ -37,46 +38,80 @@ pub(super) fn subject(b: usize, signed: bool) -> Subject {
     }
 }
 
-/// M_i exactly, as integer numerators over one denominator lcm(2^106, d_W), from the block's
-/// path sums `p`, `q` (integers over 2^106, row-major n_i x n_{i-1}).
-///
-/// Cost: two multiplications per entry of W_i (and per entry of Q on a signed block).
-pub(super) fn error_matrix(
-    block: &CheckedBlock,
-    weights: &Scaled,
-    p: &[BigInt],
-    q: &[BigInt],
-) -> Scaled {
-    let unit = BigInt::one() << PRODUCT_SHIFT;
-    let denom = crate::numbers::lcm(&unit, &weights.denom);
-    let (sum_scale, weight_scale) = (&denom / &unit, &denom / &weights.denom);
-    let (rows, cols) = (weights.rows, weights.cols);
-    let width = if block.signed_input {
-        cols.saturating_mul(2)
-    } else {
-        cols
-    };
-    let mut numer = Vec::with_capacity(rows.saturating_mul(width));
-    for m in 0..rows {
-        let w = |t: usize| weights.at(m, t) * &weight_scale;
-        let cell = |sums: &[BigInt], t: usize| {
-            sums.get(m.saturating_mul(cols).saturating_add(t))
-                .map_or_else(BigInt::default, |x| x * &sum_scale)
+/// M_i as a view on the block's path sums and W_i: each entry computed when asked for, so
+/// that the f64 filter reads M_i without it being held ([`ErrorMatrix::exact`] builds it
+/// for the exact check). Entries are integer numerators over one denominator
+/// lcm(2^106, d_W); the path sums `p`, `q` are integers over 2^106, row-major n_i x n_{i-1}.
+pub(super) struct ErrorMatrix<'a> {
+    weights: &'a Scaled,
+    p: &'a PathSums,
+    q: &'a PathSums,
+    signed: bool,
+    sum_scale: BigInt,
+    weight_scale: BigInt,
+    pub denom: BigInt,
+    pub rows: usize,
+    pub cols: usize,
+}
+
+impl<'a> ErrorMatrix<'a> {
+    pub(super) fn new(
+        block: &CheckedBlock,
+        weights: &'a Scaled,
+        p: &'a PathSums,
+        q: &'a PathSums,
+    ) -> ErrorMatrix<'a> {
+        let unit = BigInt::one() << PRODUCT_SHIFT;
+        let denom = crate::numbers::lcm(&unit, &weights.denom);
+        let (sum_scale, weight_scale) = (&denom / &unit, &denom / &weights.denom);
+        let width = if block.signed_input {
+            weights.cols.saturating_mul(2)
+        } else {
+            weights.cols
         };
-        for t in 0..cols {
-            numer.push(cell(p, t) - w(t));
-        }
-        if block.signed_input {
-            for t in 0..cols {
-                numer.push(w(t) - cell(q, t));
-            }
+        ErrorMatrix {
+            weights,
+            p,
+            q,
+            signed: block.signed_input,
+            sum_scale,
+            weight_scale,
+            denom,
+            rows: weights.rows,
+            cols: width,
         }
     }
-    Scaled {
-        rows,
-        cols: width,
-        numer,
-        denom,
+
+    /// The numerator of entry k (row-major): `P - W` in the first n_{i-1} columns, `W - Q`
+    /// in the others on a signed block. Cost: two multiplications.
+    pub(super) fn numerator(&self, k: usize) -> BigInt {
+        let cols = self.weights.cols;
+        let width = self.cols.max(1);
+        let (m, c) = (
+            k.checked_div(width).unwrap_or(0),
+            k.checked_rem(width).unwrap_or(0),
+        );
+        let (t, from_q) = if self.signed && c >= cols {
+            (c.saturating_sub(cols), true)
+        } else {
+            (c, false)
+        };
+        let w = self.weights.at(m, t) * &self.weight_scale;
+        let sums = if from_q { self.q } else { self.p };
+        let cell = sums.value(m.saturating_mul(cols).saturating_add(t)) * &self.sum_scale;
+        if from_q { w - cell } else { cell - w }
+    }
+
+    /// M_i exactly. Cost: two multiplications per entry of W_i (and per entry of Q on a
+    /// signed block).
+    pub(super) fn exact(&self) -> Scaled {
+        let count = self.rows.saturating_mul(self.cols);
+        Scaled {
+            rows: self.rows,
+            cols: self.cols,
+            numer: (0..count).map(|k| self.numerator(k)).collect(),
+            denom: self.denom.clone(),
+        }
     }
 }
 
@@ -125,20 +160,4 @@ pub(super) fn entries_within(
         ),
         _ => reject(subject.too_small, subject.place.clone(), found),
     })
-}
-
-/// M_i as rationals, for the f64 filter of the sound mode. The fractions are left
-/// unreduced (numerator over the common denominator, which is positive): the filter only
-/// encloses each value in an f64 interval, which needs no lowest terms, and a gcd per entry
-/// was a fifth of verify's time on a 784-500-10 certificate.
-pub(super) fn as_layer(matrix: &Scaled) -> TargetLayer {
-    TargetLayer {
-        rows: matrix.rows,
-        cols: matrix.cols,
-        weights: matrix
-            .numer
-            .iter()
-            .map(|x| BigRational::new_raw(x.clone(), matrix.denom.clone()))
-            .collect(),
-    }
 }

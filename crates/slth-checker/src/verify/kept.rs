@@ -108,8 +108,28 @@ impl KeptBlock {
         ticket: &BlockTicket,
         seed: &Seed,
     ) -> Result<KeptBlock, Rejection> {
-        let hidden = check_hidden(shape, &ticket.hidden, seed)?;
-        let paths = check_output(shape, &ticket.output, &hidden, seed)?;
+        KeptBlock::check_entries(shape, &ticket.hidden[..], &ticket.output[..], seed)
+    }
+
+    /// [`KeptBlock::check`] for kept entries given as indices alone (every value left out,
+    /// taken as g's weight like a compact certificate's: docs/FORMAT.md section 14.1).
+    /// The output indices are freed once sorted, before the paths are made.
+    pub(super) fn check_indices(
+        shape: &Shape,
+        ticket: KeptIndices,
+        seed: &Seed,
+    ) -> Result<KeptBlock, Rejection> {
+        KeptBlock::check_entries(shape, &ticket.hidden[..], ticket.output, seed)
+    }
+
+    fn check_entries(
+        shape: &Shape,
+        hidden: impl Entries,
+        output: impl Entries,
+        seed: &Seed,
+    ) -> Result<KeptBlock, Rejection> {
+        let hidden = check_hidden(shape, hidden, seed)?;
+        let paths = check_output(shape, output, &hidden, seed)?;
         Ok(KeptBlock {
             hidden_count: hidden.len() as u64,
             output_count: paths.len() as u64,
@@ -123,6 +143,25 @@ impl KeptBlock {
 
     pub fn output_count(&self) -> u64 {
         self.output_count
+    }
+
+    /// P and Q of every one of `cells` entries: the sums of V U over the kept paths with
+    /// U > 0 and with U <= 0 (i128 per entry, spilling into a BigInt where they overflow).
+    pub(super) fn path_sums(&self, cells: usize) -> (PathSums, PathSums) {
+        let (mut p, mut q) = (PathSums::new(cells), PathSums::new(cells));
+        for path in &self.paths {
+            if path.cell >= cells {
+                continue;
+            }
+            // Never saturates: a product of two i64 fits in i128.
+            let product = i128::from(path.output).saturating_mul(i128::from(path.hidden));
+            if path.hidden > 0 {
+                p.add(path.cell, product);
+            } else {
+                q.add(path.cell, product);
+            }
+        }
+        (p, q)
     }
 
     /// Every kept output edge with the hidden weight in front of it, sorted by (j, m).
@@ -199,6 +238,71 @@ impl KeptBlock {
     }
 }
 
+/// The kept entries of one block, `[j, t]` or `[m, j]` with their values, as given to
+/// [`verify_kept`](super::verify_kept): indices alone, every value left out (g's weight).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeptIndices {
+    /// `[j, t]` per kept hidden weight
+    pub hidden: Vec<(u64, u64)>,
+    /// `[m, j]` per kept output weight
+    pub output: Vec<(u64, u64)>,
+}
+
+/// A list of kept entries as the checks read it: the two indices of entry k, and its
+/// value (None when left out: g's weight).
+trait Entries {
+    fn count(&self) -> usize;
+    fn indices(&self, k: usize) -> (u64, u64);
+    fn value(&self, k: usize) -> Option<&Rational>;
+    /// The list once only values are asked for (`indices` no more): an owned list of
+    /// indices alone frees itself here.
+    fn shed(self) -> Self
+    where
+        Self: Sized,
+    {
+        self
+    }
+}
+
+impl Entries for &[(u64, u64, Rational)] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn indices(&self, k: usize) -> (u64, u64) {
+        (self[k].0, self[k].1)
+    }
+    fn value(&self, k: usize) -> Option<&Rational> {
+        Some(&self[k].2)
+    }
+}
+
+impl Entries for &[(u64, u64)] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn indices(&self, k: usize) -> (u64, u64) {
+        self[k]
+    }
+    fn value(&self, _: usize) -> Option<&Rational> {
+        None
+    }
+}
+
+impl Entries for Vec<(u64, u64)> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn indices(&self, k: usize) -> (u64, u64) {
+        self[k]
+    }
+    fn value(&self, _: usize) -> Option<&Rational> {
+        None
+    }
+    fn shed(self) -> Self {
+        Vec::new()
+    }
+}
+
 /// `|s a - w|` (E's numerator over `a 2^106`, see `deviation`) when it fits in i128.
 fn distance_small(s: i128, a: i128, w: i128) -> Option<u128> {
     Some(s.checked_mul(a)?.checked_sub(w)?.unsigned_abs())
@@ -209,7 +313,7 @@ fn distance_small(s: i128, a: i128, w: i128) -> Option<u128> {
 /// of stream 2i - 2 (docs/FORMAT.md sections 4.2 and 5), reading g in index order.
 fn check_hidden(
     shape: &Shape,
-    entries: &[(u64, u64, Rational)],
+    entries: impl Entries,
     seed: &Seed,
 ) -> Result<Vec<(u64, u64, i64)>, Rejection> {
     let b = shape.block;
@@ -218,34 +322,38 @@ fn check_hidden(
     let mut failure = FirstFailure::default();
 
     // Entries from the first index out of range on are never reached.
-    let end = entries
-        .iter()
-        .position(|(j, t, _)| *j >= shape.width || *t >= shape.inputs)
-        .unwrap_or(entries.len());
-    if let Some((j, t, _)) = entries.get(end) {
+    let end = (0..entries.count())
+        .position(|k| {
+            let (j, t) = entries.indices(k);
+            j >= shape.width || t >= shape.inputs
+        })
+        .unwrap_or(entries.count());
+    if end < entries.count() {
+        let (j, t) = entries.indices(end);
         failure.offer(end, Rule::Index, || {
-            if *j >= shape.width {
+            if j >= shape.width {
                 out_of_range(
                     place(end),
                     "index j",
-                    *j,
+                    j,
                     format!("hidden width {}", shape.width),
                 )
             } else {
                 out_of_range(
                     place(end),
                     "input t",
-                    *t,
+                    t,
                     format!("n_{b} = {}", shape.inputs),
                 )
             }
         });
     }
 
-    let mut order: Vec<(u64, u64, usize)> = entries[..end]
-        .iter()
-        .enumerate()
-        .map(|(k, (j, t, _))| (*j, *t, k))
+    let mut order: Vec<(u64, u64, usize)> = (0..end)
+        .map(|k| {
+            let (j, t) = entries.indices(k);
+            (j, t, k)
+        })
         .collect();
     order.sort_unstable();
 
@@ -278,7 +386,7 @@ fn check_hidden(
             continue;
         }
         let index = flat_index(j, shape.inputs, t);
-        match cache.check(index, &entries[k].2) {
+        match cache.check(index, entries.value(k)) {
             Ok(u) => hidden.push((j, t, u)),
             Err(value_failure) => failure.offer(k, Rule::Value, || {
                 value_failure.rejection(&place(k), &format!("U_{i}[{j}][{t}]"), index)
@@ -294,7 +402,7 @@ fn check_hidden(
 /// 4.2 and 5); each path t -> j -> m goes to cell `m n_{i-1} + t` of W_i (section 6.1).
 fn check_output(
     shape: &Shape,
-    entries: &[(u64, u64, Rational)],
+    entries: impl Entries,
     hidden: &[(u64, u64, i64)],
     seed: &Seed,
 ) -> Result<Vec<KeptPath>, Rejection> {
@@ -303,24 +411,27 @@ fn check_output(
     let place = |k: usize| format!("ticket[{b}].output[{k}]");
     let mut failure = FirstFailure::default();
 
-    let end = entries
-        .iter()
-        .position(|(m, j, _)| *m >= shape.outputs || *j >= shape.width)
-        .unwrap_or(entries.len());
-    if let Some((m, j, _)) = entries.get(end) {
+    let end = (0..entries.count())
+        .position(|k| {
+            let (m, j) = entries.indices(k);
+            m >= shape.outputs || j >= shape.width
+        })
+        .unwrap_or(entries.count());
+    if end < entries.count() {
+        let (m, j) = entries.indices(end);
         failure.offer(end, Rule::Index, || {
-            if *m >= shape.outputs {
+            if m >= shape.outputs {
                 out_of_range(
                     place(end),
                     "output m",
-                    *m,
+                    m,
                     format!("n_{i} = {}", shape.outputs),
                 )
             } else {
                 out_of_range(
                     place(end),
                     "index j",
-                    *j,
+                    j,
                     format!("hidden width {}", shape.width),
                 )
             }
@@ -328,10 +439,11 @@ fn check_output(
     }
 
     // Sorted by (j, m): the order of the stream index j n_i + m.
-    let mut order: Vec<(u64, u64, usize)> = entries[..end]
-        .iter()
-        .enumerate()
-        .map(|(k, (m, j, _))| (*j, *m, k))
+    let mut order: Vec<(u64, u64, usize)> = (0..end)
+        .map(|k| {
+            let (m, j) = entries.indices(k);
+            (j, m, k)
+        })
         .collect();
     order.sort_unstable();
 
@@ -349,6 +461,8 @@ fn check_output(
         }
     }
 
+    // From here on only values are read.
+    let entries = entries.shed();
     let mut cache = BlockCache::new(seed, sampler::output_stream(i));
     cache.max_chars = shape.max_number_chars;
     cache.max_exponent = shape.max_exponent;
@@ -376,7 +490,7 @@ fn check_output(
             continue;
         }
         let index = flat_index(j, shape.outputs, m);
-        let v = match cache.check(index, &entries[k].2) {
+        let v = match cache.check(index, entries.value(k)) {
             Ok(v) => v,
             Err(value_failure) => {
                 failure.offer(k, Rule::Value, || {
@@ -481,11 +595,12 @@ impl BlockCache {
     }
 
     /// The weight at `index` (numerator over 2^53) once `value` equals it exactly (section 5;
-    /// p/q = n/2^53 iff p 2^53 = n q, i128 to 18 digits a side) or is left out (section 14.1).
-    fn check(&mut self, index: u128, value: &Rational) -> Result<i64, ValueFailure> {
-        if value.0 == OMITTED {
+    /// p/q = n/2^53 iff p 2^53 = n q, i128 to 18 digits a side) or is left out (section 14.1:
+    /// [`OMITTED`], or None).
+    fn check(&mut self, index: u128, value: Option<&Rational>) -> Result<i64, ValueFailure> {
+        let Some(value) = value.filter(|v| v.0 != OMITTED) else {
             return self.numerator(index).ok_or(ValueFailure::BeyondKeystream);
-        }
+        };
         let claimed = match small::parse_small(&value.0, self.max_chars) {
             Some((p, q)) => Claimed::Small(p, q),
             None => Claimed::Big(
@@ -515,7 +630,7 @@ impl BlockCache {
 
 /// Exact sums of products V * U (integers over 2^106) per entry of W: i128 while they
 /// fit, spilling into a BigInt per entry: P_i and Q_i of docs/FORMAT.md section 6.1.
-struct PathSums {
+pub(super) struct PathSums {
     small: Vec<i128>,
     spilled: HashMap<usize, BigInt>,
 }
@@ -547,7 +662,8 @@ impl PathSums {
         Some(self.small.get(cell).copied().unwrap_or(0))
     }
 
-    fn value(&self, cell: usize) -> BigInt {
+    /// The sum at `cell` (0 for an entry without paths, or beyond the matrix).
+    pub(super) fn value(&self, cell: usize) -> BigInt {
         let small = BigInt::from(self.small.get(cell).copied().unwrap_or(0));
         match self.spilled.get(&cell) {
             Some(big) => big + small,

@@ -32,7 +32,7 @@ mod sound;
 mod structure;
 mod terms;
 
-pub use kept::{KeptBlock, KeptPath};
+pub use kept::{KeptBlock, KeptIndices, KeptPath};
 pub use lipschitz::Method as LipschitzMethod;
 pub use report::{Arithmetic, BlockReport, Decider, Report};
 pub use terms::Term;
@@ -220,6 +220,28 @@ pub fn verify_sound(certificate: &Certificate, limits: &Limits) -> Result<Report
     verify_using(certificate, limits, Arithmetic::Sound)
 }
 
+/// [`verify_sound`] of a certificate whose kept entries are given apart, as indices: its
+/// own `ticket` is not read, and `ticket[b]` stands for its block b with every value left
+/// out (g's weight, as in a compact certificate: docs/FORMAT.md section 14.1). The same
+/// checks and verdict as for the certificate with those entries, without holding millions
+/// of entries as text: certify checks what it is about to write so.
+///
+/// Each block's indices are dropped once checked (the checks keep the paths they make).
+pub fn verify_kept(
+    certificate: &Certificate,
+    ticket: Vec<KeptIndices>,
+    limits: &Limits,
+) -> Result<Report, Rejection> {
+    let checked = check_structure_from(certificate, Ticket::Indices(ticket), limits)?;
+    check_inequalities(checked, limits, Arithmetic::Sound)
+}
+
+/// Where the checks read the kept entries from.
+enum Ticket {
+    Certificate,
+    Indices(Vec<KeptIndices>),
+}
+
 /// Checks a certificate; `arithmetic` chooses how the inequalities of docs/FORMAT.md section 6 are
 /// decided. Everything else ([`check_structure`]) is exact in every mode.
 pub fn verify_using(
@@ -245,7 +267,19 @@ pub fn check_structure_with(
     certificate: &Certificate,
     limits: &Limits,
 ) -> Result<Checked, Rejection> {
+    check_structure_from(certificate, Ticket::Certificate, limits)
+}
+
+fn check_structure_from(
+    certificate: &Certificate,
+    ticket: Ticket,
+    limits: &Limits,
+) -> Result<Checked, Rejection> {
     let c = certificate;
+    let (blocks, mut given) = match ticket {
+        Ticket::Certificate => (c.ticket.len(), None),
+        Ticket::Indices(t) => (t.len(), Some(t.into_iter())),
+    };
     check_header(c)?;
     let radius = check_domain(&c.domain, limits)?;
     let seed = check_random_network(&c.random_network)?;
@@ -258,11 +292,11 @@ pub fn check_structure_with(
         widths.len(),
         depth,
     )?;
-    check_count("ticket", "ticket blocks", c.ticket.len(), depth)?;
+    check_count("ticket", "ticket blocks", blocks, depth)?;
     check_count("bound.blocks", "bound blocks", c.bound.blocks.len(), depth)?;
 
     let mut kept = Vec::with_capacity(depth);
-    for (b, ((ticket, &width), n)) in c.ticket.iter().zip(widths).zip(dims.windows(2)).enumerate() {
+    for (b, (&width, n)) in widths.iter().zip(dims.windows(2)).enumerate().take(blocks) {
         let shape = kept::Shape {
             block: b,
             inputs: n[0],
@@ -271,7 +305,10 @@ pub fn check_structure_with(
             max_number_chars: limits.max_number_chars,
             max_exponent: limits.max_exponent,
         };
-        kept.push(KeptBlock::check(&shape, ticket, &seed)?);
+        kept.push(match given.as_mut().and_then(Iterator::next) {
+            None => KeptBlock::check(&shape, &c.ticket[b], &seed)?,
+            Some(indices) => KeptBlock::check_indices(&shape, indices, &seed)?,
+        });
     }
 
     let mut claims = Vec::with_capacity(depth);
@@ -402,26 +439,24 @@ pub fn check_inequalities(
             // Version 2: c_i >= ||M_i||_2 (docs/FORMAT.md section 12.2).
             let (p, q) = &sums[b];
             let weights = scaled.get_or_insert_with(exact_target);
-            let matrix = errors::error_matrix(block, weights, p, q);
+            let matrix = errors::ErrorMatrix::new(block, weights, p, q);
             let side = matrix.rows.min(matrix.cols);
             let filtered = match (&filter, &block.error_method) {
-                (Some(_), Method::Witness { shift, factor }) => Some(sound::witness_holds(
-                    &block.error,
-                    shift,
-                    factor,
-                    &errors::as_layer(&matrix),
-                )),
-                (Some(_), Method::Spectral) if side <= limits.max_elimination_side => Some(
-                    sound::spectral_holds(&block.error, &errors::as_layer(&matrix)),
-                ),
+                (Some(_), Method::Witness { shift, factor }) => {
+                    Some(sound::witness_holds(&block.error, shift, factor, &matrix))
+                }
+                (Some(_), Method::Spectral) if side <= limits.max_elimination_side => {
+                    Some(sound::spectral_holds(&block.error, &matrix))
+                }
                 _ => None,
             };
             error_decided_by = match filtered {
                 Some(true) => Decider::SoundF64,
                 undecided => {
                     let subject = errors::subject(b, block.signed_input);
-                    errors::entries_within(&subject, &block.error, &block.error_method, &matrix)?;
-                    lipschitz::check(&subject, &block.error, &block.error_method, &matrix, limits)?;
+                    let exact = matrix.exact();
+                    errors::entries_within(&subject, &block.error, &block.error_method, &exact)?;
+                    lipschitz::check(&subject, &block.error, &block.error_method, &exact, limits)?;
                     match undecided {
                         Some(_) => Decider::ExactFallback,
                         None => Decider::Exact,

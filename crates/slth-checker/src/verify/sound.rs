@@ -283,21 +283,86 @@ impl Vectors {
     }
 }
 
+/// A matrix as the f64 filter reads it: its shape and an enclosure of each entry,
+/// row-major. A target layer, or an error matrix M_i kept as integers over one denominator
+/// (each entry made a rational only while it is enclosed, so that M_i is never held as
+/// rationals).
+pub(super) trait Enclosed {
+    fn rows(&self) -> usize;
+    fn cols(&self) -> usize;
+    /// How many entries there are (rows times cols, as held in memory).
+    fn len(&self) -> usize;
+    /// An enclosure of entry k (row-major).
+    fn enclosure(&self, k: usize) -> (f64, f64);
+}
+
+impl Enclosed for TargetLayer {
+    fn rows(&self) -> usize {
+        self.rows
+    }
+    fn cols(&self) -> usize {
+        self.cols
+    }
+    fn len(&self) -> usize {
+        self.weights.len()
+    }
+    fn enclosure(&self, k: usize) -> (f64, f64) {
+        enclose(&self.weights[k])
+    }
+}
+
+impl Enclosed for super::scaled::Scaled {
+    fn rows(&self) -> usize {
+        self.rows
+    }
+    fn cols(&self) -> usize {
+        self.cols
+    }
+    fn len(&self) -> usize {
+        self.numer.len()
+    }
+    fn enclosure(&self, k: usize) -> (f64, f64) {
+        enclose(&BigRational::new(self.numer[k].clone(), self.denom.clone()))
+    }
+}
+
+impl Enclosed for super::errors::ErrorMatrix<'_> {
+    fn rows(&self) -> usize {
+        self.rows
+    }
+    fn cols(&self) -> usize {
+        self.cols
+    }
+    fn len(&self) -> usize {
+        self.rows.saturating_mul(self.cols)
+    }
+    fn enclosure(&self, k: usize) -> (f64, f64) {
+        enclose(&BigRational::new(self.numerator(k), self.denom.clone()))
+    }
+}
+
 /// The vectors whose dot products make the Gram matrix, `inner` entries each: the rows of
 /// W (G = W W^T, `on_rows`) or its columns (G = W^T W).
-fn gram_vectors(target: &TargetLayer, on_rows: bool) -> (Vectors, usize) {
-    let inner = if on_rows { target.cols } else { target.rows };
-    let mut vectors = vec![(0.0, 0.0); target.weights.len()];
+fn gram_vectors(target: &impl Enclosed, on_rows: bool) -> (Vectors, usize) {
+    let inner = if on_rows {
+        target.cols()
+    } else {
+        target.rows()
+    };
+    let mut vectors = vec![(0.0, 0.0); target.len()];
     // Rows of `cols` weights (no weights at all when cols = 0).
-    for (m, row) in target.weights.chunks(target.cols.max(1)).enumerate() {
-        for (t, weight) in row.iter().enumerate() {
-            let at = if on_rows {
-                flat(m, inner, t)
-            } else {
-                flat(t, inner, m)
-            };
-            vectors[at] = enclose(weight);
-        }
+    let cols = target.cols().max(1);
+    for k in 0..target.len() {
+        let (m, t) = (
+            k.checked_div(cols).unwrap_or(0),
+            k.checked_rem(cols).unwrap_or(0),
+        );
+        let at = if on_rows {
+            flat(m, inner, t)
+        } else {
+            flat(t, inner, m)
+        };
+        vectors[at] = target.enclosure(k);
     }
     (Vectors::of_length(vectors, inner), inner)
 }
@@ -323,9 +388,9 @@ fn divide(a: (f64, f64), p: (f64, f64)) -> (f64, f64) {
 ///
 /// Cost: `n^2 m / 2` enclosed products for the Gram matrix and `n^3 / 6` for the elimination
 /// (side n, inner dimension m).
-pub(super) fn spectral_holds(lipschitz: &BigRational, target: &TargetLayer) -> bool {
-    let on_rows = target.rows <= target.cols;
-    let n = target.rows.min(target.cols);
+pub(super) fn spectral_holds(lipschitz: &BigRational, target: &impl Enclosed) -> bool {
+    let on_rows = target.rows() <= target.cols();
+    let n = target.rows().min(target.cols());
     let l = enclose(lipschitz);
     if l.0.is_nan() || l.0 < 0.0 {
         return false;
@@ -374,12 +439,12 @@ pub(super) fn witness_holds(
     lipschitz: &BigRational,
     shift: &BigRational,
     factor: &[Vec<BigRational>],
-    target: &TargetLayer,
+    target: &impl Enclosed,
 ) -> bool {
     let n = factor.len();
-    let on_rows = if n == target.rows {
+    let on_rows = if n == target.rows() {
         true
-    } else if n == target.cols {
+    } else if n == target.cols() {
         false
     } else {
         return false;

@@ -29,7 +29,7 @@
 //! times the last layer's width and the products' sizes; estimated and refused against
 //! `--max-exact-work` before anything is computed.
 
-use super::kept::KeptBlock;
+use super::kept::PathSums;
 use super::report::show;
 use super::scaled::{SquareSum, common_denominator_within};
 use super::{CheckedBlock, Limits, Rejection, RejectionKind, parse_at, reject};
@@ -302,13 +302,16 @@ fn denominator<'a>(
 }
 
 /// P and Q of every block (integers over 2^106, row-major), computed once for all terms.
-pub(super) type BlockSums = Vec<(Vec<BigInt>, Vec<BigInt>)>;
+pub(super) type BlockSums = Vec<(PathSums, PathSums)>;
 
 /// [`BlockSums`] of `blocks`.
 pub(super) fn path_sums_of(blocks: &[CheckedBlock]) -> BlockSums {
     blocks
         .iter()
-        .map(|block| path_sums(&block.kept, block.target.rows, block.target.cols))
+        .map(|block| {
+            let cells = block.target.rows.saturating_mul(block.target.cols);
+            block.kept.path_sums(cells)
+        })
         .collect()
 }
 
@@ -329,12 +332,9 @@ fn chain(blocks: &[CheckedBlock], sums: &BlockSums, i: usize) -> Vec<Vec<Vec<Big
                     .cloned()
                     .unwrap_or_default()
             };
-            let cell = |matrix: &Vec<BigInt>, m: usize, t: usize| {
+            let cell = |sums: &PathSums, m: usize, t: usize| {
                 BigRational::from_integer(
-                    matrix
-                        .get(m.saturating_mul(block.target.cols).saturating_add(t))
-                        .cloned()
-                        .unwrap_or_default(),
+                    sums.value(m.saturating_mul(block.target.cols).saturating_add(t)),
                 ) / &unit
             };
             (0..block.target.rows)
@@ -359,35 +359,6 @@ fn chain(blocks: &[CheckedBlock], sums: &BlockSums, i: usize) -> Vec<Vec<Vec<Big
                 .collect()
         })
         .collect()
-}
-
-/// P and Q of a block as integers over 2^106, row-major.
-fn path_sums(kept: &KeptBlock, rows: usize, cols: usize) -> (Vec<BigInt>, Vec<BigInt>) {
-    let cells = rows.saturating_mul(cols);
-    // Summed in i128 (a product of two i64 is below 2^126 in absolute value); a cell whose
-    // sum would overflow keeps the i128 sum so far and carries on in BigInt.
-    let (mut p, mut q) = (vec![0i128; cells], vec![0i128; cells]);
-    let mut spilled: Vec<(bool, usize, BigInt)> = Vec::new();
-    for path in kept.paths() {
-        let product = i128::from(path.output).saturating_mul(i128::from(path.hidden));
-        let positive = path.hidden > 0;
-        let sums = if positive { &mut p } else { &mut q };
-        if let Some(slot) = sums.get_mut(path.cell) {
-            match slot.checked_add(product) {
-                Some(sum) => *slot = sum,
-                None => spilled.push((positive, path.cell, BigInt::from(product))),
-            }
-        }
-    }
-    let mut p: Vec<BigInt> = p.into_iter().map(BigInt::from).collect();
-    let mut q: Vec<BigInt> = q.into_iter().map(BigInt::from).collect();
-    for (positive, cell, product) in spilled {
-        let sums = if positive { &mut p } else { &mut q };
-        if let Some(slot) = sums.get_mut(cell) {
-            *slot += product;
-        }
-    }
-    (p, q)
 }
 
 /// Word multiplications of the check of one term, for `--max-exact-work`.
