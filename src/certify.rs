@@ -131,6 +131,9 @@ pub struct CertifyOptions {
     /// the activations `--activations` states, one name per layer (checked against the
     /// target file by [`certify_file`])
     pub activations: Option<Vec<String>>,
+    /// also prove version 2's telescoping terms ([`crate::tighten`]) and write the smaller
+    /// epsilon ([`certify_file`] does it; small networks only)
+    pub terms: bool,
 }
 
 impl CertifyOptions {
@@ -149,6 +152,7 @@ impl CertifyOptions {
             version: 2,
             best_effort: false,
             activations: None,
+            terms: false,
         }
     }
 }
@@ -194,6 +198,8 @@ pub struct Certified {
     /// witness check larger than `--max-exact-work`, say), when it does; the certificate is
     /// valid (checked without limits) and verifies with the limit the reason names raised
     pub default_limits_refuse: Option<String>,
+    /// with `--terms`: lambda_1 .. lambda_l and r * sum lambda_i, the telescoping bound
+    pub terms: Option<(Vec<BigRational>, BigRational)>,
 }
 
 /// Scales of the worst-case tolerances tried in order for an epsilon request. Typical
@@ -607,6 +613,7 @@ fn finish(
         pools,
         reachable: None,
         default_limits_refuse,
+        terms: None,
     })
 }
 
@@ -743,7 +750,28 @@ pub fn certify_file(path: &std::path::Path, options: &CertifyOptions) -> Result<
         "source": source.describe(),
     });
     insert_meta(&mut certified.head.meta, "activations", activations);
+    if options.terms {
+        add_terms(&mut certified, path)?;
+    }
     Ok(certified)
+}
+
+/// Adds version 2's telescoping terms to `certified` as `slth tighten` does (the search,
+/// then the trusted checker on the result); epsilon becomes r * sum lambda_i, rounded up,
+/// when that is smaller. The kept weights do not change, only `bound`, `version` and meta.
+fn add_terms(certified: &mut Certified, path: &std::path::Path) -> Result<(), Error> {
+    let step = crate::progress::Progress::spinner("searching the telescoping terms");
+    let tightened = crate::tighten::tighten(&certified.certificate(), path)?;
+    drop(step);
+    let output = tightened.certificate;
+    certified.head.version = output.version;
+    certified.head.bound = output.bound;
+    certified.head.meta = output.meta;
+    if tightened.default_limits_refuse.is_some() {
+        certified.default_limits_refuse = tightened.default_limits_refuse;
+    }
+    certified.terms = Some((tightened.lambdas, tightened.telescoping));
+    Ok(())
 }
 
 /// Sets `meta.key` (meta becomes an object if it is absent).
@@ -811,6 +839,21 @@ impl Certified {
             .reachable
             .map(|e| format!(" (smallest reachable epsilon estimated at {e:.3e})"))
             .unwrap_or_default();
+        let terms = self
+            .terms
+            .as_ref()
+            .map(|(lambdas, telescoping)| {
+                let lambdas: Vec<String> = lambdas
+                    .iter()
+                    .map(|x| format!("{:.4e}", rational_to_f64(x)))
+                    .collect();
+                format!(
+                    "\ntelescoping terms: lambda = [{}], r * sum lambda = {:.4e}",
+                    lambdas.join(", "),
+                    rational_to_f64(telescoping)
+                )
+            })
+            .unwrap_or_default();
         missed
             + &format!(
                 "certified epsilon {} (~{:.4e}) for {} with the {construction} construction{pools}: {} kept weights, widths of g {:?}, in {seconds:.2}s{reachable}",
@@ -820,6 +863,7 @@ impl Certified {
                 self.ticket.kept_weights(),
                 c.random_network.hidden_widths,
             )
+            + &terms
             + &activation_lines(c.meta.as_ref())
                 .map(|lines| format!("\n{lines}"))
                 .unwrap_or_default()

@@ -137,6 +137,13 @@ pub struct CertifyArgs {
     /// the (larger) epsilon it proves, and say so, instead of failing (format version 2).
     #[arg(long)]
     pub best_effort: bool,
+    /// Also prove version 2's telescoping terms, as `slth tighten` does (docs/FORMAT.md
+    /// section 12): one semidefinite bound per block, usually several times tighter than the
+    /// block claims on networks with two or more layers; epsilon becomes r * sum lambda_i
+    /// when smaller. Small networks only (at most 400 input entries plus two per hidden
+    /// neuron); seconds to a minute.
+    #[arg(long)]
+    pub terms: bool,
     /// pairs: how many hidden neurons per block the search may scan before giving up
     /// [default: 2^26].
     #[arg(long)]
@@ -541,6 +548,11 @@ impl CertifyArgs {
         options.spectral = matches!(self.lipschitz, LipschitzArg::Best);
         options.version = self.format_version;
         options.best_effort = self.best_effort;
+        if self.terms && self.format_version < 2 {
+            let reason = "the terms are a format version 2 claim: drop --format-version 1";
+            return Err(Error::usage("terms", reason));
+        }
+        options.terms = self.terms;
         options.max_width = self
             .max_width
             .unwrap_or(crate::construct::DEFAULT_MAX_WIDTH);

@@ -62,6 +62,15 @@ pub fn certify(
     if let Some(activations) = c.meta.as_ref().and_then(|m| m.get("activations")) {
         value["activations"] = activations.clone();
     }
+    if let Some((lambdas, telescoping)) = &certified.terms {
+        let lambdas: Vec<Value> = lambdas.iter().map(|x| rational(x).0).collect();
+        let (sum, sum_approx) = rational(telescoping);
+        value["terms"] = json!({
+            "lambdas": lambdas,
+            "telescoping": sum,
+            "telescoping_approx": sum_approx,
+        });
+    }
     value
 }
 

@@ -100,3 +100,83 @@ fn terms_twice_refused() {
         "{line}"
     );
 }
+
+/// `certify --terms`: the same ticket as without the flag, the terms added, epsilon the
+/// telescoping bound (smaller here), the file VALID, and `--json` naming the lambdas.
+#[test]
+fn certify_with_terms() {
+    let dir = std::env::temp_dir().join(format!("slth-certify-terms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = root().join("certificates/targets/tiny-3-2-1.json");
+    let run = |extra: &[&str], out: &PathBuf| {
+        let mut args = vec![
+            "certify".to_string(),
+            target.display().to_string(),
+            "--construction".into(),
+            "pairs".into(),
+            "--epsilon".into(),
+            "0.05".into(),
+            "--seed".into(),
+            "42".into(),
+            "--json".into(),
+            "-o".into(),
+            out.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_slth"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let file = certificate::load(out, &Limits::default()).unwrap();
+        (json, file)
+    };
+    let (plain_json, plain) = run(&[], &dir.join("plain.json"));
+    let (json, tight) = run(&["--terms"], &dir.join("tight.json"));
+    assert!(plain_json.get("terms").is_none());
+    assert_eq!(plain.ticket, tight.ticket);
+    assert_eq!(tight.version, 2);
+    let terms = tight.bound.terms.as_ref().unwrap();
+    assert_eq!(terms.len(), tight.target.layers.len());
+    let report = verify_sound(&tight, &Limits::default()).unwrap();
+    assert_eq!(report.terms.len(), terms.len());
+    let epsilon = parse_rational(&tight.bound.epsilon.0).unwrap();
+    let before = parse_rational(&plain.bound.epsilon.0).unwrap();
+    assert!(epsilon < before, "{epsilon} not below {before}");
+    let lambdas = json["terms"]["lambdas"].as_array().unwrap();
+    assert_eq!(lambdas.len(), terms.len());
+    for (lambda, term) in lambdas.iter().zip(terms) {
+        assert_eq!(lambda.as_str(), Some(term.lipschitz.0.as_str()));
+    }
+    assert_eq!(
+        json["epsilon"].as_str(),
+        Some(tight.bound.epsilon.0.as_str())
+    );
+    // The telescoping bound, rounded up, is the epsilon (it is below the block claims' e_l).
+    let telescoping = parse_rational(json["terms"]["telescoping"].as_str().unwrap()).unwrap();
+    assert!(telescoping <= epsilon && epsilon < before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--terms` with `--format-version 1` is a usage error naming the option.
+#[test]
+fn certify_terms_need_version_2() {
+    let target = root().join("certificates/targets/tiny-3-2-1.json");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_slth"))
+        .args([
+            "certify",
+            &target.display().to_string(),
+            "--epsilon",
+            "0.05",
+        ])
+        .args(["--seed", "1", "--terms", "--format-version", "1"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--terms: ") && !stderr.trim().contains('\n'),
+        "{stderr}"
+    );
+}

@@ -2,7 +2,9 @@
 //! lambda^2 subject to Q(lambda^2, t, N) - margin I being positive definite, N >= 0
 //! entrywise and t_k >= 0 for the layers k >= i, by a log-barrier interior method:
 //!
-//!     minimise  tau lambda^2 - log det (Q - margin I) - sum log N_ab - sum_{k >= i} log t_{k,j}
+//! ```text
+//! minimise  tau lambda^2 - log det (Q - margin I) - sum log N_ab - sum_{k >= i} log t_{k,j}
+//! ```
 //!
 //! for increasing tau, each by Newton's method whose system is solved by preconditioned
 //! conjugate gradients, matrix-free.
