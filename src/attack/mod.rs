@@ -152,9 +152,9 @@ pub fn attack_file(path: &Path, options: &AttackOptions, limits: &Limits) -> Res
     let (sampled, _) = search::sample(&model, sphere, found.evaluations, &options.seed);
     let sampling_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let evaluator = IntegerEvaluator::new(&e.target);
+    let evaluator = IntegerEvaluator::new(&e.target, &e.ticket);
     let squared_error = |x: &[BigRational]| {
-        let (f, g) = evaluator.both(&e.ticket, x);
+        let (f, g) = evaluator.both(x);
         let differences: Vec<BigRational> = g.iter().zip(&f).map(|(a, b)| a - b).collect();
         sum_of_squares(differences.iter())
     };

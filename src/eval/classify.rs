@@ -113,12 +113,12 @@ pub fn classify(
     let radius2 = radius * radius;
     let epsilon2 = epsilon * epsilon;
     let two = BigRational::from_integer(BigInt::from(2));
-    let evaluator = IntegerEvaluator::new(target);
+    let evaluator = IntegerEvaluator::new(target, ticket);
     let progress = crate::progress::Progress::bar(inputs.len() as u64, "eval", "inputs");
     let verdicts: Vec<InputVerdict> = inputs
         .par_iter()
         .map(|x| {
-            let (f, g) = evaluator.both(ticket, x);
+            let (f, g) = evaluator.both(x);
             progress.inc(1);
             let norm2: BigRational = sum_of_squares(x.iter());
             let beyond_radius = norm2 > radius2;

@@ -2,11 +2,10 @@
 
 use crate::network::{Activation, Network};
 use crate::numbers::lcm;
-use crate::ticket::Ticket;
+use crate::ticket::{BlockTicket, Ticket};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
-use std::collections::BTreeMap;
 
 /// A vector of rationals over one common denominator: entry k is `numerators[k] / denominator`.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,18 +47,29 @@ fn activate_numerator(activation: Activation, z: BigInt) -> BigInt {
 
 /// f and g~ evaluated exactly as integer arithmetic over one denominator per vector: a
 /// layer multiplies the numerators by its integer weights M (W = M / D_W) and the
-/// denominator by D_W; g~'s weights are numerators over 2^53. No gcd is taken until the
-/// outputs are turned back into rationals, which makes it about 70 times faster than
-/// BigRational arithmetic on a 65-33-10 target (the results are identical).
+/// denominator by D_W. No gcd is taken until the outputs are turned back into rationals,
+/// which makes it about 70 times faster than BigRational arithmetic on a 65-33-10 target
+/// (the results are identical).
+///
+/// g~'s block k is evaluated through its path sums (docs/FORMAT.md section 6.1), integers
+/// over 2^106: with `P[m][t] = sum V[m][j] max(U[j][t], 0)` and `Q[m][t] = sum V[m][j]
+/// min(U[j][t], 0)` over the kept paths, `sum_j V[m][j] ReLU(U[j][t] y_t)` is `P[m][t] y_t`
+/// when y_t >= 0 and `Q[m][t] y_t` when y_t < 0, so the block's pre-activation is
+/// `sum_t (P or Q)[m][t] y_t`, the same integers the kept paths give one by one. That is
+/// one product per target weight instead of one per kept path (a LeNet-300-100 ticket keeps
+/// about six paths per weight).
 #[derive(Debug, Clone)]
 pub struct IntegerEvaluator {
     /// per layer: integer weights M, their common denominator D_W, the activation
     layers: Vec<(Vec<Vec<BigInt>>, BigInt, Activation)>,
+    /// per block of g~: P and Q, row-major n_k x n_{k-1}, over 2^106
+    blocks: Vec<(Vec<BigInt>, Vec<BigInt>)>,
 }
 
 impl IntegerEvaluator {
-    pub fn new(target: &Network) -> IntegerEvaluator {
-        let layers = target
+    /// Prepares f's integer weights and `ticket`'s path sums.
+    pub fn new(target: &Network, ticket: &Ticket) -> IntegerEvaluator {
+        let layers: Vec<(Vec<Vec<BigInt>>, BigInt, Activation)> = target
             .layers
             .iter()
             .map(|layer| {
@@ -75,7 +85,14 @@ impl IntegerEvaluator {
                 (rows, scaled.denominator, layer.activation)
             })
             .collect();
-        IntegerEvaluator { layers }
+        let dims = target.dims();
+        let blocks = ticket
+            .blocks
+            .iter()
+            .zip(target.layers.iter().enumerate())
+            .map(|(block, (k, layer))| path_sums(block, layer.outputs(), dims[k]))
+            .collect();
+        IntegerEvaluator { layers, blocks }
     }
 
     /// f(x) exactly: numerators `act(M y)` over `D_y D_W`, layer by layer.
@@ -102,22 +119,22 @@ impl IntegerEvaluator {
         y
     }
 
-    /// g~(x) exactly: each block multiplies by U and V, numerators over 2^53 each.
-    pub fn ticket(&self, ticket: &Ticket, x: &ScaledVector) -> ScaledVector {
+    /// g~(x) exactly: each block's pre-activation `sum_t (P or Q)[m][t] y_t`, numerators
+    /// over 2^106 (2^53 for U times 2^53 for V).
+    pub fn ticket(&self, x: &ScaledVector) -> ScaledVector {
         let mut y = x.clone();
-        for (block, (rows, _, activation)) in ticket.blocks.iter().zip(&self.layers) {
-            let hidden: BTreeMap<u64, BigInt> = block
-                .hidden
-                .iter()
-                .filter_map(|(&j, &(t, u))| {
-                    let h = y.numerators.get(t as usize)? * u;
-                    h.is_positive().then_some((j, h))
-                })
-                .collect();
+        for ((p, q), (rows, _, activation)) in self.blocks.iter().zip(&self.layers) {
+            let cols = y.numerators.len();
             let mut z = vec![BigInt::zero(); rows.len()];
-            for (&(m, j), &v) in &block.output {
-                if let (Some(h), Some(slot)) = (hidden.get(&j), z.get_mut(m as usize)) {
-                    *slot += h * v;
+            for (m, slot) in z.iter_mut().enumerate() {
+                for (t, v) in y.numerators.iter().enumerate() {
+                    if v.is_zero() {
+                        continue;
+                    }
+                    let sums = if v.is_negative() { q } else { p };
+                    if let Some(w) = sums.get(m * cols + t).filter(|w| !w.is_zero()) {
+                        *slot += w * v;
+                    }
                 }
             }
             y = ScaledVector {
@@ -132,13 +149,50 @@ impl IntegerEvaluator {
     }
 
     /// (f(x), g~(x)) as rationals.
-    pub fn both(&self, ticket: &Ticket, x: &[BigRational]) -> (Vec<BigRational>, Vec<BigRational>) {
+    pub fn both(&self, x: &[BigRational]) -> (Vec<BigRational>, Vec<BigRational>) {
         let x = ScaledVector::from_rationals(x);
         (
             self.target(&x).to_rationals(),
-            self.ticket(ticket, &x).to_rationals(),
+            self.ticket(&x).to_rationals(),
         )
     }
+}
+
+/// P and Q of one block, row-major `rows x cols`, as integers over 2^106: every kept path
+/// (m, j) with j keeping input t adds `V[m][j] U[j][t]` to P (U > 0) or Q (U < 0). Paths
+/// outside the target's shape are left out, as the path-by-path evaluation ignored them.
+fn path_sums(block: &BlockTicket, rows: usize, cols: usize) -> (Vec<BigInt>, Vec<BigInt>) {
+    let cells = rows * cols;
+    let (mut p, mut q) = (vec![0i128; cells], vec![0i128; cells]);
+    let mut spilled: Vec<(bool, usize, i128)> = Vec::new();
+    for (&(m, j), &v) in &block.output {
+        let Some(&(t, u)) = block.hidden.get(&j) else {
+            continue;
+        };
+        let (m, t) = (m as usize, t as usize);
+        if m >= rows || t >= cols || u == 0 {
+            continue;
+        }
+        // |v u| < 2^126: a product of two i64 fits; the sums spill into BigInt if needed.
+        let product = i128::from(v) * i128::from(u);
+        let (sums, positive) = if u > 0 {
+            (&mut p, true)
+        } else {
+            (&mut q, false)
+        };
+        let cell = &mut sums[m * cols + t];
+        match cell.checked_add(product) {
+            Some(sum) => *cell = sum,
+            None => spilled.push((positive, m * cols + t, product)),
+        }
+    }
+    let mut p: Vec<BigInt> = p.into_iter().map(BigInt::from).collect();
+    let mut q: Vec<BigInt> = q.into_iter().map(BigInt::from).collect();
+    for (positive, cell, product) in spilled {
+        let sums = if positive { &mut p } else { &mut q };
+        sums[cell] += product;
+    }
+    (p, q)
 }
 
 /// g's weights are numerators over 2^53.
@@ -173,10 +227,10 @@ mod tests {
         };
         let options = CertifyOptions::new(Request::Epsilon(q(1, 20)), Seed::from_u64(5));
         let certified = certify(&target, &options).unwrap();
-        let evaluator = IntegerEvaluator::new(&target);
+        let evaluator = IntegerEvaluator::new(&target, &certified.ticket);
         let points = sample_points(&target, &q(3, 2), false, 60, &Seed::from_u64(2));
         for x in &points {
-            let (f, g) = evaluator.both(&certified.ticket, x);
+            let (f, g) = evaluator.both(x);
             assert_eq!(f, target.eval_exact(x));
             assert_eq!(g, certified.ticket.eval_exact(&target, x));
         }

@@ -145,12 +145,12 @@ pub fn evaluate(target: &Network, ticket: &Ticket, points: &[Vec<BigRational>]) 
         max_squared: BigRational::zero(),
         worst_point: 0,
     };
-    let evaluator = IntegerEvaluator::new(target);
+    let evaluator = IntegerEvaluator::new(target, ticket);
     let progress = crate::progress::Progress::bar(points.len() as u64, "eval", "points");
     let squares: Vec<BigRational> = points
         .par_iter()
         .map(|x| {
-            let (f, g) = evaluator.both(ticket, x);
+            let (f, g) = evaluator.both(x);
             progress.inc(1);
             let differences: Vec<BigRational> = f.iter().zip(&g).map(|(a, b)| a - b).collect();
             sum_of_squares(differences.iter())
