@@ -1,6 +1,7 @@
 //! The certify pipeline: budget -> construction -> exact bound -> certificate.
 
 use crate::bound::{Claims, claims};
+use crate::construct::budget::TOLERANCE_SCALES;
 use crate::construct::reachable::{Allowance, REFUSAL_FACTOR, Reachable, reachable};
 use crate::construct::{
     ConstructError, PairsSettings, SubsetSumSettings, budget, pairs, subset_sum,
@@ -201,16 +202,6 @@ pub struct Certified {
     /// with `--terms`: lambda_1 .. lambda_l and r * sum lambda_i, the telescoping bound
     pub terms: Option<(Vec<BigRational>, BigRational)>,
 }
-
-/// Scales of the worst-case tolerances tried in order for an epsilon request. Typical
-/// errors are well below the tolerance (E^2 averages tau^2 / 3 for uniform errors), so a
-/// looser tolerance usually still meets epsilon with a smaller g; 1.0 is guaranteed by
-/// the budget.
-const TOLERANCE_SCALES: [f64; 4] = [1.6, 1.0, 0.8, 0.5];
-
-/// The loosest of [`TOLERANCE_SCALES`]: version 1 accepts tolerances this much above the
-/// worst case (what [`crate::construct::reachable`] assumes).
-pub const LOOSEST_TOLERANCE_SCALE: f64 = TOLERANCE_SCALES[0];
 
 /// Share of epsilon the budget aims at; the rest absorbs the rounding up of claims.
 const BUDGET_FRACTION: f64 = 0.95;

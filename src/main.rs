@@ -82,7 +82,7 @@ fn run(command: Command, quiet: bool) -> Result<u8, Error> {
             let writing = Progress::spinner("writing the certificate");
             let output = args.output.as_deref();
             let encoding = slth::write::Encoding::for_output(args.encoding.map(Into::into), output);
-            slth::write::write_certified(output, &certified, encoding)?;
+            slth::write::write_certified(output, &certified.head, &certified.ticket, encoding)?;
             drop(writing);
             let seconds = started.elapsed().as_secs_f64();
             match args.output.as_deref().filter(|_| args.json) {

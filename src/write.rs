@@ -262,14 +262,16 @@ pub fn write_certificate(
     stream_certificate(path, certificate, None, encoding)
 }
 
-/// [`write_certificate`] for certify's result: the kept entries come from the builder's
-/// ticket (`certified.head.ticket` is empty), formatted as they are written.
+/// [`write_certificate`] for certify's result: `head` is the certificate without its kept
+/// entries (its `ticket` is not read), which come from the builder's `ticket`, formatted as
+/// they are written.
 pub fn write_certified(
     path: Option<&Path>,
-    certified: &crate::certify::Certified,
+    head: &Certificate,
+    ticket: &Ticket,
     encoding: Encoding,
 ) -> Result<(), Error> {
-    stream_certificate(path, &certified.head, Some(&certified.ticket), encoding)
+    stream_certificate(path, head, Some(ticket), encoding)
 }
 
 /// Streams the JSON text through a buffer (and a gzip encoder for a `.gz` name) into the
@@ -554,7 +556,13 @@ mod tests {
         for name in ["c.json", "c.json.gz"] {
             for encoding in [Encoding::Full, Encoding::Compact] {
                 let (streamed, written) = (dir.join(format!("s-{name}")), dir.join(name));
-                write_certified(Some(&streamed), &certified, encoding).unwrap();
+                write_certified(
+                    Some(&streamed),
+                    &certified.head,
+                    &certified.ticket,
+                    encoding,
+                )
+                .unwrap();
                 write_certificate(Some(&written), &whole, encoding).unwrap();
                 let bytes = std::fs::read(&streamed).unwrap();
                 assert_eq!(bytes, std::fs::read(&written).unwrap(), "{name}");

@@ -3,6 +3,16 @@
 use crate::network::Network;
 use crate::numbers::rational_to_f64;
 
+/// Scales of the worst-case tolerances tried in order for an epsilon request. Typical
+/// errors are well below the tolerance (E^2 averages tau^2 / 3 for uniform errors), so a
+/// looser tolerance usually still meets epsilon with a smaller g; 1.0 is guaranteed by
+/// the budget.
+pub const TOLERANCE_SCALES: [f64; 4] = [1.6, 1.0, 0.8, 0.5];
+
+/// The loosest of [`TOLERANCE_SCALES`]: version 1 accepts tolerances this much above the
+/// worst case (what [`super::reachable`] assumes).
+pub const LOOSEST_TOLERANCE_SCALE: f64 = TOLERANCE_SCALES[0];
+
 /// Per-block tolerances tau_i whose worst case meets `epsilon`.
 ///
 /// Every `E_i[m][t]` < tau_i gives c_i <= tau_i sqrt(n_i n_{i-1}). Blocks get equal shares of

@@ -142,7 +142,7 @@ pub fn reachable(
             let cols = (n_in * signs).max(1) as f64;
             SPECTRAL_RATIO * tau * (rows.sqrt() + cols.sqrt())
         } else {
-            tau * (cells.max(1) as f64).sqrt() / crate::certify::LOOSEST_TOLERANCE_SCALE
+            tau * (cells.max(1) as f64).sqrt() / super::budget::LOOSEST_TOLERANCE_SCALE
         };
         tolerances.push(tau);
         errors.push(error);
