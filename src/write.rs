@@ -13,6 +13,18 @@ fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| String::from("\"\""))
 }
 
+/// Appends `quoted(text)`: directly when the text has nothing JSON escapes (a quote, a
+/// backslash, a control character; a number's text never has), else through serde_json.
+fn push_quoted(out: &mut String, text: &str) {
+    if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(&quoted(text));
+    } else {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    }
+}
+
 /// The certificate as deterministic JSON text.
 pub fn to_json_text(certificate: &Certificate) -> String {
     json_text(certificate, &certificate.format)
@@ -102,9 +114,15 @@ pub fn write_layers(out: &mut String, layers: &[LayerJson], indent: &str) {
         let _ = writeln!(out, "{indent}  {{");
         let _ = writeln!(out, "{indent}    \"weights\": [");
         for (r, row) in layer.weights.iter().enumerate() {
-            let cells: Vec<String> = row.iter().map(|x| quoted(&x.0)).collect();
+            let _ = write!(out, "{indent}      [");
+            for (c, x) in row.iter().enumerate() {
+                if c > 0 {
+                    out.push_str(", ");
+                }
+                push_quoted(out, &x.0);
+            }
             let sep = if r + 1 < layer.weights.len() { "," } else { "" };
-            let _ = writeln!(out, "{indent}      [{}]{sep}", cells.join(", "));
+            let _ = writeln!(out, "]{sep}");
         }
         let _ = writeln!(out, "{indent}    ],");
         let _ = writeln!(
@@ -287,6 +305,30 @@ fn witness_text(witness: &slth_checker::certificate::LipschitzWitness) -> String
 mod tests {
     use super::*;
     use slth_checker::certificate::parse;
+
+    #[test]
+    fn push_quoted_writes_serde_jsons_text() {
+        let texts = [
+            "",
+            "-3/4",
+            "1",
+            "a\"b",
+            "back\\slash",
+            "tab\there",
+            "\u{1}",
+            "\u{1f}",
+            "\u{7f}",
+            "é/ü",
+            "\u{2028}",
+            "/",
+            "new\nline",
+        ];
+        for text in texts {
+            let mut out = String::from("[");
+            push_quoted(&mut out, text);
+            assert_eq!(out, format!("[{}", quoted(text)), "{text:?}");
+        }
+    }
 
     /// A symbolic link stays a link and its target gets the bytes (a rename over the link
     /// would replace it, as it replaced /dev/null with a regular file before).
