@@ -2,7 +2,8 @@
 //!
 //! Layer i's entries start uniform in (-b, b) with b = 1/sqrt(n_{i-1}) (rounded down to a
 //! dyadic), then the layer is scaled by a dyadic s <= 1 until ||W_i||_2 <= 1 is proven
-//! exactly (I - W^T W positive semidefinite by an exact LDL^T factorization).
+//! exactly (I - W^T W positive semidefinite, decided by fraction-free elimination of the
+//! integer matrix 4^k I - N^T N for W = N / 2^k).
 
 use crate::error::Error;
 use crate::lipschitz::spectral_norm_estimate;
@@ -202,17 +203,20 @@ fn scale_to_unit_spectral_norm(weights: Dyadic) -> Vec<Vec<BigRational>> {
     };
     let n_out = weights.numerators.len();
     let n_in = weights.numerators.first().map_or(0, Vec::len);
-    let norms_product =
-        (n_out.min(n_in) > EXACT_SPECTRAL_SIDE).then(|| one_times_inf_norm(&weights));
+    // Either ||W||_1 ||W||_inf or the Gram matrix of the numerators, once for every factor.
+    let bound = match n_out.min(n_in) > EXACT_SPECTRAL_SIDE {
+        true => Err(one_times_inf_norm(&weights)),
+        false => Ok(integer_gram(&weights.numerators)),
+    };
+    // s W = factor N / 2^(bits + WEIGHT_BITS)
+    let denominator = BigInt::one() << (weights.bits + WEIGHT_BITS);
     for _ in 0..200 {
         let factor = dyadic_numerator(s.min(1.0), f64::floor);
-        let fits = match &norms_product {
+        let f = BigInt::from(factor);
+        let fits = match &bound {
             // factor^2 R C / 2^(2 (bits + WEIGHT_BITS)) <= 1, with R C over 2^(2 bits)
-            Some(product) => {
-                let f = BigInt::from(factor);
-                &f * &f * product <= BigInt::one() << (2 * (weights.bits + WEIGHT_BITS))
-            }
-            None => spectral_norm_at_most_one(&weights.scaled(factor).to_rationals()),
+            Err(product) => &f * &f * product <= &denominator * &denominator,
+            Ok(gram) => scaled_norm_at_most(gram, &f, &denominator),
         };
         if fits {
             return weights.scaled(factor).to_rationals();
@@ -252,7 +256,108 @@ fn one_times_inf_norm(weights: &Dyadic) -> BigInt {
     BigInt::from(row_max) * BigInt::from(column_max)
 }
 
-/// Exactly: ||W||_2 <= 1, i.e. I - G is PSD for the smaller Gram matrix G.
+/// The smaller Gram matrix of the integer matrix N (N N^T if it has no more rows than
+/// columns, else N^T N), exactly: each entry summed in i128, or in BigInt if that overflows.
+///
+/// Cost: O(min(rows, columns)^2 max(rows, columns)) machine multiplications.
+fn integer_gram(numerators: &[Vec<i128>]) -> Vec<Vec<BigInt>> {
+    let n_out = numerators.len();
+    let n_in = numerators.first().map_or(0, Vec::len);
+    let transposed: Vec<Vec<i128>>;
+    let vectors = if n_out <= n_in {
+        numerators
+    } else {
+        transposed = (0..n_in)
+            .map(|t| numerators.iter().map(|row| row[t]).collect())
+            .collect();
+        &transposed
+    };
+    let dot = |x: &[i128], y: &[i128]| -> BigInt {
+        let mut sum = 0i128;
+        for (a, b) in x.iter().zip(y) {
+            match a.checked_mul(*b).and_then(|p| sum.checked_add(p)) {
+                Some(next) => sum = next,
+                None => {
+                    return x
+                        .iter()
+                        .zip(y)
+                        .map(|(a, b)| BigInt::from(*a) * BigInt::from(*b))
+                        .sum();
+                }
+            }
+        }
+        BigInt::from(sum)
+    };
+    let n = vectors.len();
+    let mut gram = vec![vec![BigInt::zero(); n]; n];
+    for a in 0..n {
+        for b in a..n {
+            let entry = dot(&vectors[a], &vectors[b]);
+            gram[b][a] = entry.clone();
+            gram[a][b] = entry;
+        }
+    }
+    gram
+}
+
+/// Exactly: ||factor N||_2 <= denominator for the integer matrix N whose smaller Gram matrix
+/// is `gram`, i.e. `denominator^2 I - factor^2 G` is PSD.
+fn scaled_norm_at_most(gram: &[Vec<BigInt>], factor: &BigInt, denominator: &BigInt) -> bool {
+    let factor_squared = factor * factor;
+    let identity = denominator * denominator;
+    let m = gram
+        .iter()
+        .enumerate()
+        .map(|(a, row)| {
+            row.iter()
+                .enumerate()
+                .map(|(b, g)| {
+                    let entry = -(&factor_squared * g);
+                    if a == b { entry + &identity } else { entry }
+                })
+                .collect()
+        })
+        .collect();
+    integer_positive_semidefinite(m)
+}
+
+/// The decision of [`positive_semidefinite`] for a symmetric integer matrix, in integers:
+/// fraction-free (Bareiss) elimination, where after the pivots P the entry (a, b) is the
+/// minor det M[P + a, P + b] = the rational elimination's entry times det M[P, P] > 0 (the
+/// product of P's positive pivots), so every sign, hence every decision, is the same. A
+/// zero pivot with a zero row leaves P (and the entries) as they are, as the rational
+/// elimination does. Only the upper triangle is kept. O(n^3) integer operations whose
+/// sizes grow linearly with the step.
+fn integer_positive_semidefinite(mut m: Vec<Vec<BigInt>>) -> bool {
+    let n = m.len();
+    let mut previous = BigInt::one();
+    for k in 0..n {
+        let pivot = m[k][k].clone();
+        if pivot.is_negative() {
+            return false;
+        }
+        if pivot.is_zero() {
+            if m[k][k + 1..].iter().any(|x| !x.is_zero()) {
+                return false;
+            }
+            continue;
+        }
+        let (done, rest) = m.split_at_mut(k + 1);
+        let row_k = &done[k];
+        for (a, row) in (k + 1..n).zip(rest.iter_mut()) {
+            for b in a..n {
+                // exact: Sylvester's identity for the minors
+                row[b] = (&pivot * &row[b] - &row_k[a] * &row_k[b]) / &previous;
+            }
+        }
+        previous = pivot;
+    }
+    true
+}
+
+/// Exactly: ||W||_2 <= 1, i.e. I - G is PSD for the smaller Gram matrix G, in rationals:
+/// what random-target used before the integer Gram matrix, kept as the tests' reference.
+#[cfg(test)]
 fn spectral_norm_at_most_one(weights: &[Vec<BigRational>]) -> bool {
     let n_out = weights.len();
     let n_in = weights.first().map_or(0, Vec::len);
@@ -297,6 +402,7 @@ fn spectral_norm_at_most_one(weights: &[Vec<BigRational>]) -> bool {
 
 /// Symmetric elimination without pivoting: PSD iff every pivot is >= 0 and a zero pivot
 /// has a zero remaining row. O(n^3) rational operations.
+#[cfg(test)]
 #[allow(clippy::needless_range_loop)] // several arrays share the index
 fn positive_semidefinite(m: &mut [Vec<BigRational>]) -> bool {
     let n = m.len();
@@ -346,23 +452,178 @@ mod tests {
             assert!(spectral_norm_estimate(&w) <= 1.0);
             assert!(w.iter().flatten().all(|x| x.abs() <= 1.0 / n_in.sqrt()));
             assert!(spectral_norm_at_most_one(&layer.weights));
+            assert!(integer_norm_at_most_one(&layer.weights));
         }
+    }
+
+    /// The integer Gram decision of ||W||_2 <= 1 for a rational W (side <= 128): W's
+    /// entries over their common denominator D, then D^2 I - N N^T (or N^T N) PSD.
+    fn integer_norm_at_most_one(weights: &[Vec<BigRational>]) -> bool {
+        use num_integer::Integer;
+        use num_traits::ToPrimitive;
+        let denominator = weights
+            .iter()
+            .flatten()
+            .fold(BigInt::one(), |d, w| d.lcm(w.denom()));
+        let numerators: Vec<Vec<i128>> = weights
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|w| (w.numer() * (&denominator / w.denom())).to_i128().unwrap())
+                    .collect()
+            })
+            .collect();
+        assert!(numerators.len().min(numerators[0].len()) <= EXACT_SPECTRAL_SIDE);
+        scaled_norm_at_most(&integer_gram(&numerators), &BigInt::one(), &denominator)
     }
 
     #[test]
     fn exact_spectral_test_is_tight() {
         let q = |n: i64, d: i64| BigRational::new(BigInt::from(n), BigInt::from(d));
         // [[3/5, 4/5]] has norm exactly 1; scaled by 1 + 2^-20 it exceeds 1.
-        assert!(spectral_norm_at_most_one(&[vec![q(3, 5), q(4, 5)]]));
+        let unit = [vec![q(3, 5), q(4, 5)]];
         let up = q((1 << 20) + 1, 1 << 20);
-        assert!(!spectral_norm_at_most_one(&[vec![
-            q(3, 5) * &up,
-            q(4, 5) * &up
-        ]]));
-        assert!(spectral_norm_at_most_one(&[
-            vec![q(1, 2), q(0, 1)],
-            vec![q(0, 1), q(1, 1)]
-        ]));
+        let above = [vec![q(3, 5) * &up, q(4, 5) * &up]];
+        let diagonal = [vec![q(1, 2), q(0, 1)], vec![q(0, 1), q(1, 1)]];
+        for decide in [spectral_norm_at_most_one, integer_norm_at_most_one] {
+            assert!(decide(&unit));
+            assert!(!decide(&above));
+            assert!(decide(&diagonal));
+        }
+    }
+
+    #[test]
+    fn integer_gram_decides_as_the_rational_elimination() {
+        let q = |n: i64, d: i64| BigRational::new(BigInt::from(n), BigInt::from(d));
+        let z = || q(0, 1);
+        let up = q((1 << 20) + 1, 1 << 20);
+        let scale = |w: &[Vec<BigRational>], s: &BigRational| -> Vec<Vec<BigRational>> {
+            w.iter()
+                .map(|r| r.iter().map(|x| x * s).collect())
+                .collect()
+        };
+        // rotation by (3/5, 4/5) times diag(1, 1/2): norm exactly 1, I - W W^T singular
+        // with nonzero entries off the diagonal
+        let rotated = vec![vec![q(3, 5), q(-2, 5)], vec![q(4, 5), q(3, 10)]];
+        let mut cases: Vec<(Vec<Vec<BigRational>>, Option<bool>)> = vec![
+            (vec![vec![z(), z()], vec![z(), z()]], Some(true)),
+            // a zero pivot with a zero row in the middle, then a positive one
+            (
+                vec![
+                    vec![q(1, 2), z(), z()],
+                    vec![z(), q(1, 1), z()],
+                    vec![z(), z(), q(1, 3)],
+                ],
+                Some(true),
+            ),
+            // the same, slightly above 1
+            (
+                vec![
+                    vec![q(1, 2), z(), z()],
+                    vec![z(), up.clone(), z()],
+                    vec![z(), z(), q(1, 3)],
+                ],
+                Some(false),
+            ),
+            // a zero pivot whose row is not zero
+            (
+                vec![vec![q(3, 5), q(4, 5)], vec![q(3, 5), z()]],
+                Some(false),
+            ),
+            // more rows than columns (N^T N): I - W^T W = 0
+            (
+                vec![vec![q(1, 1), z()], vec![z(), q(1, 1)], vec![z(), z()]],
+                Some(true),
+            ),
+            (
+                vec![vec![up.clone(), z()], vec![z(), q(1, 1)], vec![z(), z()]],
+                Some(false),
+            ),
+            (rotated.clone(), Some(true)),
+            (scale(&rotated, &up), Some(false)),
+            (vec![vec![q(-1, 1)]], Some(true)),
+            (vec![vec![q(3, 5)], vec![q(-4, 5)]], Some(true)),
+        ];
+        // Random matrices with a few bits, scaled to just below and just above norm 1 by
+        // the f64 estimate; and entries of 70 bits, whose products overflow i128.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for (rows, columns, bits) in [
+            (3, 5, 6),
+            (5, 3, 6),
+            (1, 9, 10),
+            (9, 1, 10),
+            (6, 6, 4),
+            (12, 7, 8),
+            (7, 12, 8),
+            (4, 4, 70),
+            (6, 3, 70),
+        ] {
+            let w: Vec<Vec<BigRational>> = (0..rows)
+                .map(|_| {
+                    (0..columns)
+                        .map(|_| {
+                            // 20 random bits, signed, cut or widened to `bits`
+                            let n = (next() >> 44) as i64 - (1 << 19);
+                            let numerator = match bits <= 20 {
+                                true => BigInt::from(n >> (20 - bits)),
+                                false => BigInt::from(n) << (bits - 20),
+                            };
+                            BigRational::new(numerator, BigInt::one() << bits)
+                        })
+                        .collect()
+                })
+                .collect();
+            let f64_weights: Vec<Vec<f64>> = w
+                .iter()
+                .map(|r| r.iter().map(crate::numbers::rational_to_f64).collect())
+                .collect();
+            let sigma = spectral_norm_estimate(&f64_weights);
+            for relative in [0.5, 1.0 - 1e-6, 1.0, 1.0 + 1e-6, 2.0] {
+                let s = crate::numbers::rational_from_f64(relative / sigma).unwrap();
+                cases.push((scale(&w, &s), None));
+            }
+        }
+        let mut decided = [0, 0];
+        for (w, expected) in &cases {
+            let old = spectral_norm_at_most_one(w);
+            let new = integer_norm_at_most_one(w);
+            assert_eq!(new, old, "{w:?}");
+            if let Some(expected) = expected {
+                assert_eq!(new, *expected, "{w:?}");
+            }
+            decided[usize::from(new)] += 1;
+        }
+        assert!(decided[0] >= 10 && decided[1] >= 10, "{decided:?}");
+    }
+
+    #[test]
+    fn integer_gram_sums_past_i128_exactly() {
+        let big = 1i128 << 100;
+        let rows = [vec![big, -big, 3], vec![big - 1, big, 5]];
+        let exact = |x: &[i128], y: &[i128]| -> BigInt {
+            x.iter()
+                .zip(y)
+                .map(|(a, b)| BigInt::from(*a) * BigInt::from(*b))
+                .sum()
+        };
+        let gram = integer_gram(&rows);
+        assert_eq!(gram[0][0], exact(&rows[0], &rows[0]));
+        assert_eq!(gram[0][1], exact(&rows[0], &rows[1]));
+        assert_eq!(gram[1][0], gram[0][1]);
+        assert_eq!(gram[1][1], exact(&rows[1], &rows[1]));
+        // more rows than columns: the columns' products
+        let tall = [vec![2, big], vec![-3, big], vec![5, 7]];
+        let gram = integer_gram(&tall);
+        assert_eq!(gram.len(), 2);
+        assert_eq!(gram[0][0], BigInt::from(38));
+        assert_eq!(gram[0][1], exact(&[2, -3, 5], &[big, big, 7]));
+        assert_eq!(gram[1][1], exact(&[big, big, 7], &[big, big, 7]));
     }
 
     #[test]

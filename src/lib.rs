@@ -51,6 +51,7 @@ pub mod numbers;
 pub mod progress;
 pub mod report;
 pub mod sweep;
+pub mod text;
 pub mod ticket;
 pub mod tighten;
 pub mod values;

@@ -44,15 +44,11 @@ pub fn spectral_norm_estimate(weights: &[Vec<f64>]) -> f64 {
     let mut v: Vec<f64> = (0..n_in)
         .map(|k| 1.0 + (k as f64 * 0.618).fract())
         .collect();
+    let rows = InterleavedRows::new(weights, n_in);
     let mut sigma = 0.0;
     for _ in 0..2000 {
-        let wv = row_products(weights, &v);
-        let mut next = vec![0.0; n_in];
-        for (row, x) in weights.iter().zip(&wv) {
-            for (slot, a) in next.iter_mut().zip(row) {
-                *slot += a * x;
-            }
-        }
+        let wv = rows.products(&v);
+        let next = column_products(weights, &wv, n_in);
         let norm = next.iter().map(|x| x * x).sum::<f64>().sqrt();
         if norm == 0.0 {
             return 0.0;
@@ -67,37 +63,134 @@ pub fn spectral_norm_estimate(weights: &[Vec<f64>]) -> f64 {
     sigma
 }
 
-/// `W v`, each entry summed in the order of `row.iter().zip(v).map(|(a, b)| a * b).sum()`
-/// (so the same bits), four rows at a time (four independent chains of additions instead
-/// of one) and groups of rows in parallel.
-fn row_products(weights: &[Vec<f64>], v: &[f64]) -> Vec<f64> {
+/// Rows in groups of eight, each group interleaved (entry k of its eight rows side by
+/// side, zero rows padding the last group) for `W v`: eight independent sums in four
+/// vector registers instead of one chain of additions per row. Built once per estimate
+/// (one copy of W).
+struct InterleavedRows<'a> {
+    weights: &'a [Vec<f64>],
+    /// None for a group with a row whose length is not n_in (its rows are summed plainly)
+    groups: Vec<Option<Vec<f64>>>,
+    n_in: usize,
+}
+
+/// Rows per interleaved group.
+const LANES: usize = 8;
+
+impl<'a> InterleavedRows<'a> {
+    fn new(weights: &'a [Vec<f64>], n_in: usize) -> Self {
+        let groups = weights
+            .chunks(LANES)
+            .map(|rows| {
+                if rows.iter().any(|row| row.len() != n_in) {
+                    return None;
+                }
+                let mut group = vec![0.0; LANES * n_in];
+                for (j, row) in rows.iter().enumerate() {
+                    for (k, &a) in row.iter().enumerate() {
+                        group[k * LANES + j] = a;
+                    }
+                }
+                Some(group)
+            })
+            .collect();
+        InterleavedRows {
+            weights,
+            groups,
+            n_in,
+        }
+    }
+
+    /// `W v`, each entry summed in the order of `row.iter().zip(v).map(|(a, b)| a * b).sum()`
+    /// (so the same bits): a row's sum is one lane, its own additions in its own order.
+    /// The groups are split among the threads, each row within one task.
+    fn products(&self, v: &[f64]) -> Vec<f64> {
+        use rayon::prelude::*;
+        // The value a float sum starts from (-0.0 in today's std).
+        let start: f64 = std::iter::empty::<f64>().sum();
+        let plain = |row: &Vec<f64>| -> f64 { row.iter().zip(v).map(|(a, b)| a * b).sum() };
+        let per_task = self
+            .groups
+            .len()
+            .div_ceil(rayon::current_num_threads())
+            .max(1);
+        self.groups
+            .par_chunks(per_task)
+            .zip(self.weights.par_chunks(per_task * LANES))
+            .flat_map_iter(|(groups, rows)| {
+                let mut out = Vec::with_capacity(rows.len());
+                for (group, rows) in groups.iter().zip(rows.chunks(LANES)) {
+                    match group {
+                        Some(group) if v.len() == self.n_in => {
+                            let mut sums = [start; LANES];
+                            for (entries, x) in group.chunks_exact(LANES).zip(v) {
+                                for j in 0..LANES {
+                                    sums[j] += entries[j] * x;
+                                }
+                            }
+                            out.extend_from_slice(&sums[..rows.len()]);
+                        }
+                        _ => out.extend(rows.iter().map(plain)),
+                    }
+                }
+                out
+            })
+            .collect()
+    }
+}
+
+/// `W^T x` (n_in entries), each entry summed over the rows in order from +0.0, as
+/// `for (row, x) in W.zip(x) { for (slot, a) in next.zip(row) { *slot += a * x } }` does
+/// (so the same bits): the columns split among the threads, each entry within one task, so
+/// the thread count does not change a sum.
+fn column_products(weights: &[Vec<f64>], x: &[f64], n_in: usize) -> Vec<f64> {
     use rayon::prelude::*;
-    // The value a float sum starts from (-0.0 in today's std).
-    let start: f64 = std::iter::empty::<f64>().sum();
-    let plain = |row: &Vec<f64>| -> f64 { row.iter().zip(v).map(|(a, b)| a * b).sum() };
-    weights
-        .par_chunks(64)
-        .flat_map_iter(|group| {
-            let mut out = Vec::with_capacity(group.len());
-            let mut fours = group.chunks_exact(4);
-            for four in &mut fours {
-                if four.iter().any(|row| row.len() != v.len()) {
-                    out.extend(four.iter().map(plain));
-                    continue;
+    let columns = n_in.div_ceil(rayon::current_num_threads()).max(1);
+    let mut next = vec![0.0; n_in];
+    next.par_chunks_mut(columns)
+        .enumerate()
+        .for_each(|(group, slots)| {
+            let (first, width) = (group * columns, slots.len());
+            let plain = |slots: &mut [f64], row: &[f64], x: f64| {
+                for (slot, a) in slots.iter_mut().zip(row.get(first..).unwrap_or(&[])) {
+                    *slot += a * x;
                 }
-                let (mut a, mut b, mut c, mut d) = (start, start, start, start);
-                for (k, x) in v.iter().enumerate() {
-                    a += four[0][k] * x;
-                    b += four[1][k] * x;
-                    c += four[2][k] * x;
-                    d += four[3][k] * x;
+            };
+            // Four rows per pass over the group (each slot still adds row m before row
+            // m + 1), so the slots are loaded and stored a quarter as often.
+            let mut rows = weights.chunks_exact(4).zip(x.chunks_exact(4));
+            for (four, x) in &mut rows {
+                let cut = first..first + width;
+                match (
+                    four[0].get(cut.clone()),
+                    four[1].get(cut.clone()),
+                    four[2].get(cut.clone()),
+                    four[3].get(cut),
+                ) {
+                    (Some(a), Some(b), Some(c), Some(d)) => {
+                        for ((((slot, a), b), c), d) in slots.iter_mut().zip(a).zip(b).zip(c).zip(d)
+                        {
+                            let mut sum = *slot;
+                            sum += a * x[0];
+                            sum += b * x[1];
+                            sum += c * x[2];
+                            sum += d * x[3];
+                            *slot = sum;
+                        }
+                    }
+                    _ => {
+                        for (row, &x) in four.iter().zip(x) {
+                            plain(slots, row, x);
+                        }
+                    }
                 }
-                out.extend([a, b, c, d]);
             }
-            out.extend(fours.remainder().iter().map(plain));
-            out
-        })
-        .collect()
+            let done = weights.len().min(x.len()) / 4 * 4;
+            for (row, &x) in weights[done..].iter().zip(&x[done..]) {
+                plain(slots, row, x);
+            }
+        });
+    next
 }
 
 /// The smaller Gram matrix of W in f64: W W^T if n_out <= n_in, else W^T W.
@@ -251,7 +344,9 @@ mod tests {
 
     #[test]
     fn row_products_match_the_plain_sums_bit_for_bit() {
-        let weights: Vec<Vec<f64>> = (0..23)
+        // 23 rows: two full groups of eight and a padded one; then a short row and a long
+        // one in the second group
+        let mut weights: Vec<Vec<f64>> = (0..23)
             .map(|m| {
                 (0..37)
                     .map(|t| ((m * 37 + t) as f64 * 0.7193).sin() / 3.0)
@@ -259,13 +354,63 @@ mod tests {
             })
             .collect();
         let v: Vec<f64> = (0..37).map(|t| (t as f64 * 1.3).cos()).collect();
-        let plain: Vec<f64> = weights
-            .iter()
-            .map(|row| row.iter().zip(&v).map(|(a, b)| a * b).sum())
-            .collect();
-        let fast = row_products(&weights, &v);
         let bits = |x: &[f64]| x.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&fast), bits(&plain));
+        for ragged in [false, true] {
+            if ragged {
+                weights[9].truncate(20);
+                weights[12].push(0.5);
+            }
+            let plain: Vec<f64> = weights
+                .iter()
+                .map(|row| row.iter().zip(&v).map(|(a, b)| a * b).sum())
+                .collect();
+            let rows = InterleavedRows::new(&weights, 37);
+            assert_eq!(
+                rows.groups.iter().filter(|g| g.is_none()).count(),
+                usize::from(ragged)
+            );
+            assert_eq!(bits(&rows.products(&v)), bits(&plain));
+            // one thread, and more threads than groups
+            for threads in [1, 5] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                assert_eq!(bits(&pool.install(|| rows.products(&v))), bits(&plain));
+            }
+        }
+    }
+
+    #[test]
+    fn column_products_match_the_plain_sums_bit_for_bit() {
+        // 150 columns; a short row and a long one too.
+        let mut weights: Vec<Vec<f64>> = (0..29)
+            .map(|m| {
+                (0..150)
+                    .map(|t| ((m * 150 + t) as f64 * 0.3817).sin() / 5.0)
+                    .collect()
+            })
+            .collect();
+        weights[3].truncate(70);
+        weights[5].push(0.25);
+        let x: Vec<f64> = (0..29).map(|m| (m as f64 * 0.77).cos() - 0.1).collect();
+        let mut plain = vec![0.0; 150];
+        for (row, x) in weights.iter().zip(&x) {
+            for (slot, a) in plain.iter_mut().zip(row) {
+                *slot += a * x;
+            }
+        }
+        let bits = |x: &[f64]| x.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&column_products(&weights, &x, 150)), bits(&plain));
+        // one thread and more give the same bits
+        for threads in [1, 3, 7] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let products = pool.install(|| column_products(&weights, &x, 150));
+            assert_eq!(bits(&products), bits(&plain));
+        }
     }
 
     #[test]

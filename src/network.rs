@@ -4,7 +4,7 @@
 //! that the last may be linear. Network files may also give biases ([`BiasedNetwork`]); those
 //! are certified through their homogenized form (`crate::homogenize`).
 
-use crate::numbers::{format_rational, parse_rational, rational_to_f64};
+use crate::numbers::{parse_rational, rational_to_f64};
 use num_rational::BigRational;
 use num_traits::{Signed, Zero};
 use serde_json::Value;
@@ -188,6 +188,7 @@ impl Network {
 
     /// The target as it is written inside a certificate (string weights).
     pub fn to_target_json(&self) -> TargetJson {
+        let mut formatter = crate::numbers::RationalFormatter::default();
         TargetJson {
             input_dim: self.input_dim as u64,
             layers: self
@@ -197,7 +198,7 @@ impl Network {
                     weights: layer
                         .weights
                         .iter()
-                        .map(|row| row.iter().map(|w| Rational(format_rational(w))).collect())
+                        .map(|row| row.iter().map(|w| Rational(formatter.format(w))).collect())
                         .collect(),
                     activation: layer.activation.name().to_string(),
                 })
@@ -253,7 +254,7 @@ impl Network {
         out.push_str(&format!("  \"format\": \"{NETWORK_FORMAT_NAME}\",\n"));
         out.push_str("  \"version\": 1,\n");
         out.push_str(&format!("  \"input_dim\": {},\n", self.input_dim));
-        crate::write::write_layers(&mut out, &self.to_target_json().layers, "  ");
+        crate::text::write_layers(&mut out, &self.to_target_json().layers, "  ");
         out.push_str("}\n");
         out
     }

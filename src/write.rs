@@ -5,14 +5,12 @@
 
 use crate::error::Error;
 use crate::ticket::Ticket;
-use slth_checker::certificate::{COMPACT_FORMAT_NAME, Certificate, LayerJson, Rational};
+use slth_checker::certificate::{COMPACT_FORMAT_NAME, Certificate, Rational};
 use slth_checker::sampler::WEIGHT_SCALE;
 use std::io::{self, Write as _};
 use std::path::Path;
 
-fn quoted(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| String::from("\"\""))
-}
+use crate::text::{quoted, write_layers_to};
 
 /// The certificate as deterministic JSON text.
 pub fn to_json_text(certificate: &Certificate) -> String {
@@ -136,36 +134,6 @@ fn write_json(
         }
     }
     writeln!(out, "}}")
-}
-
-/// Writes `"layers": [...]` with one weight row per line (shared with network files).
-pub fn write_layers(out: &mut String, layers: &[LayerJson], indent: &str) {
-    let mut bytes = Vec::new();
-    // Writing into a Vec cannot fail; the text is UTF-8.
-    let _ = write_layers_to(&mut bytes, layers, indent);
-    out.push_str(&String::from_utf8(bytes).unwrap_or_default());
-}
-
-fn write_layers_to(out: &mut dyn io::Write, layers: &[LayerJson], indent: &str) -> io::Result<()> {
-    writeln!(out, "{indent}\"layers\": [")?;
-    for (i, layer) in layers.iter().enumerate() {
-        writeln!(out, "{indent}  {{")?;
-        writeln!(out, "{indent}    \"weights\": [")?;
-        for (r, row) in layer.weights.iter().enumerate() {
-            let cells: Vec<String> = row.iter().map(|x| quoted(&x.0)).collect();
-            let sep = if r + 1 < layer.weights.len() { "," } else { "" };
-            writeln!(out, "{indent}      [{}]{sep}", cells.join(", "))?;
-        }
-        writeln!(out, "{indent}    ],")?;
-        writeln!(
-            out,
-            "{indent}    \"activation\": {}",
-            quoted(&layer.activation)
-        )?;
-        let sep = if i + 1 < layers.len() { "," } else { "" };
-        writeln!(out, "{indent}  }}{sep}")?;
-    }
-    writeln!(out, "{indent}]")
 }
 
 fn write_entries(

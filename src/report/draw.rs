@@ -5,6 +5,7 @@
 use super::{Report, theory};
 use crate::numbers::rational_to_f64;
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -63,6 +64,30 @@ fn block_label(x: &f64, blocks: usize) -> String {
 /// A legend swatch.
 fn swatch(c: RGBColor) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
     move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled())
+}
+
+/// The dashes of a dashed series, in pixels: dash length and gap.
+#[derive(Clone, Copy)]
+pub struct Dashes(pub i32, pub i32);
+
+impl Dashes {
+    /// The series through `points` in these dashes.
+    pub fn series<C: Clone>(
+        self,
+        points: Vec<C>,
+        style: ShapeStyle,
+    ) -> DashedLineSeries<std::vec::IntoIter<C>, i32> {
+        DashedLineSeries::new(points, self.0, self.1, style)
+    }
+
+    /// Its legend swatch: `width` pixels of the series' style in the same dashes.
+    pub fn swatch(
+        self,
+        width: i32,
+        style: ShapeStyle,
+    ) -> impl Fn((i32, i32)) -> DashedPathElement<std::vec::IntoIter<(i32, i32)>, i32> {
+        move |(x, y)| DashedPathElement::new(vec![(x, y), (x + width, y)], self.0, self.1, style)
+    }
 }
 
 /// The figure as SVG text.
@@ -337,11 +362,22 @@ fn budget_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> R
         .into_font()
         .color(&WHITE)
         .pos(Pos::new(HPos::Center, VPos::Center));
-    for (k, (_, symbol, parts)) in rows.iter().enumerate() {
+    // The bars, then the lines of epsilon and of the attack, then the labels over both (a
+    // patch of the bar's colour behind each share keeps it readable where a line crosses).
+    let bars = |k: usize, parts: &[f64]| {
         let y = (n - 1 - k) as f64;
-        let total: f64 = parts.iter().sum();
         let mut start = 0.0;
-        for (i, part) in parts.iter().enumerate() {
+        parts
+            .iter()
+            .map(|part| {
+                let bar = (start, *part, y);
+                start += part;
+                bar
+            })
+            .collect::<Vec<_>>()
+    };
+    for (k, (_, _, parts)) in rows.iter().enumerate() {
+        for (i, (start, part, y)) in bars(k, parts).into_iter().enumerate() {
             let rectangle = Rectangle::new(
                 [(start, y - 0.3), (start + part, y + 0.3)],
                 colour(i).filled(),
@@ -354,27 +390,7 @@ fn budget_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> R
                     .label(format!("block {}", i + 1))
                     .legend(swatch(colour(i)));
             }
-            if *part > widest * 0.07 {
-                let share = format!("{:.0}%", 100.0 * part / total);
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        share,
-                        (start + part / 2.0, y),
-                        inside.clone(),
-                    )))
-                    .map_err(fail)?;
-            }
-            start += part;
         }
-        let end =
-            TextStyle::from(("sans-serif", 11).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-        chart
-            .draw_series(std::iter::once(Text::new(
-                format!("{symbol} = {}", short(total)),
-                (total + widest * 0.012, y),
-                end,
-            )))
-            .map_err(fail)?;
     }
     let top = n as f64 - 0.45;
     chart
@@ -386,17 +402,45 @@ fn budget_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> R
         .label(format!("certified epsilon {}", short(epsilon)))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], BLACK.stroke_width(2)));
     if let Some(lower) = lower {
-        let red = RGBColor(200, 0, 0);
+        let red = RGBColor(200, 0, 0).stroke_width(2);
+        let dashes = Dashes(5, 4);
         chart
-            .draw_series(DashedLineSeries::new(
-                vec![(lower, -0.5), (lower, top)],
-                5,
-                4,
-                red.stroke_width(2),
-            ))
+            .draw_series(dashes.series(vec![(lower, -0.5), (lower, top)], red))
             .map_err(fail)?
             .label(format!("attack: proven lower bound {}", short(lower)))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], red.stroke_width(2)));
+            .legend(dashes.swatch(14, red));
+    }
+    for (k, (_, symbol, parts)) in rows.iter().enumerate() {
+        let y = (n - 1 - k) as f64;
+        let total: f64 = parts.iter().sum();
+        for (i, (start, part, y)) in bars(k, parts).into_iter().enumerate() {
+            if part > widest * 0.07 {
+                let share = format!("{:.0}%", 100.0 * part / total);
+                let centre = (start + part / 2.0, y);
+                // about the text's extent at 11 pixels and a pixel or two around it, within
+                // the bar
+                let (left, right) = (
+                    chart.backend_coord(&(start, y)).0,
+                    chart.backend_coord(&(start + part, y)).0,
+                );
+                let half = ((share.len() as i32 * 7 + 4) / 2).min((right - left) / 2);
+                let patch = EmptyElement::at(centre)
+                    + Rectangle::new([(-half, -7), (half, 7)], colour(i).filled());
+                chart.draw_series(std::iter::once(patch)).map_err(fail)?;
+                chart
+                    .draw_series(std::iter::once(Text::new(share, centre, inside.clone())))
+                    .map_err(fail)?;
+            }
+        }
+        let end =
+            TextStyle::from(("sans-serif", 11).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!("{symbol} = {}", short(total)),
+                (total + widest * 0.012, y),
+                end,
+            )))
+            .map_err(fail)?;
     }
     legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
@@ -576,19 +620,15 @@ fn kept_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> Res
             )
         }))
         .map_err(fail)?;
-    let grey = RGBColor(90, 90, 90);
+    let grey = RGBColor(90, 90, 90).stroke_width(1);
+    let dashes = Dashes(6, 4);
     chart
-        .draw_series(DashedLineSeries::new(
-            vec![(-0.5, overall), (l as f64 - 0.5, overall)],
-            6,
-            4,
-            grey.stroke_width(1),
-        ))
+        .draw_series(dashes.series(vec![(-0.5, overall), (l as f64 - 0.5, overall)], grey))
         .map_err(fail)?
         .label(format!(
             "whole ticket: {} ({kept} of {target})",
             short(overall)
         ))
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], grey.stroke_width(1)));
+        .legend(dashes.swatch(14, grey));
     legend(&mut chart, SeriesLabelPosition::UpperRight)
 }

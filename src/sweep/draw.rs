@@ -5,7 +5,7 @@
 use super::Sweep;
 use crate::certify::Construction;
 use crate::numbers::rational_to_f64;
-use crate::report::draw::{PALETTE, fail, short};
+use crate::report::draw::{Dashes, PALETTE, fail, short};
 use crate::report::theory;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -157,35 +157,27 @@ pub fn svg(sweep: &Sweep) -> Result<String, String> {
                 }))
                 .map_err(fail)?;
         }
-        let black = RGBColor(0, 0, 0);
+        let black = RGBColor(0, 0, 0).stroke_width(2);
+        let dashes = Dashes(8, 5);
         chart
-            .draw_series(DashedLineSeries::new(pensia, 8, 5, black.stroke_width(2)))
+            .draw_series(dashes.series(pensia, black))
             .map_err(fail)?
             .label("Pensia et al.: sum_i n_(i-1) ln(n_(i-1) n_i l / epsilon), C = 1")
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], black.stroke_width(2))
-            });
+            .legend(dashes.swatch(20, black));
         if !malach.is_empty() {
+            let (green, dashes) = (green.stroke_width(2), Dashes(3, 4));
             chart
-                .draw_series(DashedLineSeries::new(malach, 3, 4, green.stroke_width(2)))
+                .draw_series(dashes.series(malach, green))
                 .map_err(fail)?
                 .label("Malach et al. trend 1/epsilon, through pairs at the largest epsilon")
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], green.stroke_width(2))
-                });
+                .legend(dashes.swatch(20, green));
         }
+        let (thin, dashes) = (grey.stroke_width(1), Dashes(2, 4));
         chart
-            .draw_series(DashedLineSeries::new(
-                vec![(e_low, target), (e_high, target)],
-                2,
-                4,
-                grey.stroke_width(1),
-            ))
+            .draw_series(dashes.series(vec![(e_low, target), (e_high, target)], thin))
             .map_err(fail)?
             .label(format!("weights of the target f: {target}"))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], grey.stroke_width(1))
-            });
+            .legend(dashes.swatch(20, thin));
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
