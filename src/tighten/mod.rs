@@ -5,7 +5,7 @@
 //! scales the error matrix A_i by its spectral norm c (the solution maps back exactly:
 //! lambda = c lambda', the multipliers of the layers before i and the products times c^2),
 //! finds lambda_i, the multipliers and the products with the barrier method of
-//! [`solve`] (a rough solve, then one that keeps Q - margin I positive definite with a margin
+//! `solve` (a rough solve, then one that keeps Q - margin I positive definite with a margin
 //! of 1e-3 of the rough lambda^2), rounds lambda up, keeps the products above 1e-9 of the
 //! largest, and writes the witness as `tools/tighten.py` does: shift = half the smallest
 //! eigenvalue of Q, R the f64 Cholesky factor of Q - shift I, every float written as the
