@@ -129,31 +129,24 @@ pub fn tighten(certificate: &Certificate, file: &Path) -> Result<Tightened, Erro
         let (output, lambdas, telescoping, epsilon) =
             assemble(certificate, &terms, &radius, &epsilon_before);
         let defaults = Limits::default();
-        let failed = match slth_checker::verify_sound(&output, &defaults) {
-            Ok(_) => {
+        // Valid under the default limits, or valid without them (the refusal then noted).
+        let checked = match slth_checker::verify_sound(&output, &defaults) {
+            Ok(_) => Ok(None),
+            Err(refusal) if refusal.kind == RejectionKind::Limit => {
+                slth_checker::verify_sound(&output, &unlimited).map(|_| Some(refusal.to_string()))
+            }
+            Err(rejection) => Err(rejection),
+        };
+        let failed = match checked {
+            Ok(default_limits_refuse) => {
                 return Ok(Tightened {
                     certificate: output,
                     lambdas,
                     telescoping,
                     epsilon_before,
                     epsilon,
-                    default_limits_refuse: None,
+                    default_limits_refuse,
                 });
-            }
-            Err(refusal) if refusal.kind == RejectionKind::Limit => {
-                match slth_checker::verify_sound(&output, &unlimited) {
-                    Ok(_) => {
-                        return Ok(Tightened {
-                            certificate: output,
-                            lambdas,
-                            telescoping,
-                            epsilon_before,
-                            epsilon,
-                            default_limits_refuse: Some(refusal.to_string()),
-                        });
-                    }
-                    Err(rejection) => rejection,
-                }
             }
             Err(rejection) => rejection,
         };
