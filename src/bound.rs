@@ -35,22 +35,57 @@ pub struct Deviation {
 ///
 /// P sums `V[m][j] U[j][t]` over kept paths with U > 0, Q over those with U < 0. Every
 /// product is below 2^106 in magnitude, so i128 holds sums of up to 2^21 paths per entry;
-/// beyond that None is returned rather than a wrong sum.
+/// beyond that, or for an output edge whose hidden neuron keeps no input or an index outside
+/// the block, None is returned rather than a wrong sum.
 pub fn path_sums(block: &BlockTicket, n_in: usize, n_out: usize) -> Option<(Vec<i128>, Vec<i128>)> {
-    let mut p = vec![0i128; n_in * n_out];
-    let mut q = vec![0i128; n_in * n_out];
+    let sums = summed_paths(block, n_in, n_out);
+    (sums.spilled.is_empty() && !sums.skipped).then_some((sums.p, sums.q))
+}
+
+/// The path sums of [`path_sums`] with nothing refused: a product that would overflow its
+/// entry's i128 sum is set aside in `spilled` as (positive, entry, product), for the caller
+/// to add in BigInt, and paths that carry nothing into the block's shape (an output edge
+/// whose hidden neuron keeps no input, an index outside it) are left out, `skipped` saying so.
+pub struct SummedPaths {
+    pub p: Vec<i128>,
+    pub q: Vec<i128>,
+    pub spilled: Vec<(bool, usize, i128)>,
+    pub skipped: bool,
+}
+
+pub fn summed_paths(block: &BlockTicket, n_in: usize, n_out: usize) -> SummedPaths {
+    let cells = n_in * n_out;
+    let mut sums = SummedPaths {
+        p: vec![0i128; cells],
+        q: vec![0i128; cells],
+        spilled: Vec::new(),
+        skipped: false,
+    };
     for (&(m, j), &v) in &block.output {
-        let &(t, u) = block.hidden.get(&j)?;
-        let at = (m as usize).checked_mul(n_in)?.checked_add(t as usize)?;
-        let product = v as i128 * u as i128;
-        let slot = if u > 0 {
-            p.get_mut(at)?
-        } else {
-            q.get_mut(at)?
+        let Some(&(t, u)) = block.hidden.get(&j) else {
+            sums.skipped = true;
+            continue;
         };
-        *slot = slot.checked_add(product)?;
+        let (m, t) = (m as usize, t as usize);
+        if m >= n_out || t >= n_in {
+            sums.skipped = true;
+            continue;
+        }
+        // |v u| < 2^106: a product of two i64 below 2^53 fits.
+        let product = i128::from(v) * i128::from(u);
+        let positive = u > 0;
+        let at = m * n_in + t;
+        let slot = if positive {
+            &mut sums.p[at]
+        } else {
+            &mut sums.q[at]
+        };
+        match slot.checked_add(product) {
+            Some(sum) => *slot = sum,
+            None => sums.spilled.push((positive, at, product)),
+        }
     }
-    Some((p, q))
+    sums
 }
 
 /// `E[m][t]` for every weight of the block; `signed` says whether the block's input can be negative.

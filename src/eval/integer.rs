@@ -158,39 +158,16 @@ impl IntegerEvaluator {
     }
 }
 
-/// P and Q of one block, row-major `rows x cols`, as integers over 2^106: every kept path
-/// (m, j) with j keeping input t adds `V[m][j] U[j][t]` to P (U > 0) or Q (U < 0). Paths
+/// P and Q of one block, row-major `rows x cols`, as integers over 2^106
+/// ([`crate::bound::summed_paths`], whatever did not fit in i128 added in BigInt). Paths
 /// outside the target's shape are left out, as the path-by-path evaluation ignored them.
 fn path_sums(block: &BlockTicket, rows: usize, cols: usize) -> (Vec<BigInt>, Vec<BigInt>) {
-    let cells = rows * cols;
-    let (mut p, mut q) = (vec![0i128; cells], vec![0i128; cells]);
-    let mut spilled: Vec<(bool, usize, i128)> = Vec::new();
-    for (&(m, j), &v) in &block.output {
-        let Some(&(t, u)) = block.hidden.get(&j) else {
-            continue;
-        };
-        let (m, t) = (m as usize, t as usize);
-        if m >= rows || t >= cols || u == 0 {
-            continue;
-        }
-        // |v u| < 2^126: a product of two i64 fits; the sums spill into BigInt if needed.
-        let product = i128::from(v) * i128::from(u);
-        let (sums, positive) = if u > 0 {
-            (&mut p, true)
-        } else {
-            (&mut q, false)
-        };
-        let cell = &mut sums[m * cols + t];
-        match cell.checked_add(product) {
-            Some(sum) => *cell = sum,
-            None => spilled.push((positive, m * cols + t, product)),
-        }
-    }
-    let mut p: Vec<BigInt> = p.into_iter().map(BigInt::from).collect();
-    let mut q: Vec<BigInt> = q.into_iter().map(BigInt::from).collect();
-    for (positive, cell, product) in spilled {
-        let sums = if positive { &mut p } else { &mut q };
-        sums[cell] += product;
+    let sums = crate::bound::summed_paths(block, cols, rows);
+    let mut p: Vec<BigInt> = sums.p.into_iter().map(BigInt::from).collect();
+    let mut q: Vec<BigInt> = sums.q.into_iter().map(BigInt::from).collect();
+    for (positive, cell, product) in sums.spilled {
+        let target = if positive { &mut p } else { &mut q };
+        target[cell] += product;
     }
     (p, q)
 }
