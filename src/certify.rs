@@ -7,6 +7,7 @@ use crate::construct::{
     ConstructError, PairsSettings, SubsetSumSettings, budget, pairs, subset_sum,
 };
 use crate::error::Error;
+use crate::tighten::Claims as Added;
 use crate::network::{BiasedNetwork, Network, NetworkError};
 use crate::numbers::{format_rational, rational_to_f64};
 use crate::ticket::Ticket;
@@ -135,6 +136,8 @@ pub struct CertifyOptions {
     /// also prove version 2's telescoping terms ([`crate::tighten`]) and write the smaller
     /// epsilon ([`certify_file`] does it; small networks only)
     pub terms: bool,
+    /// also prove version 2's joint form (docs/FORMAT.md section 12.10), likewise
+    pub joint: bool,
 }
 
 impl CertifyOptions {
@@ -154,6 +157,7 @@ impl CertifyOptions {
             best_effort: false,
             activations: None,
             terms: false,
+            joint: false,
         }
     }
 }
@@ -201,6 +205,8 @@ pub struct Certified {
     pub default_limits_refuse: Option<String>,
     /// with `--terms`: lambda_1 .. lambda_l and r * sum lambda_i, the telescoping bound
     pub terms: Option<(Vec<BigRational>, BigRational)>,
+    /// with `--joint`: r * lambda, the joint form's bound
+    pub joint: Option<BigRational>,
 }
 
 /// Share of epsilon the budget aims at; the rest absorbs the rounding up of claims.
@@ -605,6 +611,7 @@ fn finish(
         reachable: None,
         default_limits_refuse,
         terms: None,
+        joint: None,
     })
 }
 
@@ -743,17 +750,29 @@ pub fn certify_file(path: &std::path::Path, options: &CertifyOptions) -> Result<
     });
     insert_meta(&mut certified.head.meta, "activations", activations);
     if options.terms {
-        add_terms(&mut certified, path)?;
+        add_claims(&mut certified, path, Added::Terms)?;
+    }
+    if options.joint {
+        add_claims(&mut certified, path, Added::Joint)?;
     }
     Ok(certified)
 }
 
-/// Adds version 2's telescoping terms to `certified` as `slth tighten` does (the search,
-/// then the trusted checker on the result); epsilon becomes r * sum lambda_i, rounded up,
-/// when that is smaller. The kept weights do not change, only `bound`, `version` and meta.
-fn add_terms(certified: &mut Certified, path: &std::path::Path) -> Result<(), Error> {
-    let step = crate::progress::Progress::spinner("searching the telescoping terms");
-    let tightened = crate::tighten::tighten(&certified.certificate(), path)?;
+/// Adds version 2's telescoping terms or joint form to `certified` as `slth tighten` does
+/// (the search, then the trusted checker on the result); epsilon becomes their bound,
+/// rounded up, when that is smaller. The kept weights do not change, only `bound`,
+/// `version` and meta.
+fn add_claims(
+    certified: &mut Certified,
+    path: &std::path::Path,
+    claims: Added,
+) -> Result<(), Error> {
+    let what = match claims {
+        Added::Terms => "searching the telescoping terms",
+        Added::Joint => "searching the joint form",
+    };
+    let step = crate::progress::Progress::spinner(what);
+    let tightened = crate::tighten::tighten_with(&certified.certificate(), path, claims)?;
     drop(step);
     let output = tightened.certificate;
     certified.head.version = output.version;
@@ -762,7 +781,10 @@ fn add_terms(certified: &mut Certified, path: &std::path::Path) -> Result<(), Er
     if tightened.default_limits_refuse.is_some() {
         certified.default_limits_refuse = tightened.default_limits_refuse;
     }
-    certified.terms = Some((tightened.lambdas, tightened.telescoping));
+    match claims {
+        Added::Terms => certified.terms = Some((tightened.lambdas, tightened.telescoping)),
+        Added::Joint => certified.joint = Some(tightened.telescoping),
+    }
     Ok(())
 }
 
@@ -846,6 +868,11 @@ impl Certified {
                 )
             })
             .unwrap_or_default();
+        let joint = self
+            .joint
+            .as_ref()
+            .map(|bound| format!("\njoint form: r * lambda = {:.4e}", rational_to_f64(bound)))
+            .unwrap_or_default();
         missed
             + &format!(
                 "certified epsilon {} (~{:.4e}) for {} with the {construction} construction{pools}: {} kept weights, widths of g {:?}, in {seconds:.2}s{reachable}",
@@ -856,6 +883,7 @@ impl Certified {
                 c.random_network.hidden_widths,
             )
             + &terms
+            + &joint
             + &activation_lines(c.meta.as_ref())
                 .map(|lines| format!("\n{lines}"))
                 .unwrap_or_default()

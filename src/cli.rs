@@ -150,6 +150,12 @@ pub struct CertifyArgs {
     /// neuron); seconds to a minute.
     #[arg(long)]
     pub terms: bool,
+    /// Also prove version 2's joint form, as `slth tighten --joint` does (docs/FORMAT.md
+    /// section 12.10): one semidefinite bound on the whole error, which does not add the
+    /// blocks' shares at separate worst cases; epsilon becomes r * lambda when smaller.
+    /// Small networks only, as --terms; up to a few minutes.
+    #[arg(long)]
+    pub joint: bool,
     /// pairs: how many hidden neurons per block the search may scan before giving up
     /// [default: 2^26].
     #[arg(long)]
@@ -558,7 +564,12 @@ impl CertifyArgs {
             let reason = "the terms are a format version 2 claim: drop --format-version 1";
             return Err(Error::usage("terms", reason));
         }
+        if self.joint && self.format_version < 2 {
+            let reason = "the joint form is a format version 2 claim: drop --format-version 1";
+            return Err(Error::usage("joint", reason));
+        }
         options.terms = self.terms;
+        options.joint = self.joint;
         options.max_width = self
             .max_width
             .unwrap_or(crate::construct::DEFAULT_MAX_WIDTH);

@@ -71,6 +71,10 @@ pub fn certify(
             "telescoping_approx": sum_approx,
         });
     }
+    if let Some(bound) = &certified.joint {
+        let (bound, approx) = rational(bound);
+        value["joint"] = json!({ "bound": bound, "bound_approx": approx });
+    }
     value
 }
 

@@ -101,12 +101,9 @@ fn terms_twice_refused() {
     );
 }
 
-/// `certify --terms`: the same ticket as without the flag, the terms added, epsilon the
-/// telescoping bound (smaller here), the file VALID, and `--json` naming the lambdas.
-#[test]
-fn certify_with_terms() {
-    let dir = std::env::temp_dir().join(format!("slth-certify-terms-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+/// Runs `slth certify` on the tiny target (pairs, epsilon 0.05, seed 42, `--json`) with
+/// `extra` flags, writing into `dir`; its JSON and the certificate written.
+fn certify_tiny(dir: &std::path::Path, extra: &[&str], name: &str) -> (serde_json::Value, Certificate) {
     let target = root().join("certificates/targets/tiny-3-2-1.json");
     let run = |extra: &[&str], out: &PathBuf| {
         let mut args = vec![
@@ -132,8 +129,17 @@ fn certify_with_terms() {
         let file = certificate::load(out, &Limits::default()).unwrap();
         (json, file)
     };
-    let (plain_json, plain) = run(&[], &dir.join("plain.json"));
-    let (json, tight) = run(&["--terms"], &dir.join("tight.json"));
+    run(extra, &dir.join(name))
+}
+
+/// `certify --terms`: the same ticket as without the flag, the terms added, epsilon the
+/// telescoping bound (smaller here), the file VALID, and `--json` naming the lambdas.
+#[test]
+fn certify_with_terms() {
+    let dir = std::env::temp_dir().join(format!("slth-certify-terms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (plain_json, plain) = certify_tiny(&dir, &[], "plain.json");
+    let (json, tight) = certify_tiny(&dir, &["--terms"], "tight.json");
     assert!(plain_json.get("terms").is_none());
     assert_eq!(plain.ticket, tight.ticket);
     assert_eq!(tight.version, 2);
@@ -159,9 +165,44 @@ fn certify_with_terms() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `--terms` with `--format-version 1` is a usage error naming the option.
+/// `certify --joint`: the same ticket, the joint form added (docs/FORMAT.md section 12.10),
+/// epsilon its bound r * lambda rounded up, below both the block claims' and the terms'
+/// bounds on this ticket, the file VALID with the bound the checker recomputes.
+#[test]
+fn certify_with_joint() {
+    let dir = std::env::temp_dir().join(format!("slth-certify-joint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (plain_json, plain) = certify_tiny(&dir, &[], "plain.json");
+    let (_, terms) = certify_tiny(&dir, &["--terms"], "terms.json");
+    let (json, joint) = certify_tiny(&dir, &["--joint"], "joint.json");
+    assert!(plain_json.get("joint").is_none());
+    assert_eq!(plain.ticket, joint.ticket);
+    assert_eq!(joint.version, 2);
+    assert!(joint.bound.terms.is_none() && joint.bound.joint.is_some());
+    let report = verify_sound(&joint, &Limits::default()).unwrap();
+    let bound = report.joint.clone().unwrap();
+    assert_eq!(
+        parse_rational(json["joint"]["bound"].as_str().unwrap()).unwrap(),
+        bound
+    );
+    let epsilon = parse_rational(&joint.bound.epsilon.0).unwrap();
+    let before = parse_rational(&plain.bound.epsilon.0).unwrap();
+    let with_terms = parse_rational(&terms.bound.epsilon.0).unwrap();
+    assert!(bound <= epsilon, "{bound} above {epsilon}");
+    assert!(epsilon < with_terms && with_terms < before, "{epsilon}, {with_terms}, {before}");
+    assert!(report.claim_kinds.contains(&"joint-sdp".to_string()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--terms` and `--joint` with `--format-version 1` are usage errors naming the option.
 #[test]
 fn certify_terms_need_version_2() {
+    for flag in ["--terms", "--joint"] {
+        refused_with_version_1(flag);
+    }
+}
+
+fn refused_with_version_1(flag: &str) {
     let target = root().join("certificates/targets/tiny-3-2-1.json");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_slth"))
         .args([
@@ -170,13 +211,13 @@ fn certify_terms_need_version_2() {
             "--epsilon",
             "0.05",
         ])
-        .args(["--seed", "1", "--terms", "--format-version", "1"])
+        .args(["--seed", "1", flag, "--format-version", "1"])
         .output()
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("--terms: ") && !stderr.trim().contains('\n'),
+        stderr.contains(&format!("{flag}: ")) && !stderr.trim().contains('\n'),
         "{stderr}"
     );
 }
