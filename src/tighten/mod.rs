@@ -185,6 +185,11 @@ pub fn tighten_with(
                 if joint.is_none() {
                     joint = joint_for(&input, margins[0]);
                 }
+                if joint.is_none() {
+                    // No form to check (the certificate without it is valid): search again.
+                    margins[0] *= 10.0;
+                    continue;
+                }
             }
         }
         let (output, lambdas, telescoping, epsilon) = assemble(

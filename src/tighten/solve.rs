@@ -343,8 +343,17 @@ pub fn solve(shape: &Shape, name: &str, margin: f64, gap: f64) -> Option<Solutio
     let mut tau = problem.barriers() as f64 / x[0];
     for round in 0..=ROUNDS {
         loop {
-            // The margin follows lambda^2 down the path: lowering it keeps x feasible.
-            problem.margin = problem.margin.min(margin * x[0]);
+            // The margin follows lambda^2 down the path: lowering it keeps x feasible, and
+            // raising it (after a start below it) only where x stays feasible.
+            let target = margin * x[0];
+            if target < problem.margin {
+                problem.margin = target;
+            } else if target > problem.margin {
+                let before = std::mem::replace(&mut problem.margin, target);
+                if problem.value(&x, tau).is_none() {
+                    problem.margin = before;
+                }
+            }
             let steps = centre(&problem, &mut x, tau)?;
             if trace {
                 eprintln!(
@@ -463,22 +472,28 @@ fn start(problem: &mut Problem, shape: &Shape, margin: f64) -> Option<Vec<f64>> 
     }
     let mut lambda2 = load[0] + margin + 1.0;
     for _ in 0..60 {
-        problem.margin = margin * lambda2;
         let mut x = vec![lambda2];
         for (r, &n) in problem.hidden.iter().enumerate() {
             x.extend(std::iter::repeat_n(t[r + 1], n));
         }
         let scale = t[1..].iter().copied().fold(lambda2, f64::min);
-        let mut eps = scale / (4.0 * (problem.rows as f64).powi(2));
-        x.resize(problem.count(), eps);
-        for _ in 0..40 {
-            if cholesky(&problem.q_of(&x)).is_some() {
-                return Some(x);
-            }
-            eps /= 4.0;
-            let base = 1 + problem.tees.len();
-            for v in &mut x[base..] {
-                *v = eps;
+        // The margin relative to lambda^2, or, where some block's multiplier is far below
+        // lambda^2 (a head block read only by the output, next to a long chain), relative
+        // to the smallest multiplier: doubling everything keeps the ratio, so the first
+        // would never become feasible. `solve` raises it later where it can.
+        for relative in [lambda2, scale] {
+            problem.margin = margin * relative;
+            let mut eps = scale / (4.0 * (problem.rows as f64).powi(2));
+            x.resize(problem.count(), eps);
+            for _ in 0..40 {
+                if cholesky(&problem.q_of(&x)).is_some() {
+                    return Some(x);
+                }
+                eps /= 4.0;
+                let base = 1 + problem.tees.len();
+                for v in &mut x[base..] {
+                    *v = eps;
+                }
             }
         }
         lambda2 *= 2.0;
