@@ -657,6 +657,7 @@ fn assemble(
                 })
                 .collect(),
             terms: None,
+            joint: None,
             epsilon: text(epsilon),
         },
         meta: Some({

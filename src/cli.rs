@@ -66,7 +66,8 @@ pub enum Command {
     /// Add version 2's telescoping terms (docs/FORMAT.md section 12) to a valid certificate:
     /// one semidefinite bound per block, found by a native interior-point search, with an
     /// exact witness checked before the file is written; epsilon becomes r * sum lambda_i
-    /// (rounded up to 6 significant digits) when that is smaller.
+    /// (rounded up to 6 significant digits) when that is smaller. With --joint, the joint
+    /// form instead (section 12.10): one such bound for the whole error, epsilon >= r lambda.
     Tighten(TightenArgs),
 }
 
@@ -80,6 +81,11 @@ pub struct TightenArgs {
     /// certificate); `-` writes it to standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
+    /// Add the joint form (docs/FORMAT.md section 12.10) instead of the terms: one
+    /// quadratic form over g~'s head and every block's error chain, which does not add the
+    /// blocks' shares at separate worst cases (usually tighter; one larger search).
+    #[arg(long)]
+    pub joint: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

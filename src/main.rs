@@ -240,15 +240,20 @@ fn report_command(args: &slth::cli::ReportArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// `slth sweep`: certify at every epsilon with both constructions; CSV, JSON, SVG.
-/// `slth tighten`: the terms, the output file and one summary line on stderr.
+/// `slth tighten`: the terms (or the joint form), the output file and one summary line on
+/// stderr.
 fn tighten_command(args: &slth::cli::TightenArgs) -> Result<(), Error> {
     let output = Some(args.output.as_path());
     slth::write::check_output(output)?;
     let started = Instant::now();
     let limits = Limits::from(&args.limits);
-    let step = slth::progress::Progress::spinner("searching the telescoping terms");
-    let tightened = slth::tighten::tighten_file(&args.certificate, &limits)?;
+    let (claims, what) = if args.joint {
+        (slth::tighten::Claims::Joint, "searching the joint form")
+    } else {
+        (slth::tighten::Claims::Terms, "searching the telescoping terms")
+    };
+    let step = slth::progress::Progress::spinner(what);
+    let tightened = slth::tighten::tighten_file_with(&args.certificate, &limits, claims)?;
     drop(step);
     let encoding = slth::write::Encoding::for_output(None, output);
     slth::write::write_certificate(output, &tightened.certificate, encoding)?;
@@ -263,6 +268,7 @@ fn tighten_command(args: &slth::cli::TightenArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// `slth sweep`: certify at every epsilon with both constructions; CSV, JSON, SVG.
 fn sweep_command(args: &slth::cli::SweepArgs) -> Result<(), Error> {
     let options = args.options()?;
     let svg_out = args.output.as_deref();

@@ -122,6 +122,9 @@ fn write_json(
     if let Some(terms) = &c.bound.terms {
         write_terms(out, terms)?;
     }
+    if let Some(joint) = &c.bound.joint {
+        write_joint(out, joint)?;
+    }
     writeln!(out, "    \"epsilon\": {}", quoted(&c.bound.epsilon.0))?;
     match &c.meta {
         Some(meta) => {
@@ -384,49 +387,106 @@ fn write_file_with(
         })
 }
 
-/// A witness `{"shift": ..., "factor": [[...], ...]}` on one line.
 /// Writes version 2's `"terms": [...]` (docs/FORMAT.md section 12.5): one product and one
 /// factor row per line.
 fn write_terms(
     out: &mut dyn io::Write,
     terms: &[slth_checker::certificate::TermBound],
 ) -> io::Result<()> {
-    let row = |cells: &[Rational]| {
-        let cells: Vec<String> = cells.iter().map(|x| quoted(&x.0)).collect();
-        format!("[{}]", cells.join(", "))
-    };
     writeln!(out, "    \"terms\": [")?;
     for (i, term) in terms.iter().enumerate() {
-        writeln!(out, "      {{")?;
-        writeln!(out, "        \"lipschitz\": {},", quoted(&term.lipschitz.0))?;
-        let rows: Vec<String> = term.multipliers.iter().map(|r| row(r)).collect();
-        writeln!(out, "        \"multipliers\": [{}],", rows.join(", "))?;
-        if term.products.is_empty() {
-            writeln!(out, "        \"products\": [],")?;
-        } else {
-            writeln!(out, "        \"products\": [")?;
-            for (k, (a, b, v)) in term.products.iter().enumerate() {
-                let sep = if k + 1 < term.products.len() { "," } else { "" };
-                writeln!(out, "          [{a}, {b}, {}]{sep}", quoted(&v.0))?;
-            }
-            writeln!(out, "        ],")?;
-        }
-        let w = &term.witness;
-        writeln!(out, "        \"witness\": {{")?;
-        writeln!(out, "          \"shift\": {},", quoted(&w.shift.0))?;
-        writeln!(out, "          \"factor\": [")?;
-        for (k, r) in w.factor.iter().enumerate() {
-            let sep = if k + 1 < w.factor.len() { "," } else { "" };
-            writeln!(out, "            {}{sep}", row(r))?;
-        }
-        writeln!(out, "          ]")?;
-        writeln!(out, "        }}")?;
+        let rows: Vec<String> = term.multipliers.iter().map(|r| cells(r)).collect();
+        let multipliers = [("multipliers", format!("[{}]", rows.join(", ")))];
         let sep = if i + 1 < terms.len() { "," } else { "" };
-        writeln!(out, "      }}{sep}")?;
+        write_form(
+            out,
+            ("      ", "      "),
+            &term.lipschitz,
+            &multipliers,
+            &term.products,
+            &term.witness,
+            sep,
+        )?;
     }
     writeln!(out, "    ],")
 }
 
+/// Writes version 2's `"joint": {...}` (docs/FORMAT.md section 12.10.4) as the terms are
+/// written.
+fn write_joint(
+    out: &mut dyn io::Write,
+    joint: &slth_checker::certificate::JointBound,
+) -> io::Result<()> {
+    let head: Vec<String> = joint.head.iter().map(|r| cells(r)).collect();
+    let chains: Vec<String> = joint
+        .chains
+        .iter()
+        .map(|chain| {
+            let rows: Vec<String> = chain.iter().map(|r| cells(r)).collect();
+            format!("[{}]", rows.join(", "))
+        })
+        .collect();
+    let multipliers = [
+        ("head", format!("[{}]", head.join(", "))),
+        ("chains", format!("[{}]", chains.join(", "))),
+    ];
+    write_form(
+        out,
+        ("    \"joint\": ", "    "),
+        &joint.lipschitz,
+        &multipliers,
+        &joint.products,
+        &joint.witness,
+        ",",
+    )
+}
+
+/// `["a", "b", ...]` on one line.
+fn cells(row: &[Rational]) -> String {
+    let cells: Vec<String> = row.iter().map(|x| quoted(&x.0)).collect();
+    format!("[{}]", cells.join(", "))
+}
+
+/// One term or joint form: `lead.0` then `{`, its lines indented by `lead.1` and two more
+/// spaces, `}` + `sep`: lipschitz, the multiplier keys (each on one line), the products and the witness'
+/// factor one row per line.
+fn write_form(
+    out: &mut dyn io::Write,
+    (open, pad): (&str, &str),
+    lipschitz: &Rational,
+    multipliers: &[(&str, String)],
+    products: &[(u64, u64, Rational)],
+    witness: &slth_checker::certificate::LipschitzWitness,
+    sep: &str,
+) -> io::Result<()> {
+    writeln!(out, "{open}{{")?;
+    writeln!(out, "{pad}  \"lipschitz\": {},", quoted(&lipschitz.0))?;
+    for (key, value) in multipliers {
+        writeln!(out, "{pad}  \"{key}\": {value},")?;
+    }
+    if products.is_empty() {
+        writeln!(out, "{pad}  \"products\": [],")?;
+    } else {
+        writeln!(out, "{pad}  \"products\": [")?;
+        for (k, (a, b, v)) in products.iter().enumerate() {
+            let sep = if k + 1 < products.len() { "," } else { "" };
+            writeln!(out, "{pad}    [{a}, {b}, {}]{sep}", quoted(&v.0))?;
+        }
+        writeln!(out, "{pad}  ],")?;
+    }
+    writeln!(out, "{pad}  \"witness\": {{")?;
+    writeln!(out, "{pad}    \"shift\": {},", quoted(&witness.shift.0))?;
+    writeln!(out, "{pad}    \"factor\": [")?;
+    for (k, r) in witness.factor.iter().enumerate() {
+        let sep = if k + 1 < witness.factor.len() { "," } else { "" };
+        writeln!(out, "{pad}      {}{sep}", cells(r))?;
+    }
+    writeln!(out, "{pad}    ]")?;
+    writeln!(out, "{pad}  }}")?;
+    writeln!(out, "{pad}}}{sep}")
+}
+
+/// A witness `{"shift": ..., "factor": [[...], ...]}` on one line.
 fn witness_text(witness: &slth_checker::certificate::LipschitzWitness) -> String {
     let rows: Vec<String> = witness
         .factor

@@ -20,10 +20,13 @@ mod solve;
 
 use crate::error::Error;
 use dense::{Mat, cholesky, min_eigenvalue};
+use solve::{Relation, Shape};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{Signed, ToPrimitive, Zero};
-use slth_checker::certificate::{Certificate, Limits, LipschitzWitness, Rational, TermBound};
+use slth_checker::certificate::{
+    Certificate, JointBound, Limits, LipschitzWitness, Rational, TermBound,
+};
 use slth_checker::numbers::{format_rational, parse_rational, rational_to_f64};
 use slth_checker::verify::RejectionKind;
 use std::path::Path;
@@ -36,14 +39,24 @@ pub const MAX_SIDE: usize = 1024;
 /// square, so beyond this it would run for hours.
 pub const MAX_QUANTITIES: usize = 400;
 
-/// A certificate with terms, and what they gave.
+/// Which claims `tighten` adds: one telescoping term per block (docs/FORMAT.md section
+/// 12.2 to 12.6), or the joint form (section 12.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claims {
+    Terms,
+    Joint,
+}
+
+/// A certificate with terms or a joint form, and what they gave.
 #[derive(Debug, Clone)]
 pub struct Tightened {
     pub certificate: Certificate,
-    /// lambda_1 .. lambda_l as written.
+    /// lambda_1 .. lambda_l as written (empty with the joint form).
     pub lambdas: Vec<BigRational>,
-    /// r * sum lambda_i.
+    /// r * sum lambda_i (terms), or r * lambda (the joint form).
     pub telescoping: BigRational,
+    /// Which claims were added.
+    pub claims: Claims,
     /// The input's epsilon, and the output's.
     pub epsilon_before: BigRational,
     pub epsilon: BigRational,
@@ -54,8 +67,13 @@ pub struct Tightened {
 
 /// Reads the certificate at `path` (within `limits`) and adds the terms.
 pub fn tighten_file(path: &Path, limits: &Limits) -> Result<Tightened, Error> {
+    tighten_file_with(path, limits, Claims::Terms)
+}
+
+/// Reads the certificate at `path` (within `limits`) and adds `claims`.
+pub fn tighten_file_with(path: &Path, limits: &Limits, claims: Claims) -> Result<Tightened, Error> {
     let certificate = slth_checker::certificate::load(path, limits)?;
-    tighten(&certificate, path)
+    tighten_with(&certificate, path, claims)
 }
 
 fn rejected(file: &Path, place: &str, reason: impl std::fmt::Display) -> Error {
@@ -70,11 +88,28 @@ fn rejected(file: &Path, place: &str, reason: impl std::fmt::Display) -> Error {
 /// names it in errors. The input must be valid (it is verified first, without limits); the
 /// output is verified before it is returned.
 pub fn tighten(certificate: &Certificate, file: &Path) -> Result<Tightened, Error> {
-    if certificate.bound.terms.is_some() {
+    tighten_with(certificate, file, Claims::Terms)
+}
+
+/// Adds `claims` (the terms, or the joint form) to a valid `certificate` that does not
+/// have them yet, as [`tighten`] does.
+pub fn tighten_with(
+    certificate: &Certificate,
+    file: &Path,
+    claims: Claims,
+) -> Result<Tightened, Error> {
+    let (present, key) = match claims {
+        Claims::Terms => (certificate.bound.terms.is_some(), "bound.terms"),
+        Claims::Joint => (certificate.bound.joint.is_some(), "bound.joint"),
+    };
+    if present {
         return Err(rejected(
             file,
-            "bound.terms",
-            "the certificate already has telescoping terms",
+            key,
+            match claims {
+                Claims::Terms => "the certificate already has telescoping terms",
+                Claims::Joint => "the certificate already has a joint form",
+            },
         ));
     }
     let unlimited = Limits::unlimited();
@@ -87,18 +122,28 @@ pub fn tighten(certificate: &Certificate, file: &Path) -> Result<Tightened, Erro
     })?;
     let input = Input::read(certificate, file)?;
     let l = input.weights.len();
-    let side = input.m0()
-        + input.weights[..l - 1]
-            .iter()
-            .map(|w| w.len())
-            .sum::<usize>();
-    let quantities = input.m0() + 2 * (side - input.m0());
+    let hidden: Vec<usize> = input.weights[..l - 1].iter().map(Vec::len).collect();
+    let relations = match claims {
+        Claims::Terms => hidden.iter().sum::<usize>(),
+        Claims::Joint => {
+            hidden.iter().sum::<usize>()
+                + (0..hidden.len())
+                    .map(|i| hidden[i..].iter().sum::<usize>())
+                    .sum::<usize>()
+        }
+    };
+    let side = input.m0() + relations;
+    let quantities = input.m0() + 2 * relations;
+    let what = match claims {
+        Claims::Terms => "a term's quadratic form",
+        Claims::Joint => "the joint form",
+    };
     if side > MAX_SIDE {
         return Err(rejected(
             file,
             "target",
             format!(
-                "a term's quadratic form would have side {side}, above slth verify's default \
+                "{what} would have side {side}, above slth verify's default \
                  --max-witness-side {MAX_SIDE}"
             ),
         ));
@@ -108,8 +153,9 @@ pub fn tighten(certificate: &Certificate, file: &Path) -> Result<Tightened, Erro
             file,
             "target",
             format!(
-                "the terms' search would handle {quantities} quantities (input entries and two \
-                 per hidden neuron), above the {MAX_QUANTITIES} it finishes in reasonable time"
+                "the search for {what} would handle {quantities} quantities (input entries and \
+                 two per neuron of its relations), above the {MAX_QUANTITIES} it finishes in \
+                 reasonable time"
             ),
         ));
     }
@@ -118,16 +164,36 @@ pub fn tighten(certificate: &Certificate, file: &Path) -> Result<Tightened, Erro
     let epsilon_before = parse_rational(&certificate.bound.epsilon.0)
         .map_err(|e| rejected(file, "bound.epsilon", e))?;
 
-    let mut margins = vec![1e-3; l];
+    // One search per term, or one for the joint form (kept as the last entry).
+    let count = match claims {
+        Claims::Terms => l,
+        Claims::Joint => 1,
+    };
+    let mut margins = vec![1e-3; count];
     let mut terms: Vec<Option<(TermBound, BigRational)>> = vec![None; l];
+    let mut joint: Option<(JointBound, BigRational)> = None;
     for _round in 0..4 {
-        for i in 1..=l {
-            if terms[i - 1].is_none() {
-                terms[i - 1] = term_for(&input, i, margins[i - 1]);
+        match claims {
+            Claims::Terms => {
+                for i in 1..=l {
+                    if terms[i - 1].is_none() {
+                        terms[i - 1] = term_for(&input, i, margins[i - 1]);
+                    }
+                }
+            }
+            Claims::Joint => {
+                if joint.is_none() {
+                    joint = joint_for(&input, margins[0]);
+                }
             }
         }
-        let (output, lambdas, telescoping, epsilon) =
-            assemble(certificate, &terms, &radius, &epsilon_before);
+        let (output, lambdas, telescoping, epsilon) = assemble(
+            certificate,
+            &terms,
+            joint.as_ref(),
+            &radius,
+            &epsilon_before,
+        );
         let defaults = Limits::default();
         // Valid under the default limits, or valid without them (the refusal then noted).
         let checked = match slth_checker::verify_sound(&output, &defaults) {
@@ -143,6 +209,7 @@ pub fn tighten(certificate: &Certificate, file: &Path) -> Result<Tightened, Erro
                     certificate: output,
                     lambdas,
                     telescoping,
+                    claims,
                     epsilon_before,
                     epsilon,
                     default_limits_refuse,
@@ -153,15 +220,26 @@ pub fn tighten(certificate: &Certificate, file: &Path) -> Result<Tightened, Erro
         if std::env::var_os("SLTH_TIGHTEN_TRACE").is_some() {
             eprintln!("check: {failed}");
         }
-        // A term the checker rejects (or that could not be built) is searched again with a
+        // A form the checker rejects (or that could not be built) is searched again with a
         // larger margin; anything else is a bug to report, not to retry.
         let mut retried = false;
-        for (b, term) in terms.iter_mut().enumerate() {
-            let place = format!("bound.terms[{b}]");
-            if term.is_none() || failed.place.starts_with(&place) {
-                *term = None;
-                margins[b] *= 10.0;
-                retried = true;
+        match claims {
+            Claims::Terms => {
+                for (b, term) in terms.iter_mut().enumerate() {
+                    let place = format!("bound.terms[{b}]");
+                    if term.is_none() || failed.place.starts_with(&place) {
+                        *term = None;
+                        margins[b] *= 10.0;
+                        retried = true;
+                    }
+                }
+            }
+            Claims::Joint => {
+                if joint.is_none() || failed.place.starts_with("bound.joint") {
+                    joint = None;
+                    margins[0] *= 10.0;
+                    retried = true;
+                }
             }
         }
         if !retried {
@@ -177,8 +255,15 @@ pub fn tighten(certificate: &Certificate, file: &Path) -> Result<Tightened, Erro
     }
     Err(rejected(
         file,
-        "bound.terms",
-        "no set of terms passed the checker, even with margins up to 1000 times the first",
+        key,
+        match claims {
+            Claims::Terms => {
+                "no set of terms passed the checker, even with margins up to 1000 times the first"
+            }
+            Claims::Joint => {
+                "no joint form passed the checker, even with margins up to 1000 times the first"
+            }
+        },
     ))
 }
 
@@ -249,47 +334,68 @@ impl Input {
         if self.signed { 2 * n0 } else { n0 }
     }
 
-    /// A_1 .. A_l of term i (docs/FORMAT.md section 12.2), each entry the f64 nearest the
-    /// exact one.
+    /// A_1 .. A_l of term i (docs/FORMAT.md section 12.2).
     fn chain(&self, i: usize) -> Vec<Mat> {
-        let l = self.weights.len();
+        let which = |k: usize| match k.cmp(&i) {
+            std::cmp::Ordering::Less => Which::Head,
+            std::cmp::Ordering::Equal => Which::Error,
+            std::cmp::Ordering::Greater => Which::Target,
+        };
+        (1..=self.weights.len())
+            .map(|k| self.matrix(which(k), k))
+            .collect()
+    }
+
+    /// B_k, M_k or W_k of docs/FORMAT.md section 12.2 (twice as wide for k = 1 on a signed
+    /// domain, except W_k, which only occurs for k >= 2), each entry the f64 nearest the
+    /// exact one.
+    fn matrix(&self, which: Which, k: usize) -> Mat {
         let f = rational_to_f64;
-        (1..=l)
-            .map(|k| {
-                let (w, p, q) = (
-                    &self.weights[k - 1],
-                    &self.positive[k - 1],
-                    &self.negative[k - 1],
-                );
-                let rows = w.len();
-                let cols = w.first().map_or(0, Vec::len);
-                let wide = k == 1 && self.signed && k <= i;
-                let mut a = Mat::zeros(rows, if wide { 2 * cols } else { cols });
-                for m in 0..rows {
-                    for t in 0..cols {
-                        if k < i {
-                            a.set(m, t, f(&p[m][t]));
-                            if wide {
-                                a.set(m, cols + t, f(&-&q[m][t]));
-                            }
-                        } else if k == i {
-                            a.set(m, t, f(&(&p[m][t] - &w[m][t])));
-                            if wide {
-                                a.set(m, cols + t, f(&(&w[m][t] - &q[m][t])));
-                            }
-                        } else {
-                            a.set(m, t, f(&w[m][t]));
+        let (w, p, q) = (
+            &self.weights[k - 1],
+            &self.positive[k - 1],
+            &self.negative[k - 1],
+        );
+        let rows = w.len();
+        let cols = w.first().map_or(0, Vec::len);
+        let wide = k == 1 && self.signed && which != Which::Target;
+        let mut a = Mat::zeros(rows, if wide { 2 * cols } else { cols });
+        for m in 0..rows {
+            for t in 0..cols {
+                match which {
+                    Which::Head => {
+                        a.set(m, t, f(&p[m][t]));
+                        if wide {
+                            a.set(m, cols + t, f(&-&q[m][t]));
                         }
                     }
+                    Which::Error => {
+                        a.set(m, t, f(&(&p[m][t] - &w[m][t])));
+                        if wide {
+                            a.set(m, cols + t, f(&(&w[m][t] - &q[m][t])));
+                        }
+                    }
+                    Which::Target => a.set(m, t, f(&w[m][t])),
                 }
-                a
-            })
-            .collect()
+            }
+        }
+        a
     }
 }
 
+/// Which matrix of docs/FORMAT.md section 12.2.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Which {
+    /// B_k, g~'s block k.
+    Head,
+    /// M_k, block k's signed error matrix.
+    Error,
+    /// W_k, f's layer k.
+    Target,
+}
+
 /// The exact rational of an f64.
-fn exact(x: f64) -> BigRational {
+fn exact_of(x: f64) -> BigRational {
     BigRational::from_float(x).unwrap_or_else(BigRational::zero)
 }
 
@@ -325,20 +431,113 @@ fn term_for(input: &Input, i: usize, margin: f64) -> Option<(TermBound, BigRatio
     for x in &mut scaled[i - 1].data {
         *x /= c;
     }
-    let solution = solve::solve(&scaled, i, margin, 2e-3)?;
+    let name = format!("term {i}");
+    let found = search(
+        &Shape::term(&scaled, i),
+        &Shape::term(&chain, i),
+        c,
+        &name,
+        margin,
+    )?;
+    let term = TermBound {
+        lipschitz: text(&found.lambda),
+        multipliers: found.multipliers,
+        products: found.products,
+        witness: found.witness,
+    };
+    Some((term, found.lambda))
+}
+
+/// The joint form (docs/FORMAT.md section 12.10) with the given margin, and its lambda.
+/// Every error matrix M_k is scaled by the largest spectral norm c among them, which maps
+/// back as for a term: lambda = c lambda', the head's multipliers and the products times c^2.
+fn joint_for(input: &Input, margin: f64) -> Option<(JointBound, BigRational)> {
+    let l = input.weights.len();
+    let errors: Vec<Mat> = (1..=l).map(|k| input.matrix(Which::Error, k)).collect();
+    let c = match errors.iter().map(Mat::spectral_norm).fold(0.0, f64::max) {
+        c if c > 0.0 && c.is_finite() => c,
+        _ => 1.0,
+    };
+    let shape = |scale: f64| {
+        let error = |k: usize| {
+            let mut m = errors[k - 1].clone();
+            for x in &mut m.data {
+                *x /= scale;
+            }
+            m
+        };
+        let mut relations: Vec<Relation> = (1..l)
+            .map(|k| Relation {
+                source: k - 1,
+                matrix: input.matrix(Which::Head, k),
+                nonnegative: false,
+            })
+            .collect();
+        let mut output = vec![(l - 1, error(l))];
+        for i in 1..l {
+            let mut source = i - 1;
+            for k in i..l {
+                relations.push(Relation {
+                    source,
+                    matrix: if k == i {
+                        error(k)
+                    } else {
+                        input.matrix(Which::Target, k)
+                    },
+                    nonnegative: true,
+                });
+                source = relations.len();
+            }
+            output.push((source, input.matrix(Which::Target, l)));
+        }
+        Shape {
+            input: input.m0(),
+            relations,
+            output,
+            quantity_relations: l - 1,
+        }
+    };
+    let found = search(&shape(c), &shape(1.0), c, "joint form", margin)?;
+    let mut rows = found.multipliers.into_iter();
+    let head: Vec<Vec<Rational>> = rows.by_ref().take(l - 1).collect();
+    let chains = (1..l).map(|i| rows.by_ref().take(l - i).collect()).collect();
+    let joint = JointBound {
+        lipschitz: text(&found.lambda),
+        head,
+        chains,
+        products: found.products,
+        witness: found.witness,
+    };
+    Some((joint, found.lambda))
+}
+
+/// What [`search`] found, written as the certificate writes it.
+struct Found {
+    lambda: BigRational,
+    multipliers: Vec<Vec<Rational>>,
+    products: Vec<(u64, u64, Rational)>,
+    witness: LipschitzWitness,
+}
+
+/// Solves the form `scaled` (`exact`'s error matrices divided by `c`), maps the solution
+/// back to `exact`, rounds lambda up, keeps the products above 1e-9 of the largest and
+/// makes the witness: shift = half the smallest eigenvalue of Q, R the f64 Cholesky factor
+/// of Q - shift I. None when the search or the witness failed.
+fn search(scaled: &Shape, exact: &Shape, c: f64, name: &str, margin: f64) -> Option<Found> {
+    let solution = solve::solve(scaled, name, margin, 2e-3)?;
     let c2 = c * c;
     let lambda2 = solution.lambda2 * c2;
     let multipliers: Vec<Vec<f64>> = solution
         .multipliers
         .iter()
-        .enumerate()
-        .map(|(k, row)| {
+        .zip(&exact.relations)
+        .map(|(row, relation)| {
             row.iter()
-                .map(|&t| if k + 1 < i { t * c2 } else { t.max(0.0) })
+                .map(|&t| if relation.nonnegative { t.max(0.0) } else { t * c2 })
                 .collect()
         })
         .collect();
-    let lambda = round_up(&exact((lambda2 * (1.0 + 1e-6)).sqrt()));
+    let lambda = round_up(&exact_of((lambda2 * (1.0 + 1e-6)).sqrt()));
     let top = solution
         .products
         .iter()
@@ -352,12 +551,12 @@ fn term_for(input: &Input, i: usize, margin: f64) -> Option<(TermBound, BigRatio
         let v = v * c2;
         if v > top * 1e-9 && v > 0.0 {
             let value = if a == b { v } else { 2.0 * v };
-            products.push((a as u64, b as u64, text(&exact(value))));
+            products.push((a as u64, b as u64, text(&exact_of(value))));
             kept.push((a, b, v));
         }
     }
     let lambda_f = rational_to_f64(&lambda);
-    let q = solve::form(&chain, i, lambda_f * lambda_f, &multipliers, &kept);
+    let q = solve::form(exact, lambda_f * lambda_f, &multipliers, &kept);
     let n = q.rows;
     let mut sym = q.clone();
     for a in 0..n {
@@ -368,7 +567,7 @@ fn term_for(input: &Input, i: usize, margin: f64) -> Option<(TermBound, BigRatio
     let trace = std::env::var_os("SLTH_TIGHTEN_TRACE").is_some();
     let low = min_eigenvalue(&sym);
     if trace {
-        eprintln!("term {i}: lambda {lambda_f:e}, smallest eigenvalue {low:?}");
+        eprintln!("{name}: lambda {lambda_f:e}, smallest eigenvalue {low:?}");
     }
     let low = low?;
     if low <= 0.0 {
@@ -389,33 +588,35 @@ fn term_for(input: &Input, i: usize, margin: f64) -> Option<(TermBound, BigRatio
         s.sqrt()
     };
     if trace {
-        eprintln!("term {i}: shift {shift:e}, residual {residual:e}");
+        eprintln!("{name}: shift {shift:e}, residual {residual:e}");
     }
     if residual > shift / 4.0 {
         return None;
     }
-    let term = TermBound {
-        lipschitz: text(&lambda),
+    Some(Found {
+        lambda,
         multipliers: multipliers
             .iter()
-            .map(|row| row.iter().map(|&t| text(&exact(t))).collect())
+            .map(|row| row.iter().map(|&t| text(&exact_of(t))).collect())
             .collect(),
         products,
         witness: LipschitzWitness {
-            shift: text(&exact(shift)),
+            shift: text(&exact_of(shift)),
             factor: (0..n)
-                .map(|a| (a..n).map(|b| text(&exact(r.at(a, b)))).collect())
+                .map(|a| (a..n).map(|b| text(&exact_of(r.at(a, b)))).collect())
                 .collect(),
         },
-    };
-    Some((term, lambda))
+    })
 }
 
-/// The output certificate: version 2, the terms, epsilon = min(input's, r * sum lambda
-/// rounded up) and meta naming the producer.
+/// The output certificate: version 2, the terms and the joint form found (either may be
+/// missing), epsilon = min(input's, r * sum lambda rounded up, r * lambda rounded up) and
+/// meta naming the producer. Returns it, the terms' lambdas, and the bound the added
+/// claims give (r * sum lambda_i, or r * lambda of the joint form).
 fn assemble(
     certificate: &Certificate,
     terms: &[Option<(TermBound, BigRational)>],
+    joint: Option<&(JointBound, BigRational)>,
     radius: &BigRational,
     epsilon_before: &BigRational,
 ) -> (Certificate, Vec<BigRational>, BigRational, BigRational) {
@@ -427,10 +628,18 @@ fn assemble(
         lambdas.push(term.1.clone());
     }
     let total: BigRational = lambdas.iter().fold(BigRational::zero(), |s, x| s + x);
-    let telescoping = radius * total;
-    let epsilon = epsilon_before.clone().min(round_up(&telescoping));
+    let mut bound = radius * total;
+    let mut epsilon = epsilon_before.clone();
+    if !bounds.is_empty() {
+        epsilon = epsilon.min(round_up(&bound));
+        out.bound.terms = Some(bounds);
+    }
+    if let Some((form, lambda)) = joint {
+        bound = radius * lambda;
+        epsilon = epsilon.min(round_up(&bound));
+        out.bound.joint = Some(form.clone());
+    }
     out.version = slth_checker::certificate::FORMAT_VERSION_TERMS;
-    out.bound.terms = Some(bounds);
     out.bound.epsilon = text(&epsilon);
     let mut meta = match out.meta.take() {
         Some(serde_json::Value::Object(map)) => map,
@@ -453,7 +662,7 @@ fn assemble(
         serde_json::Value::String(certificate.bound.epsilon.0.clone()),
     );
     out.meta = Some(serde_json::Value::Object(meta));
-    (out, lambdas, telescoping, epsilon)
+    (out, lambdas, bound, epsilon)
 }
 
 /// f64 value of a rational, for messages.
@@ -462,8 +671,18 @@ pub fn approximate(x: &BigRational) -> f64 {
 }
 
 impl Tightened {
-    /// One line for stderr: the lambdas, r * sum lambda and the epsilons.
+    /// One line for stderr: the lambdas, r * sum lambda (or the joint form's r * lambda) and
+    /// the epsilons.
     pub fn summary(&self, seconds: f64) -> String {
+        if self.claims == Claims::Joint {
+            return format!(
+                "joint form: r * lambda = {:.6}; epsilon {} -> {} ({:.2}s)",
+                approximate(&self.telescoping),
+                format_rational(&self.epsilon_before),
+                format_rational(&self.epsilon),
+                seconds
+            );
+        }
         let lambdas: Vec<String> = self
             .lambdas
             .iter()

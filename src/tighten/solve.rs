@@ -31,9 +31,58 @@ pub struct Solution {
     pub products: Vec<(usize, usize, f64)>,
 }
 
-/// Sizes and the fixed parts of term i's problem.
+/// One relation of a form (docs/FORMAT.md sections 12.3 and 12.10.1): it defines the next
+/// block of w, h (of `matrix`'s rows), from block `source` through z = matrix * source.
+#[derive(Debug, Clone)]
+pub struct Relation {
+    pub source: usize,
+    pub matrix: Mat,
+    /// Whether its multipliers must be >= 0 (a tail) or may have any sign (the head).
+    pub nonnegative: bool,
+}
+
+/// A quadratic form's shape: u's size, the relations (relation r defines block r + 1 of
+/// w), the output's pieces (block, matrix), and how many leading relations give the
+/// quantities the products may multiply (u, then each one's h and h - z).
+#[derive(Debug, Clone)]
+pub struct Shape {
+    pub input: usize,
+    pub relations: Vec<Relation>,
+    pub output: Vec<(usize, Mat)>,
+    pub quantity_relations: usize,
+}
+
+impl Shape {
+    /// Term i's shape for the chain A_1 .. A_l (section 12.3).
+    pub fn term(chain: &[Mat], i: usize) -> Shape {
+        let l = chain.len();
+        Shape {
+            input: chain[0].cols,
+            relations: (1..l)
+                .map(|k| Relation {
+                    source: k - 1,
+                    matrix: chain[k - 1].clone(),
+                    nonnegative: k >= i,
+                })
+                .collect(),
+            output: vec![(l - 1, chain[l - 1].clone())],
+            quantity_relations: i - 1,
+        }
+    }
+
+    /// The size of block s of w.
+    pub fn size(&self, s: usize) -> usize {
+        if s == 0 {
+            self.input
+        } else {
+            self.relations[s - 1].matrix.rows
+        }
+    }
+}
+
+/// Sizes and the fixed parts of one form's problem.
 struct Problem {
-    /// u's entries m_0, then n_1 .. n_{l-1}.
+    /// u's entries m_0, and every relation's size.
     m0: usize,
     hidden: Vec<usize>,
     /// Side of Q.
@@ -43,10 +92,9 @@ struct Problem {
     /// G^T (side x rows) and G (rows x side).
     g: Mat,
     gt: Mat,
-    /// The constant part of Q: -A_l^T A_l on the last block, and -margin I.
+    /// The constant part of Q: -Z^T Z over the output's blocks, and -margin I.
     constant: Mat,
-    /// Every multiplier: (row of h_{k,j}, row of h_{k,j} - z_{k,j}, whether t >= 0 is
-    /// required).
+    /// Every multiplier: (row of h_j, row of h_j - z_j, whether t >= 0 is required).
     tees: Vec<(usize, usize, bool)>,
     /// The product pairs that are variables (a <= b < S).
     pairs: Vec<(usize, usize)>,
@@ -55,57 +103,53 @@ struct Problem {
 }
 
 impl Problem {
-    fn new(chain: &[Mat], i: usize, margin: f64) -> Problem {
-        let l = chain.len();
-        let m0 = chain[0].cols;
-        let hidden: Vec<usize> = chain[..l - 1].iter().map(|a| a.rows).collect();
+    fn new(shape: &Shape, margin: f64) -> Problem {
+        let m0 = shape.input;
+        let hidden: Vec<usize> = shape.relations.iter().map(|r| r.matrix.rows).collect();
         let side = m0 + hidden.iter().sum::<usize>();
         let rows = m0 + 2 * hidden.iter().sum::<usize>();
-        // Offsets in w (o_k) and in the rows of G (r_k, for layer k >= 1).
-        let mut offset = vec![0usize; l];
-        let mut row_of = vec![0usize; l];
-        for k in 1..l {
-            offset[k] = offset[k - 1] + if k == 1 { m0 } else { hidden[k - 2] };
-            row_of[k] = if k == 1 {
-                m0
-            } else {
-                row_of[k - 1] + 2 * hidden[k - 2]
-            };
+        // Offsets of the blocks in w, and of each relation's rows in G.
+        let mut offset = vec![0usize; hidden.len() + 1];
+        for s in 1..offset.len() {
+            offset[s] = offset[s - 1] + shape.size(s - 1);
         }
         let mut g = Mat::zeros(rows, side);
         for a in 0..m0 {
             g.set(a, a, 1.0);
         }
         let mut tees = Vec::new();
-        for k in 1..l {
-            let a = &chain[k - 1];
-            let n = hidden[k - 1];
+        let mut row = m0;
+        for (r, relation) in shape.relations.iter().enumerate() {
+            let (a, n) = (&relation.matrix, hidden[r]);
             for j in 0..n {
-                let (h, hz) = (row_of[k] + j, row_of[k] + n + j);
-                g.set(h, offset[k] + j, 1.0);
-                g.set(hz, offset[k] + j, 1.0);
+                let (h, hz) = (row + j, row + n + j);
+                g.set(h, offset[r + 1] + j, 1.0);
+                g.set(hz, offset[r + 1] + j, 1.0);
                 for c in 0..a.cols {
-                    g.add(hz, offset[k - 1] + c, -a.at(j, c));
+                    g.add(hz, offset[relation.source] + c, -a.at(j, c));
                 }
-                tees.push((h, hz, k >= i));
+                tees.push((h, hz, relation.nonnegative));
             }
+            row += 2 * n;
         }
         let mut constant = Mat::zeros(side, side);
-        let last = &chain[l - 1];
-        let o = offset[l - 1];
-        let gram = last.transpose().mul(last);
-        for c in 0..last.cols {
-            for d in 0..last.cols {
-                constant.add(o + c, o + d, -gram.at(c, d));
+        for (s, a) in &shape.output {
+            for (s2, b) in &shape.output {
+                let gram = a.transpose().mul(b);
+                for c in 0..a.cols {
+                    for d in 0..b.cols {
+                        constant.add(offset[*s] + c, offset[*s2] + d, -gram.at(c, d));
+                    }
+                }
             }
         }
-        // The quantities of term i: u, then h_k and h_k - z_k for k < i.
-        let quantities = m0 + 2 * hidden[..i - 1].iter().sum::<usize>();
+        // The quantities: u, then h and h - z of the first relations.
+        let quantities = m0 + 2 * hidden[..shape.quantity_relations].iter().sum::<usize>();
         let mut pairs = Vec::new();
         for a in 0..quantities {
             for b in a..quantities {
                 // N_aa on u_a only lowers Q (lambda^2 covers it), and N on
-                // (h_{k,j}, h_{k,j} - z_{k,j}) for k < i is what the free t_{k,j} does.
+                // (h_j, h_j - z_j) of a head relation is what its free t_j does.
                 let useless =
                     (a == b && a < m0) || tees.iter().any(|&(h, hz, _)| (h, hz) == (a, b));
                 if !useless {
@@ -281,12 +325,12 @@ impl Problem {
     }
 }
 
-/// The search for term i (1-based) of `chain` (A_1 .. A_l as f64 matrices), with
-/// Q - margin I kept positive definite, stopped when the barrier's duality gap is below
-/// `gap` times lambda^2. None when no strictly feasible start was found or Newton's method
-/// broke down.
-pub fn solve(chain: &[Mat], i: usize, margin: f64, gap: f64) -> Option<Solution> {
-    let mut problem = Problem::new(chain, i, 0.0);
+/// The search for the form `shape` (a term's or the joint one), with Q - margin I kept
+/// positive definite, stopped when the barrier's duality gap is below `gap` times
+/// lambda^2. `name` labels the trace. None when no strictly feasible start was found or
+/// Newton's method broke down.
+pub fn solve(shape: &Shape, name: &str, margin: f64, gap: f64) -> Option<Solution> {
+    let mut problem = Problem::new(shape, 0.0);
     // Column generation: every candidate pair when they are few, otherwise none at first and
     // then, round by round, the pairs whose dual constraint (M_ab >= 0 at the centre) is
     // most violated. Any working set gives a valid (if looser) term.
@@ -294,7 +338,7 @@ pub fn solve(chain: &[Mat], i: usize, margin: f64, gap: f64) -> Option<Solution>
     if candidates.len() <= ALL_PAIRS {
         problem.pairs = candidates.clone();
     }
-    let mut x = start(&mut problem, chain, margin)?;
+    let mut x = start(&mut problem, shape, margin)?;
     let trace = std::env::var_os("SLTH_TIGHTEN_TRACE").is_some();
     let mut tau = problem.barriers() as f64 / x[0];
     for round in 0..=ROUNDS {
@@ -304,7 +348,7 @@ pub fn solve(chain: &[Mat], i: usize, margin: f64, gap: f64) -> Option<Solution>
             let steps = centre(&problem, &mut x, tau)?;
             if trace {
                 eprintln!(
-                    "term {i} round {round} pairs {}: tau {tau:e} lambda2 {:e} steps {steps}",
+                    "{name} round {round} pairs {}: tau {tau:e} lambda2 {:e} steps {steps}",
                     problem.pairs.len(),
                     x[0]
                 );
@@ -399,30 +443,30 @@ const BATCH: usize = 250;
 const ROUNDS: usize = 6;
 const MAX_PAIRS: usize = 1200;
 
-/// A strictly feasible point: multipliers growing backwards along the chain so that each
-/// layer's diagonal 2 t_k dominates its couplings (-t_k A_k to the layer before, the next
-/// layer's, and -A_l^T A_l on the last), lambda^2 above block 1's coupling, and small
-/// products; doubled until Q - margin I is positive definite.
-fn start(problem: &mut Problem, chain: &[Mat], margin: f64) -> Option<Vec<f64>> {
-    let l = chain.len();
-    let norm2: Vec<f64> = chain.iter().map(|a| a.frobenius().powi(2)).collect();
-    let mut t = vec![0.0; l];
-    if l >= 2 {
-        t[l - 1] = norm2[l - 1] + margin + 1.0;
-        for k in (1..l - 1).rev() {
-            t[k] = 2.0 * t[k + 1] * norm2[k] + margin + 1.0;
-        }
+/// A strictly feasible point: multipliers growing backwards along the relations so that
+/// each relation's diagonal 2 t dominates its couplings (-t A to its source block, the
+/// relations reading its block, and -Z^T Z on the output's blocks), lambda^2 above u's
+/// couplings, and small products; doubled until Q - margin I is positive definite.
+fn start(problem: &mut Problem, shape: &Shape, margin: f64) -> Option<Vec<f64>> {
+    let blocks = shape.relations.len() + 1;
+    let pieces = shape.output.len() as f64;
+    // What block s must dominate: its readers' 2 t ||A||^2 and the output's pieces on it.
+    let mut load = vec![0.0; blocks];
+    for (s, a) in &shape.output {
+        load[*s] += pieces * a.frobenius().powi(2);
     }
-    let mut lambda2 = if l >= 2 {
-        2.0 * t[1] * norm2[0] + margin + 1.0
-    } else {
-        norm2[0] + margin + 1.0
-    };
+    let mut t = vec![0.0; blocks];
+    for r in (0..shape.relations.len()).rev() {
+        t[r + 1] = load[r + 1] + margin + 1.0;
+        let relation = &shape.relations[r];
+        load[relation.source] += 2.0 * t[r + 1] * relation.matrix.frobenius().powi(2);
+    }
+    let mut lambda2 = load[0] + margin + 1.0;
     for _ in 0..60 {
         problem.margin = margin * lambda2;
         let mut x = vec![lambda2];
-        for (k, &n) in problem.hidden.iter().enumerate() {
-            x.extend(std::iter::repeat_n(t[k + 1], n));
+        for (r, &n) in problem.hidden.iter().enumerate() {
+            x.extend(std::iter::repeat_n(t[r + 1], n));
         }
         let scale = t[1..].iter().copied().fold(lambda2, f64::min);
         let mut eps = scale / (4.0 * (problem.rows as f64).powi(2));
@@ -549,16 +593,16 @@ fn dense_solve(h: &Mat, rhs: &[f64]) -> Option<Vec<f64>> {
     None
 }
 
-/// Q of term i (docs/FORMAT.md section 12.3) for the given lambda^2, multipliers (row k-1
-/// for layer k) and product matrix entries N_ab (a <= b; the pairs `solve` returns).
+/// Q of the form `shape` (docs/FORMAT.md sections 12.3 and 12.10.2) for the given lambda^2,
+/// multipliers (one row per relation) and product matrix entries N_ab (a <= b; the pairs
+/// `solve` returns).
 pub fn form(
-    chain: &[Mat],
-    i: usize,
+    shape: &Shape,
     lambda2: f64,
     multipliers: &[Vec<f64>],
     products: &[(usize, usize, f64)],
 ) -> Mat {
-    let problem = Problem::new(chain, i, 0.0);
+    let problem = Problem::new(shape, 0.0);
     let mut x = vec![lambda2];
     for row in multipliers {
         x.extend_from_slice(row);

@@ -60,7 +60,7 @@ impl Certificate {
     /// The kinds of claim the certificate makes, as `verify` and `inspect` name them:
     /// `error-frobenius` (every block's c_i), `lipschitz-frobenius`, `lipschitz-spectral` or
     /// `lipschitz-spectral-witness` (section 6.2) as used, and `chain-sdp` for version 2's
-    /// terms (section 12).
+    /// terms (section 12) and `joint-sdp` for its joint form (section 12.10).
     pub fn claim_kinds(&self) -> Vec<String> {
         let mut kinds = Vec::new();
         for claim in &self.bound.blocks {
@@ -93,13 +93,17 @@ impl Certificate {
         if self.bound.terms.is_some() {
             kinds.push("chain-sdp".to_string());
         }
+        if self.bound.joint.is_some() {
+            kinds.push("joint-sdp".to_string());
+        }
         kinds
     }
 
-    /// Whether the certificate uses a claim that only version 2 defines: `terms`, or a
-    /// block's `error_method` / `error_witness` (docs/FORMAT.md section 12.1).
+    /// Whether the certificate uses a claim that only version 2 defines: `terms`, `joint`,
+    /// or a block's `error_method` / `error_witness` (docs/FORMAT.md section 12.1).
     pub fn has_version_2_claims(&self) -> bool {
         self.bound.terms.is_some()
+            || self.bound.joint.is_some()
             || self
                 .bound
                 .blocks
@@ -167,7 +171,33 @@ pub struct Bound {
         skip_serializing_if = "Option::is_none"
     )]
     pub terms: Option<Vec<TermBound>>,
+    /// Version 2 only: the joint form (docs/FORMAT.md section 12.10).
+    #[serde(
+        default,
+        deserialize_with = "shape::joint",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub joint: Option<JointBound>,
     pub epsilon: Rational,
+}
+
+/// The joint form (docs/FORMAT.md section 12.10): `sup ||g~(x) - f(x)|| <= lambda r`, proven
+/// by one quadratic form over u, g~'s head and every block's error chain being PSD.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JointBound {
+    pub lipschitz: Rational,
+    /// The head relations' multipliers: row k-1 for y_k (n_k entries, any sign).
+    #[serde(deserialize_with = "shape::joint_head")]
+    pub head: Vec<Vec<Rational>>,
+    /// Chain i's multipliers (entry i-1): row k-i for h^(i)_k (n_k entries, >= 0).
+    #[serde(deserialize_with = "shape::joint_chains")]
+    pub chains: Vec<Vec<Vec<Rational>>>,
+    /// `[a, b, value]` over the head's quantities, as for a term.
+    #[serde(default, deserialize_with = "shape::joint_products")]
+    pub products: Vec<(u64, u64, Rational)>,
+    #[serde(deserialize_with = "shape::object")]
+    pub witness: LipschitzWitness,
 }
 
 /// The telescoping term of block i (docs/FORMAT.md section 12): `sup ||Phi_i(x)|| <= lambda_i r`,

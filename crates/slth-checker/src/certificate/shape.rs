@@ -5,7 +5,7 @@
 //! take no context.
 
 use super::compact::OMITTED;
-use super::{BlockBound, BlockTicket, LayerJson, Limits, Rational, TermBound};
+use super::{BlockBound, BlockTicket, JointBound, LayerJson, Limits, Rational, TermBound};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use std::cell::Cell;
@@ -235,6 +235,52 @@ pub(super) fn bound_blocks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<BlockB
 /// Version 2's terms, one object per block; `null` is rejected (see [`present`]).
 pub(super) fn terms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<TermBound>>, D::Error> {
     objects(d, "bound.terms").map(Some)
+}
+
+/// Version 2's joint form, one object; `null` is rejected (see [`present`]).
+pub(super) fn joint<'de, D: Deserializer<'de>>(d: D) -> Result<Option<JointBound>, D::Error> {
+    object(d).map(Some)
+}
+
+/// A row of the joint form's multipliers, at most `max_dimension` entries.
+struct JointRow(Vec<Rational>);
+
+impl<'de> Deserialize<'de> for JointRow {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<JointRow, D::Error> {
+        bounded(d, Limit::Dimension, "bound.joint multipliers[]").map(JointRow)
+    }
+}
+
+/// `bound.joint.head`: at most `max_layers` rows.
+pub(super) fn joint_head<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Rational>>, D::Error> {
+    let rows: Vec<JointRow> = bounded(d, Limit::Layers, "bound.joint.head")?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// One chain of `bound.joint.chains`: at most `max_layers` rows.
+struct JointChain(Vec<Vec<Rational>>);
+
+impl<'de> Deserialize<'de> for JointChain {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<JointChain, D::Error> {
+        let rows: Vec<JointRow> = bounded(d, Limit::Layers, "bound.joint.chains[]")?;
+        Ok(JointChain(rows.into_iter().map(|r| r.0).collect()))
+    }
+}
+
+/// `bound.joint.chains`: at most `max_layers` chains.
+pub(super) fn joint_chains<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<Vec<Vec<Rational>>>, D::Error> {
+    let chains: Vec<JointChain> = bounded(d, Limit::Layers, "bound.joint.chains")?;
+    Ok(chains.into_iter().map(|c| c.0).collect())
+}
+
+/// The joint form's products, counted with the kept entries against `max_kept_entries`.
+pub(super) fn joint_products<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<(u64, u64, Rational)>, D::Error> {
+    let entries: Vec<Entry<3>> = bounded(d, Limit::Kept, "bound.joint.products")?;
+    Ok(entries.into_iter().map(|e| e.0).collect())
 }
 
 /// A row of multipliers, at most `max_dimension` entries.

@@ -198,6 +198,9 @@ pub struct Checked {
     /// Version 2: the telescoping term of every block (docs/FORMAT.md section 12), parsed and
     /// shaped but not yet decided; empty for version 1.
     pub terms: Vec<Term>,
+    /// Version 2: the joint form (docs/FORMAT.md section 12.10), parsed and shaped but not
+    /// yet decided.
+    pub joint: Option<Term>,
     /// [`Certificate::claim_kinds`], for the report.
     pub claim_kinds: Vec<String>,
 }
@@ -325,6 +328,14 @@ fn check_structure_from(
             terms.push(terms::read_term(b, term, &layout, limits)?);
         }
     }
+    let joint = match &c.bound.joint {
+        Some(json) => Some(terms::read_joint(
+            json,
+            &terms_layout(&dims, c.domain.nonnegative),
+            limits,
+        )?),
+        None => None,
+    };
 
     let blocks = layers
         .into_iter()
@@ -349,6 +360,7 @@ fn check_structure_from(
         blocks,
         epsilon,
         terms,
+        joint,
         claim_kinds: c.claim_kinds(),
     })
 }
@@ -365,6 +377,7 @@ fn terms_layout(dims: &[u64], nonnegative: bool) -> terms::Layout {
         .map(size)
         .collect();
     terms::Layout {
+        outputs: dims.last().map_or(0, size),
         input: if nonnegative {
             n0
         } else {
@@ -389,6 +402,7 @@ pub fn check_inequalities(
     let mut blocks = Vec::with_capacity(depth);
     // P and Q of every block, for version 2's spectral error claims and terms.
     let needs_sums = !checked.terms.is_empty()
+        || checked.joint.is_some()
         || checked
             .blocks
             .iter()
@@ -524,8 +538,18 @@ pub fn check_inequalities(
         let sum: BigRational = checked.terms.iter().map(|t| &t.lambda).sum();
         Some(&checked.radius * sum)
     };
+    // Version 2: the joint form decided exactly, and its bound r * lambda.
+    let joint = match &checked.joint {
+        Some(form) => {
+            let layout = terms_layout(&checked.target_dims, checked.nonnegative);
+            terms::check_joint(form, &checked.blocks, &sums, &layout, limits)?;
+            Some(&checked.radius * &form.lambda)
+        }
+        None => None,
+    };
     let epsilon = &checked.epsilon;
-    let covered = telescoping.as_ref().is_some_and(|t| epsilon >= t);
+    let covered = telescoping.as_ref().is_some_and(|t| epsilon >= t)
+        || joint.as_ref().is_some_and(|j| epsilon >= j);
     let claims = || checked.blocks.iter().map(|b| (&b.error, &b.lipschitz));
     let sound_chain = match arithmetic {
         Arithmetic::Sound => Some(sound::chain_upper(&checked.radius, claims())),
@@ -540,13 +564,19 @@ pub fn check_inequalities(
             let chain = exact_chain(&checked.radius, claims());
             let e = chain.last().cloned().unwrap_or_default();
             if epsilon < &e && !covered {
-                let also = match &telescoping {
+                let mut also = match &telescoping {
                     Some(t) => format!(
                         " and below r * sum lambda_i = {}, the terms' bound",
                         show(t)
                     ),
                     None => String::new(),
                 };
+                if let Some(j) = &joint {
+                    also.push_str(&format!(
+                        " and below r * lambda = {}, the joint form's bound",
+                        show(j)
+                    ));
+                }
                 return Err(reject(
                     RejectionKind::EpsilonTooSmall,
                     "bound.epsilon",
@@ -595,6 +625,7 @@ pub fn check_inequalities(
         epsilon_decided_by,
         terms: checked.terms.iter().map(|t| t.lambda.clone()).collect(),
         telescoping,
+        joint,
         claim_kinds: checked.claim_kinds,
     })
 }

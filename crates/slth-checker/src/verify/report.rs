@@ -75,6 +75,8 @@ pub struct Report {
     pub terms: Vec<BigRational>,
     /// Version 2: `r * sum lambda_i`, the telescoping bound on the error.
     pub telescoping: Option<BigRational>,
+    /// Version 2: `r * lambda` of the joint form (docs/FORMAT.md section 12.10), proven exactly.
+    pub joint: Option<BigRational>,
     /// What kinds of claim were checked ([`crate::certificate::Certificate::claim_kinds`]).
     pub claim_kinds: Vec<String>,
 }
@@ -178,6 +180,13 @@ impl Report {
                     show(lambda)
                 );
             }
+        }
+        if let Some(j) = &self.joint {
+            let _ = writeln!(
+                out,
+                "  joint bound r * lambda = {} [version 2: joint-sdp form, exact]",
+                show(j)
+            );
         }
         let _ = writeln!(out, "  checked by: {}", self.checked_by());
         for (b, block) in self.blocks.iter().enumerate() {
@@ -305,6 +314,7 @@ impl Report {
                 "lipschitz_approx": rational_to_f64(t),
             })).collect::<Vec<_>>(),
             "telescoping": self.telescoping.as_ref().map(text),
+            "joint": self.joint.as_ref().map(text),
             "checked_by": {
                 "arithmetic": self.arithmetic.name(),
                 "exact_fallback_blocks": self.exact_fallback_blocks(),

@@ -33,7 +33,7 @@ use super::kept::PathSums;
 use super::report::show;
 use super::scaled::{SquareSum, common_denominator_within};
 use super::{CheckedBlock, Limits, Rejection, RejectionKind, parse_at, reject};
-use crate::certificate::TermBound;
+use crate::certificate::{JointBound, LipschitzWitness, Rational, TermBound};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
@@ -41,10 +41,11 @@ use num_traits::{One, Signed, Zero};
 /// 2^106: the denominator of every path sum P, Q (docs/FORMAT.md section 6.1).
 const PRODUCT_SHIFT: usize = 106;
 
-/// The parsed term of one block.
+/// A parsed term of one block (docs/FORMAT.md section 12.5) or the joint form (12.10.4):
+/// lambda, one row of multipliers per relation of its form, products, witness.
 #[derive(Debug, Clone)]
 pub struct Term {
-    /// lambda_i
+    /// lambda_i, or the joint form's lambda
     pub lambda: BigRational,
     multipliers: Vec<Vec<BigRational>>,
     products: Vec<(usize, usize, BigRational)>,
@@ -52,72 +53,207 @@ pub struct Term {
     factor: Vec<Vec<BigRational>>,
 }
 
-/// The sizes every term of a certificate shares.
+/// The sizes every form of a certificate shares.
 #[derive(Debug, Clone)]
 pub(super) struct Layout {
     /// Size of u: 2 n_0 on a signed domain, n_0 otherwise.
     pub input: usize,
     /// n_1 .. n_{l-1}: the hidden layers of every chain.
     pub hidden: Vec<usize>,
+    /// n_l, the output's width.
+    pub outputs: usize,
+}
+
+/// Which matrix of section 12.2 (k is 1-based).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Which {
+    /// B_k: g~'s block k.
+    Head(usize),
+    /// M_k: block k's signed error matrix.
+    Error(usize),
+    /// W_k: f's layer k (k >= 2).
+    Target(usize),
+}
+
+/// One relation h = "ReLU" of z = A s: it defines block `block` of w (of A's rows) from
+/// block `source`.
+#[derive(Debug, Clone)]
+struct Relation {
+    block: usize,
+    source: usize,
+    matrix: Which,
+    /// Its multipliers must be >= 0 (a tail); otherwise any sign (the head).
+    nonnegative: bool,
+    /// The layer k, for messages.
+    layer: usize,
+}
+
+/// The shape of one quadratic form: w's blocks (block 0 is u), the relations in multiplier
+/// order, the output's pieces (block, matrix), and how many leading relations give
+/// quantities (u, then each one's h and h - z).
+#[derive(Debug, Clone)]
+pub(super) struct Form {
+    sizes: Vec<usize>,
+    relations: Vec<Relation>,
+    output: Vec<(usize, Which)>,
+    quantity_relations: usize,
+    outputs: usize,
 }
 
 impl Layout {
-    /// N, the side of Q.
-    pub fn side(&self) -> usize {
-        self.hidden
-            .iter()
-            .fold(self.input, |sum, &n| sum.saturating_add(n))
-    }
-
-    /// Where block k of w starts (k = 0 is u, k >= 1 is h_k).
-    fn offset(&self, k: usize) -> usize {
-        match k {
-            0 => 0,
-            _ => self
-                .hidden
-                .iter()
-                .take(k.saturating_sub(1))
-                .fold(self.input, |sum, &n| sum.saturating_add(n)),
-        }
-    }
-
-    fn size(&self, k: usize) -> usize {
+    /// n_k (k >= 1) or, for k = 0, the size of u.
+    fn width(&self, k: usize) -> usize {
         if k == 0 {
             self.input
         } else {
-            self.hidden.get(k.saturating_sub(1)).copied().unwrap_or(0)
+            self.hidden
+                .get(k.saturating_sub(1))
+                .copied()
+                .unwrap_or(self.outputs)
         }
     }
 
-    /// How many entries of w quantity s has: 1 for u_a and h_{k,j}, 1 + c_k for
-    /// h_{k,j} - z_{k,j} (the quantities of a term with enough layers; numbering of 12.3).
-    fn terms_of(&self, s: usize) -> usize {
-        let mut rest = match s.checked_sub(self.input) {
-            None => return 1,
-            Some(rest) => rest,
+    /// Term i's form (section 12.3): w = (u, h_1, ..., h_{l-1}), relation k = 1..l-1 from
+    /// block k-1 through A_k, A_l to the output.
+    pub fn term(&self, i: usize) -> Form {
+        let depth = self.hidden.len().saturating_add(1);
+        let which = |k: usize| match k.cmp(&i) {
+            std::cmp::Ordering::Less => Which::Head(k),
+            std::cmp::Ordering::Equal => Which::Error(k),
+            std::cmp::Ordering::Greater => Which::Target(k),
         };
-        for (k, &n) in self.hidden.iter().enumerate() {
+        let relations = (1..depth)
+            .map(|k| Relation {
+                block: k,
+                source: k.saturating_sub(1),
+                matrix: which(k),
+                nonnegative: k >= i,
+                layer: k,
+            })
+            .collect();
+        Form {
+            sizes: (0..depth).map(|k| self.width(k)).collect(),
+            relations,
+            output: vec![(depth.saturating_sub(1), which(depth))],
+            quantity_relations: i.saturating_sub(1),
+            outputs: self.outputs,
+        }
+    }
+
+    /// The joint form (section 12.10.1): u, the head y_1..y_{l-1}, then every chain's tail.
+    pub fn joint(&self) -> Form {
+        let depth = self.hidden.len().saturating_add(1);
+        let mut sizes: Vec<usize> = (0..depth).map(|k| self.width(k)).collect();
+        let mut relations: Vec<Relation> = (1..depth)
+            .map(|k| Relation {
+                block: k,
+                source: k.saturating_sub(1),
+                matrix: Which::Head(k),
+                nonnegative: false,
+                layer: k,
+            })
+            .collect();
+        let last = depth.saturating_sub(1);
+        let mut output = vec![(last, Which::Error(depth))];
+        for i in 1..depth {
+            let mut source = i.saturating_sub(1);
+            for k in i..depth {
+                let block = sizes.len();
+                sizes.push(self.width(k));
+                relations.push(Relation {
+                    block,
+                    source,
+                    matrix: if k == i {
+                        Which::Error(k)
+                    } else {
+                        Which::Target(k)
+                    },
+                    nonnegative: true,
+                    layer: k,
+                });
+                source = block;
+            }
+            output.push((source, Which::Target(depth)));
+        }
+        Form {
+            sizes,
+            relations,
+            output,
+            quantity_relations: depth.saturating_sub(1),
+            outputs: self.outputs,
+        }
+    }
+}
+
+impl Form {
+    /// N, the side of Q.
+    pub fn side(&self) -> usize {
+        self.sizes.iter().fold(0usize, |sum, &n| sum.saturating_add(n))
+    }
+
+    /// Where block s of w starts.
+    fn offset(&self, s: usize) -> usize {
+        self.sizes
+            .iter()
+            .take(s)
+            .fold(0usize, |sum, &n| sum.saturating_add(n))
+    }
+
+    fn size(&self, s: usize) -> usize {
+        self.sizes.get(s).copied().unwrap_or(0)
+    }
+
+    /// S: u, then h and h - z of every quantity relation.
+    fn sign_count(&self) -> usize {
+        self.relations
+            .iter()
+            .take(self.quantity_relations)
+            .fold(self.size(0), |sum, r| {
+                sum.saturating_add(self.size(r.block).saturating_mul(2))
+            })
+    }
+
+    /// Quantity s as (the relation it belongs to, its entry j, whether it is h - z), or None
+    /// for u_s.
+    fn quantity(&self, s: usize) -> Option<(&Relation, usize, bool)> {
+        let mut rest = s.checked_sub(self.size(0))?;
+        for relation in self.relations.iter().take(self.quantity_relations) {
+            let n = self.size(relation.block);
             if rest < n {
-                return 1;
+                return Some((relation, rest, false));
             }
             rest = rest.saturating_sub(n);
             if rest < n {
-                return self.size(k).saturating_add(1);
+                return Some((relation, rest, true));
             }
             rest = rest.saturating_sub(n);
         }
-        1
+        None
     }
 
-    /// How many non-negative quantities term i may multiply: u, then h_k and h_k - z_k for
-    /// every layer k < i.
-    fn sign_count(&self, i: usize) -> usize {
-        self.hidden
+    /// How many entries of w quantity s has: 1 for u_a and h_j, 1 + the source's size for
+    /// h_j - z_j.
+    fn terms_of(&self, s: usize) -> usize {
+        match self.quantity(s) {
+            Some((relation, _, true)) => self.size(relation.source).saturating_add(1),
+            _ => 1,
+        }
+    }
+
+    /// The matrices the form uses, each once.
+    fn matrices(&self) -> Vec<Which> {
+        let mut all: Vec<Which> = Vec::new();
+        let used = self
+            .relations
             .iter()
-            .take(i.saturating_sub(1))
-            .fold(self.input, |sum, &n| {
-                sum.saturating_add(n.saturating_mul(2))
-            })
+            .map(|r| r.matrix)
+            .chain(self.output.iter().map(|o| o.1));
+        for which in used {
+            if !all.contains(&which) {
+                all.push(which);
+            }
+        }
+        all
     }
 }
 
@@ -136,15 +272,8 @@ pub(super) fn read_term(
 ) -> Result<Term, Rejection> {
     let i = b.saturating_add(1);
     let place = format!("bound.terms[{b}]");
-    let number = |text, at: &dyn Fn() -> String| parse_at(text, at, limits);
-    let lambda = number(&term.lipschitz, &|| format!("{place}.lipschitz"))?;
-    if lambda.is_negative() {
-        return Err(reject(
-            RejectionKind::LipschitzTooSmall,
-            format!("{place}.lipschitz"),
-            format!("claimed lambda_{i} = {} is negative", show(&lambda)),
-        ));
-    }
+    let form = layout.term(i);
+    let lambda = read_lambda(&place, &format!("lambda_{i}"), &term.lipschitz, limits)?;
     if term.multipliers.len() != layout.hidden.len() {
         return Err(reject(
             RejectionKind::Dimension,
@@ -156,27 +285,150 @@ pub(super) fn read_term(
             ),
         ));
     }
-    let mut multipliers = Vec::with_capacity(layout.hidden.len());
-    for (k, (row, &n)) in term.multipliers.iter().zip(&layout.hidden).enumerate() {
-        let layer = k.saturating_add(1);
+    let rows: Vec<(String, &Vec<Rational>)> = term
+        .multipliers
+        .iter()
+        .enumerate()
+        .map(|(k, row)| (format!("{place}.multipliers[{k}]"), row))
+        .collect();
+    let multipliers = read_multipliers(&rows, &form, limits, &|_| {
+        format!("only the layers before block {i} may have multipliers of either sign")
+    })?;
+    let who = format!("term {i}");
+    let products = read_products(&place, &who, &term.products, form.sign_count(), limits)?;
+    let (shift, factor) = read_witness(&place, &term.witness, form.side(), limits)?;
+    Ok(Term {
+        lambda,
+        multipliers,
+        products,
+        shift,
+        factor,
+    })
+}
+
+/// Parses `bound.joint` and checks its shape (docs/FORMAT.md section 12.10.3): l - 1 head
+/// rows of n_1 .. n_{l-1} entries, l - 1 chains, chain i with rows for n_i .. n_{l-1},
+/// every chain multiplier >= 0; products, lambda and witness as for a term.
+pub(super) fn read_joint(
+    joint: &JointBound,
+    layout: &Layout,
+    limits: &Limits,
+) -> Result<Term, Rejection> {
+    let place = "bound.joint";
+    let form = layout.joint();
+    let lambda = read_lambda(place, "the joint lambda", &joint.lipschitz, limits)?;
+    let depth = layout.hidden.len();
+    let count = |key: &str, found: usize, expected: usize, what: &str| {
+        if found == expected {
+            Ok(())
+        } else {
+            Err(reject(
+                RejectionKind::Dimension,
+                format!("{place}.{key}"),
+                format!("expected {expected} {what}, found {found}"),
+            ))
+        }
+    };
+    count(
+        "head",
+        joint.head.len(),
+        depth,
+        "rows (one per hidden layer of the target)",
+    )?;
+    count(
+        "chains",
+        joint.chains.len(),
+        depth,
+        "chains (one per hidden layer of the target)",
+    )?;
+    let mut rows: Vec<(String, &Vec<Rational>)> = joint
+        .head
+        .iter()
+        .enumerate()
+        .map(|(k, row)| (format!("{place}.head[{k}]"), row))
+        .collect();
+    for (c, chain) in joint.chains.iter().enumerate() {
+        count(
+            &format!("chains[{c}]"),
+            chain.len(),
+            depth.saturating_sub(c),
+            &format!("rows (layers {}..{depth})", c.saturating_add(1)),
+        )?;
+        rows.extend(
+            chain
+                .iter()
+                .enumerate()
+                .map(|(r, row)| (format!("{place}.chains[{c}][{r}]"), row)),
+        );
+    }
+    let multipliers = read_multipliers(&rows, &form, limits, &|_| {
+        "the chains' multipliers must be >= 0".to_string()
+    })?;
+    let products = read_products(
+        place,
+        "the joint form",
+        &joint.products,
+        form.sign_count(),
+        limits,
+    )?;
+    let (shift, factor) = read_witness(place, &joint.witness, form.side(), limits)?;
+    Ok(Term {
+        lambda,
+        multipliers,
+        products,
+        shift,
+        factor,
+    })
+}
+
+fn read_lambda(
+    place: &str,
+    name: &str,
+    text: &Rational,
+    limits: &Limits,
+) -> Result<BigRational, Rejection> {
+    let at = || format!("{place}.lipschitz");
+    let lambda = parse_at(text, &at, limits)?;
+    if lambda.is_negative() {
+        return Err(reject(
+            RejectionKind::LipschitzTooSmall,
+            at(),
+            format!("claimed {name} = {} is negative", show(&lambda)),
+        ));
+    }
+    Ok(lambda)
+}
+
+/// The multiplier rows (one per relation of `form`, each named by its place): each of its
+/// relation's size, non-negative where the relation requires it (`why` says so, given the
+/// layer).
+fn read_multipliers(
+    rows: &[(String, &Vec<Rational>)],
+    form: &Form,
+    limits: &Limits,
+    why: &dyn Fn(usize) -> String,
+) -> Result<Vec<Vec<BigRational>>, Rejection> {
+    let mut multipliers = Vec::with_capacity(rows.len());
+    for ((place, row), relation) in rows.iter().zip(&form.relations) {
+        let (layer, n) = (relation.layer, form.size(relation.block));
         if row.len() != n {
             return Err(reject(
                 RejectionKind::Dimension,
-                format!("{place}.multipliers[{k}]"),
+                place.clone(),
                 format!("expected n_{layer} = {n} entries, found {}", row.len()),
             ));
         }
         let mut parsed = Vec::with_capacity(n);
         for (j, text) in row.iter().enumerate() {
-            let at = || format!("{place}.multipliers[{k}][{j}]");
-            let t = number(text, &at)?;
-            if layer >= i && t.is_negative() {
+            let at = || format!("{place}[{j}]");
+            let t = parse_at(text, &at, limits)?;
+            if relation.nonnegative && t.is_negative() {
                 return Err(invalid(
                     at(),
                     format!(
-                        "multiplier {} of layer {layer} is negative; only the layers before \
-                         block {i} may have multipliers of either sign",
-                        show(&t)
+                        "multiplier {} of layer {layer} is negative; {}",
+                        show(&t),
+                        why(layer)
                     ),
                 ));
             }
@@ -184,11 +436,20 @@ pub(super) fn read_term(
         }
         multipliers.push(parsed);
     }
+    Ok(multipliers)
+}
 
-    let signs = layout.sign_count(i);
-    let mut products = Vec::with_capacity(term.products.len());
+/// Products sorted by (a, b) without repetition, a <= b < `signs`, values >= 0.
+fn read_products(
+    place: &str,
+    who: &str,
+    list: &[(u64, u64, Rational)],
+    signs: usize,
+    limits: &Limits,
+) -> Result<Vec<(usize, usize, BigRational)>, Rejection> {
+    let mut products = Vec::with_capacity(list.len());
     let mut previous: Option<(u64, u64)> = None;
-    for (e, (a, c, text)) in term.products.iter().enumerate() {
+    for (e, (a, c, text)) in list.iter().enumerate() {
         let at = || format!("{place}.products[{e}]");
         if a > c || previous.is_some_and(|p| p >= (*a, *c)) {
             return Err(invalid(
@@ -202,12 +463,10 @@ pub(super) fn read_term(
             return Err(reject(
                 RejectionKind::IndexOutOfRange,
                 at(),
-                format!(
-                    "an index is not below {signs}, the count of quantities term {i} may multiply"
-                ),
+                format!("an index is not below {signs}, the count of quantities {who} may multiply"),
             ));
         };
-        let v = number(text, &|| format!("{place}.products[{e}][2]"))?;
+        let v = parse_at(text, &|| format!("{place}.products[{e}][2]"), limits)?;
         if v.is_negative() {
             return Err(invalid(
                 at(),
@@ -216,27 +475,33 @@ pub(super) fn read_term(
         }
         products.push((a, c, v));
     }
+    Ok(products)
+}
 
+/// The witness: shift >= 0 and an upper-triangular factor of side `n`.
+fn read_witness(
+    place: &str,
+    witness: &LipschitzWitness,
+    n: usize,
+    limits: &Limits,
+) -> Result<(BigRational, Vec<Vec<BigRational>>), Rejection> {
     let wplace = format!("{place}.witness");
-    let shift = number(&term.witness.shift, &|| format!("{wplace}.shift"))?;
+    let number = |text, at: &dyn Fn() -> String| parse_at(text, at, limits);
+    let shift = number(&witness.shift, &|| format!("{wplace}.shift"))?;
     if shift.is_negative() {
         return Err(invalid(
             format!("{wplace}.shift"),
             format!("shift {} is negative", show(&shift)),
         ));
     }
-    let n = layout.side();
-    if term.witness.factor.len() != n {
+    if witness.factor.len() != n {
         return Err(invalid(
             format!("{wplace}.factor"),
-            format!(
-                "factor has {} rows; expected N = {n}",
-                term.witness.factor.len()
-            ),
+            format!("factor has {} rows; expected N = {n}", witness.factor.len()),
         ));
     }
     let mut factor = Vec::with_capacity(n);
-    for (a, row) in term.witness.factor.iter().enumerate() {
+    for (a, row) in witness.factor.iter().enumerate() {
         if a.checked_add(row.len()) != Some(n) {
             return Err(invalid(
                 format!("{wplace}.factor[{a}]"),
@@ -255,13 +520,7 @@ pub(super) fn read_term(
             .collect::<Result<Vec<_>, _>>()?;
         factor.push(parsed);
     }
-    Ok(Term {
-        lambda,
-        multipliers,
-        products,
-        shift,
-        factor,
-    })
+    Ok((shift, factor))
 }
 
 /// Integers over one denominator.
@@ -315,63 +574,65 @@ pub(super) fn path_sums_of(blocks: &[CheckedBlock]) -> BlockSums {
         .collect()
 }
 
-/// The l matrices of term i's chain, as rows of rationals over the chain input of each.
-fn chain(blocks: &[CheckedBlock], sums: &BlockSums, i: usize) -> Vec<Vec<Vec<BigRational>>> {
+/// Matrix `which` (docs/FORMAT.md section 12.2) as rows of rationals over its input (u for
+/// k = 1, so twice as wide on a signed domain).
+fn matrix(blocks: &[CheckedBlock], sums: &BlockSums, which: Which) -> Vec<Vec<BigRational>> {
     let unit = BigRational::from_integer(BigInt::one() << PRODUCT_SHIFT);
-    blocks
-        .iter()
-        .zip(sums)
-        .enumerate()
-        .map(|(b, (block, (p, q)))| {
-            let k = b.saturating_add(1);
-            let w = |m: usize, t: usize| {
-                block
-                    .target
-                    .weights
-                    .get(m.saturating_mul(block.target.cols).saturating_add(t))
-                    .cloned()
-                    .unwrap_or_default()
-            };
-            let cell = |sums: &PathSums, m: usize, t: usize| {
-                BigRational::from_integer(
-                    sums.value(m.saturating_mul(block.target.cols).saturating_add(t)),
-                ) / &unit
-            };
-            (0..block.target.rows)
-                .map(|m| {
-                    let mut row: Vec<BigRational> = (0..block.target.cols)
-                        .map(|t| match k.cmp(&i) {
-                            std::cmp::Ordering::Less => cell(p, m, t),
-                            std::cmp::Ordering::Equal => cell(p, m, t) - w(m, t),
-                            std::cmp::Ordering::Greater => w(m, t),
-                        })
-                        .collect();
-                    if block.signed_input {
-                        // The columns of x- (taken as |min(x, 0)|): -Q, or W - Q for M_1.
-                        row.extend((0..block.target.cols).map(|t| match k.cmp(&i) {
-                            std::cmp::Ordering::Less => -cell(q, m, t),
-                            std::cmp::Ordering::Equal => w(m, t) - cell(q, m, t),
-                            std::cmp::Ordering::Greater => w(m, t),
-                        }));
-                    }
-                    row
+    let k = match which {
+        Which::Head(k) | Which::Error(k) | Which::Target(k) => k,
+    };
+    let b = k.saturating_sub(1);
+    let (Some(block), Some((p, q))) = (blocks.get(b), sums.get(b)) else {
+        return Vec::new();
+    };
+    let w = |m: usize, t: usize| {
+        block
+            .target
+            .weights
+            .get(m.saturating_mul(block.target.cols).saturating_add(t))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let cell = |sums: &PathSums, m: usize, t: usize| {
+        BigRational::from_integer(sums.value(m.saturating_mul(block.target.cols).saturating_add(t)))
+            / &unit
+    };
+    (0..block.target.rows)
+        .map(|m| {
+            let mut row: Vec<BigRational> = (0..block.target.cols)
+                .map(|t| match which {
+                    Which::Head(_) => cell(p, m, t),
+                    Which::Error(_) => cell(p, m, t) - w(m, t),
+                    Which::Target(_) => w(m, t),
                 })
-                .collect()
+                .collect();
+            if block.signed_input {
+                // The columns of x- (taken as |min(x, 0)|): -Q, or W - Q for M_1.
+                row.extend((0..block.target.cols).map(|t| match which {
+                    Which::Head(_) => -cell(q, m, t),
+                    Which::Error(_) => w(m, t) - cell(q, m, t),
+                    Which::Target(_) => w(m, t),
+                }));
+            }
+            row
         })
         .collect()
 }
 
-/// Word multiplications of the check of one term, for `--max-exact-work`.
-fn work(layout: &Layout, outputs: usize, term: &Term, bits: u64) -> f64 {
-    let n = layout.side() as f64;
-    let last = layout.size(layout.hidden.len()) as f64;
-    let widest = layout.hidden.iter().fold(layout.input, |m, &x| m.max(x)) as f64;
+/// Word multiplications of the check of one form, for `--max-exact-work`.
+fn work(form: &Form, term: &Term, bits: u64) -> f64 {
+    let n = form.side() as f64;
+    let columns = form
+        .output
+        .iter()
+        .fold(0usize, |sum, &(s, _)| sum.saturating_add(form.size(s))) as f64;
+    let widest = form.sizes.iter().copied().max().unwrap_or(0) as f64;
     let products: f64 = term
         .products
         .iter()
-        .map(|&(a, c, _)| layout.terms_of(a) as f64 * layout.terms_of(c) as f64)
+        .map(|&(a, c, _)| form.terms_of(a) as f64 * form.terms_of(c) as f64)
         .sum();
-    let count = n * n * n / 6.0 + last * last * outputs as f64 + n * widest + products;
+    let count = n * n * n / 6.0 + columns * columns * form.outputs as f64 + n * widest + products;
     count * (bits as f64 / 64.0).max(1.0).powi(2)
 }
 
@@ -386,31 +647,57 @@ pub(super) fn check_term(
 ) -> Result<(), Rejection> {
     let i = b.saturating_add(1);
     let place = format!("bound.terms[{b}]");
-    let matrices = chain(blocks, sums, i);
-    let depth = matrices.len();
+    check_form(&place, &format!("term {i}"), term, &layout.term(i), blocks, sums, limits)
+}
 
-    // Denominators: d_A of every chain matrix, d_t, d_v, d_lambda, d_s (shift), d_R.
+/// Decides the joint form (docs/FORMAT.md section 12.10).
+pub(super) fn check_joint(
+    joint: &Term,
+    blocks: &[CheckedBlock],
+    sums: &BlockSums,
+    layout: &Layout,
+    limits: &Limits,
+) -> Result<(), Rejection> {
+    check_form("bound.joint", "the joint form", joint, &layout.joint(), blocks, sums, limits)
+}
+
+/// Builds the Q of `form` with `term`'s numbers exactly and checks the witness; `who` names
+/// the form in messages.
+fn check_form(
+    place: &str,
+    who: &str,
+    term: &Term,
+    form: &Form,
+    blocks: &[CheckedBlock],
+    sums: &BlockSums,
+    limits: &Limits,
+) -> Result<(), Rejection> {
+    let used = form.matrices();
+    let matrices: Vec<Vec<Vec<BigRational>>> =
+        used.iter().map(|&w| matrix(blocks, sums, w)).collect();
+
+    // Denominators: d_A of every matrix used, d_t, d_v, d_lambda, d_s (shift), d_R.
     let d_a = denominator(
         matrices.iter().flatten().flatten(),
         limits,
-        &place,
+        place,
         "the chain",
     )?;
     let d_t = denominator(
         term.multipliers.iter().flatten(),
         limits,
-        &place,
+        place,
         "the multipliers",
     )?;
     let d_v = denominator(
         term.products.iter().map(|p| &p.2),
         limits,
-        &place,
+        place,
         "the products",
     )?;
     let d_l = term.lambda.denom().clone();
     let d_s = term.shift.denom().clone();
-    let d_r = denominator(term.factor.iter().flatten(), limits, &place, "the factor")?;
+    let d_r = denominator(term.factor.iter().flatten(), limits, place, "the factor")?;
     let a2 = &d_a * &d_a;
     let lcm = crate::numbers::lcm;
     // A product enters Q in halves v s_a s_b / 2, over 2 d_v d_A^2: that denominator itself
@@ -426,91 +713,81 @@ pub(super) fn check_term(
     .iter()
     .fold(BigInt::one(), |k, x| lcm(&k, x));
     let bits = scale.bits().saturating_add(64);
-    let outputs = blocks.last().map_or(0, |block| block.target.rows);
-    let estimate = work(layout, outputs, term, bits);
+    let estimate = work(form, term, bits);
     if estimate > limits.max_exact_work {
         return Err(reject(
             RejectionKind::Limit,
             place,
             format!(
-                "checking term {i} needs about {estimate:.3e} word multiplications, above the \
+                "checking {who} needs about {estimate:.3e} word multiplications, above the \
                  limit of {:.3e} (--max-exact-work)",
                 limits.max_exact_work
             ),
         ));
     }
 
-    let n = layout.side();
+    let n = form.side();
     let at = |r: usize, c: usize| r.saturating_mul(n).saturating_add(c);
     let mut q = vec![BigInt::zero(); n.saturating_mul(n)];
-    // The chain as integers over d_A, row-major per matrix.
-    let ints: Vec<Over> = matrices
+    // Every matrix as integers over d_A, row-major, with its column count.
+    let ints: Vec<(Over, usize)> = matrices
         .iter()
         .map(|m| {
+            let cols = m.first().map_or(0, Vec::len);
             let flat: Vec<BigRational> = m.iter().flatten().cloned().collect();
-            Over::of(&flat, d_a.clone())
+            (Over::of(&flat, d_a.clone()), cols)
         })
         .collect();
-    let cols = |k: usize| layout.size(k.saturating_sub(1));
-    let a_at = |k: usize, j: usize, c: usize| -> BigInt {
-        ints.get(k.saturating_sub(1))
-            .and_then(|m| m.numer.get(j.saturating_mul(cols(k)).saturating_add(c)))
+    let a_at = |which: Which, j: usize, c: usize| -> BigInt {
+        used.iter()
+            .position(|&w| w == which)
+            .and_then(|x| ints.get(x))
+            .and_then(|(m, cols)| m.numer.get(j.saturating_mul(*cols).saturating_add(c)))
             .cloned()
             .unwrap_or_default()
     };
 
     // lambda^2 |u|^2
     let lambda2 = (term.lambda.numer() * term.lambda.numer()) * (&scale / (&d_l * &d_l));
-    for a in 0..layout.input {
+    for a in 0..form.size(0) {
         q[at(a, a)] += &lambda2;
     }
-    // - |A_l h_{l-1}|^2
-    let last = depth.saturating_sub(1);
-    let (off, size) = (layout.offset(last), layout.size(last));
+    // - |Z|^2, Z the sum of the output's pieces A w_s
     let k_a2 = &scale / &a2;
-    for m in 0..outputs {
-        for a in 0..size {
-            let x = a_at(depth, m, a);
-            if x.is_zero() {
-                continue;
-            }
-            for c in 0..size {
-                let y = a_at(depth, m, c);
-                if !y.is_zero() {
-                    q[at(off.saturating_add(a), off.saturating_add(c))] -= &x * &y * &k_a2;
+    for &(s, x_which) in &form.output {
+        for &(s2, y_which) in &form.output {
+            let (off, off2) = (form.offset(s), form.offset(s2));
+            for m in 0..form.outputs {
+                for a in 0..form.size(s) {
+                    let x = a_at(x_which, m, a);
+                    if x.is_zero() {
+                        continue;
+                    }
+                    for c in 0..form.size(s2) {
+                        let y = a_at(y_which, m, c);
+                        if !y.is_zero() {
+                            q[at(off.saturating_add(a), off2.saturating_add(c))] -=
+                                &x * &y * &k_a2;
+                        }
+                    }
                 }
             }
         }
     }
-    // - 2 t h (z - h) for every hidden neuron of the chain
-    let multipliers = Over::of(
-        &term
-            .multipliers
-            .iter()
-            .flatten()
-            .cloned()
-            .collect::<Vec<_>>(),
-        d_t.clone(),
-    );
+    // - 2 t h (z - h) for every entry of every relation
     let k_ta = &scale / (&d_t * &d_a);
-    let mut index = 0usize;
-    for k in 1..depth {
-        let (here, below, width) = (
-            layout.offset(k),
-            layout.offset(k.saturating_sub(1)),
-            cols(k),
-        );
-        for j in 0..layout.size(k) {
-            let t = multipliers.numer.get(index).cloned().unwrap_or_default();
-            index = index.saturating_add(1);
+    for (relation, row) in form.relations.iter().zip(&term.multipliers) {
+        let (here, below) = (form.offset(relation.block), form.offset(relation.source));
+        for (j, t) in row.iter().enumerate() {
+            let t = t.numer() * (&d_t / t.denom());
             if t.is_zero() {
                 continue;
             }
             let h = here.saturating_add(j);
             // 2 t h^2 over d_t: times d_A / d_A to share k_ta.
             q[at(h, h)] += (&t * &d_a * 2) * &k_ta;
-            for c in 0..width {
-                let x = a_at(k, j, c);
+            for c in 0..form.size(relation.source) {
+                let x = a_at(relation.matrix, j, c);
                 if !x.is_zero() {
                     let v = &t * &x * &k_ta;
                     let z = below.saturating_add(c);
@@ -520,32 +797,24 @@ pub(super) fn check_term(
             }
         }
     }
-    // - v s_a s_b: s is u_a, h_kj or h_kj - z_kj, a sparse vector over d_A.
+    // - v s_a s_b: s is u_a, h_j or h_j - z_j, a sparse vector over d_A.
     let sign_vector = |s: usize| -> Vec<(usize, BigInt)> {
-        if s < layout.input {
-            return vec![(s, d_a.clone())];
-        }
-        let mut rest = s.saturating_sub(layout.input);
-        for k in 1..depth {
-            let n_k = layout.size(k);
-            let h0 = layout.offset(k);
-            if rest < n_k {
-                return vec![(h0.saturating_add(rest), d_a.clone())];
+        match form.quantity(s) {
+            None => vec![(s, d_a.clone())],
+            Some((relation, j, minus_z)) => {
+                let h = form.offset(relation.block).saturating_add(j);
+                let mut v = vec![(h, d_a.clone())];
+                if minus_z {
+                    let below = form.offset(relation.source);
+                    v.extend(
+                        (0..form.size(relation.source))
+                            .map(|c| (below.saturating_add(c), -a_at(relation.matrix, j, c)))
+                            .filter(|(_, x)| !x.is_zero()),
+                    );
+                }
+                v
             }
-            rest = rest.saturating_sub(n_k);
-            if rest < n_k {
-                let below = layout.offset(k.saturating_sub(1));
-                let mut v = vec![(h0.saturating_add(rest), d_a.clone())];
-                v.extend(
-                    (0..cols(k))
-                        .map(|c| (below.saturating_add(c), -a_at(k, rest, c)))
-                        .filter(|(_, x)| !x.is_zero()),
-                );
-                return v;
-            }
-            rest = rest.saturating_sub(n_k);
         }
-        Vec::new()
     };
     // v (s_a s_b^T + s_b s_a^T) / 2: each pair (p in s_a, r in s_b) subtracts half its
     // product at (p, r) and at (r, p); the two orders together give the symmetric entry.
@@ -602,7 +871,7 @@ pub(super) fn check_term(
             format!("{place}.witness"),
             format!(
                 "sum of D[a][b]^2 = {} exceeds shift^2 = {}, so the witness does not prove \
-                 that the quadratic form of term {i} is positive semidefinite",
+                 that the quadratic form of {who} is positive semidefinite",
                 show(&d_squared),
                 show(&shift_squared)
             ),
