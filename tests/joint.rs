@@ -51,19 +51,6 @@ fn oracle(text: &str) -> (Verdict, Option<(BigRational, BigRational)>) {
     (verdict, joint)
 }
 
-/// The joint form's lambda as slth's report gives it. The report's field for it is not
-/// settled yet; this reads `joint.lipschitz`, `joint.lambda` or a `joint` string from
-/// `Report::to_json`.
-fn reported_lambda(report: &slth_checker::verify::Report) -> Option<BigRational> {
-    let json = report.to_json();
-    let joint = json.get("joint")?;
-    let text = match joint {
-        Value::String(_) => joint,
-        _ => joint.get("lipschitz").or_else(|| joint.get("lambda"))?,
-    };
-    parse_rational(text.as_str()?).ok()
-}
-
 #[test]
 fn the_oracle_accepts_the_joint_examples_and_they_are_tighter_than_the_terms() {
     let files = joint_files();
@@ -102,20 +89,33 @@ fn the_oracle_accepts_the_joint_examples_and_they_are_tighter_than_the_terms() {
     }
 }
 
-/// Pending the checker's support of `joint` (FORMAT 12.10): it must accept the examples in
-/// both arithmetics and prove the oracle's lambda.
+/// slth accepts the examples in both arithmetics and proves the oracle's bound r * lambda
+/// (`Report::joint`); the radius is 1 in both, so the lambda is the same too.
 #[test]
 fn slth_accepts_the_joint_examples_with_the_oracles_lambda() {
     for path in joint_files() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let text = read(&path);
         let (_, joint) = oracle(&text);
-        let (lambda, _) = joint.unwrap();
+        let (lambda, bound) = joint.unwrap();
+        assert_eq!(
+            rational(&value(&path)["domain"]["radius"]),
+            BigRational::from_integer(1.into())
+        );
+        assert_eq!(bound, lambda, "{name}");
         let c = certificate(&text);
         let exact = verify_with(&c, &Limits::default()).unwrap_or_else(|r| panic!("{name}: {r}"));
         let sound = verify_sound(&c, &Limits::default()).unwrap_or_else(|r| panic!("{name}: {r}"));
-        assert_eq!(reported_lambda(&exact), Some(lambda.clone()), "{name}");
-        assert_eq!(reported_lambda(&sound), Some(lambda), "{name}");
+        assert_eq!(exact.joint, Some(bound.clone()), "{name}");
+        assert_eq!(sound.joint, Some(bound.clone()), "{name}");
+        // Only the joint form covers epsilon.
+        assert!(exact.bound_value > exact.epsilon, "{name}");
+        assert!(exact.telescoping.is_none(), "{name}");
+        assert_eq!(
+            exact.to_json()["joint"],
+            Value::String(bound.to_string()),
+            "{name}"
+        );
     }
 }
 
@@ -206,8 +206,8 @@ fn the_oracle_rejects_every_invalid_joint_example_where_its_name_says() {
     }
 }
 
-/// Pending the checker's support of `joint`: it must reject each example with the same kind
-/// and place in both arithmetics (a schema error at load for the unknown key).
+/// slth rejects each example with the same kind and place in both arithmetics (a schema
+/// error at load for the unknown key).
 #[test]
 fn slth_rejects_every_invalid_joint_example_where_its_name_says() {
     let mut wrong = Vec::new();
