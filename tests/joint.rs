@@ -240,3 +240,43 @@ fn slth_rejects_every_invalid_joint_example_where_its_name_says() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// A certificate may carry terms and the joint form together (section 12.1): epsilon needs
+/// to cover one of e_l, r * sum lambda_i and r * lambda. Both checkers agree on either side
+/// of the smallest, the joint bound.
+#[test]
+fn terms_and_joint_together() {
+    let mut v = value(&root().join("certificates/v2/tiny-3-2-1-joint.json"));
+    let terms = value(&root().join("certificates/v2/tiny-3-2-1.json"));
+    assert_eq!(terms["bound"]["blocks"], v["bound"]["blocks"]);
+    v["bound"]["terms"] = terms["bound"]["terms"].clone();
+    let text = v.to_string();
+    let (verdict, joint) = oracle(&text);
+    assert!(verdict.is_valid(), "{verdict:?}");
+    let (_, bound) = joint.unwrap();
+    let report = verify_with(&certificate(&text), &Limits::default()).unwrap();
+    assert_eq!(report.joint, Some(bound.clone()));
+    let telescoping = report.telescoping.clone().unwrap();
+    assert!(bound < telescoping);
+    let one = BigRational::from_integer(1.into());
+    let tiny = BigRational::new(1.into(), num_bigint::BigInt::from(10).pow(30));
+    for (epsilon, valid) in [
+        (&bound * (&one + &tiny), true),
+        (bound.clone(), true),
+        (&bound * (&one - &tiny), false),
+    ] {
+        let mut m = v.clone();
+        m["bound"]["epsilon"] = Value::String(epsilon.to_string());
+        let text = m.to_string();
+        let (verdict, _) = oracle(&text);
+        assert_eq!(verdict.is_valid(), valid, "{epsilon}: {verdict:?}");
+        let c = certificate(&text);
+        let exact = verify_with(&c, &Limits::default());
+        let sound = verify_sound(&c, &Limits::default());
+        assert_eq!(exact.is_ok(), valid, "{epsilon}: {exact:?}");
+        assert_eq!(sound.is_ok(), valid, "{epsilon}: {sound:?}");
+        if !valid {
+            assert_eq!(format!("{:?}", exact.unwrap_err().kind), "EpsilonTooSmall");
+        }
+    }
+}

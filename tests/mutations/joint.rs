@@ -9,6 +9,8 @@
 
 use super::*;
 
+type Products = Vec<(usize, usize, BigRational)>;
+
 fn joint_path(steps: &[Step]) -> Vec<Step> {
     let mut p = vec![key("bound"), key("joint")];
     p.extend_from_slice(steps);
@@ -212,7 +214,7 @@ pub(crate) fn joint_mutants(mk: &mut Maker, base: &Json, facts: &Facts) {
     };
     let pp = joint_path(&[key("products")]);
     if let Some((a, b, v)) = list.first().cloned() {
-        let with = |f: &dyn Fn(&mut Vec<(usize, usize, BigRational)>)| {
+        let with = |f: &dyn Fn(&mut Products)| {
             let mut l = list.clone();
             f(&mut l);
             entries(&l)
