@@ -21,6 +21,7 @@ mod claims;
 mod common;
 mod errors;
 mod header;
+mod joint;
 mod target;
 mod terms;
 mod ticket;
@@ -30,6 +31,7 @@ use claims::claim_mutants;
 use common::modes;
 use errors::error_mutants;
 use header::header_mutants;
+use joint::joint_mutants;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
@@ -376,6 +378,9 @@ fn all_mutants(source: &str, text: &str, campaign: &Campaign, full: bool) -> usi
         let has_terms = bound.get("terms").is_some();
         if has_terms {
             term_mutants(&mut mk, &base, &facts, full);
+        }
+        if bound.get("joint").is_some() {
+            joint_mutants(&mut mk, &base, &facts);
         }
         let blocks = bound.get("blocks").unwrap().as_array().unwrap();
         if blocks.iter().any(|b| b.get("error_method").is_some()) {

@@ -540,12 +540,16 @@ fn epsilon_mutants(mk: &mut Maker, facts: &Facts) {
     let e_l = &facts.e_l;
     let (down, up) = nudges();
     let eps = path(&[key("bound"), key("epsilon")]);
-    // Below the smaller bound: invalid; at or above either: valid.
-    let min = if &telescoping < e_l {
+    // Below the smaller bound: invalid; at or above either: valid. (With a joint form,
+    // r * lambda is a third bound: the smallest of the three decides.)
+    let mut min = if &telescoping < e_l {
         telescoping.clone()
     } else {
         e_l.clone()
     };
+    if let Some(j) = facts.joint_bound.as_ref().filter(|j| *j < &min) {
+        min = j.clone();
+    }
     let max = if &telescoping < e_l {
         e_l.clone()
     } else {

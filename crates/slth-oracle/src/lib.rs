@@ -1,5 +1,6 @@
 //! An independent checker of slth certificates (versions 1 and 2, full or compact), written from the format
-//! alone (docs/FORMAT.md; version 2's terms from its section 12 only, in `terms.rs`)
+//! alone (docs/FORMAT.md; version 2's terms from its section 12 only, in `terms.rs`, and
+//! the joint form from its section 12.10 only, in `joint.rs`)
 //! without calling anything of slth or slth-checker: the oracle the differential tests,
 //! the mutation campaign and the fuzz target compare with.
 //!
@@ -21,6 +22,7 @@
 mod algebra;
 mod chacha;
 mod errors;
+mod joint;
 pub mod json;
 mod mutants;
 mod neurons;
@@ -33,6 +35,7 @@ pub use algebra::*;
 pub use chacha::*;
 pub use errors::error_matrix;
 use errors::*;
+pub use joint::JointFacts;
 pub use mutants::*;
 pub use neurons::*;
 pub use numbers::*;
@@ -137,6 +140,10 @@ pub struct Facts {
     pub terms: Vec<TermFacts>,
     /// Version 2: r * (lambda_1 + ... + lambda_l), when every lambda could be read.
     pub telescoping: Option<BigRational>,
+    /// Version 2 (section 12.10): what the joint form says, when it could be read.
+    pub joint: Option<JointFacts>,
+    /// Version 2: r * lambda of the joint form, when its lambda could be read.
+    pub joint_bound: Option<BigRational>,
 }
 
 #[derive(Debug, Clone)]
@@ -458,14 +465,27 @@ impl Checker {
             &mut out,
             &mut undecided,
         );
-        // Section 12.1: in version 2, epsilon needs to cover e_l OR the telescoping bound;
-        // when that bound is undefined (terms missing, miscounted or unreadable, all
-        // reported above) only e_l is compared, except that an unreadable lambda leaves the
-        // epsilon rule undecided and unreported.
+        // Section 12.10: the joint form.
+        let (joint_facts, joint_bound, joint_unread) = self.check_joint(
+            &c,
+            &dims,
+            &weights,
+            &paths,
+            structure_ok,
+            radius.as_ref(),
+            &mut out,
+            &mut undecided,
+        );
+        // Section 12.1: in version 2, epsilon needs to cover e_l OR the telescoping bound
+        // OR the joint bound; a bound that is undefined (terms missing, miscounted or
+        // unreadable, all reported above) is not compared, except that an unreadable
+        // lambda leaves the epsilon rule undecided and unreported.
         let version_2 = c.version == 2 && c.terms.is_some();
         let lambdas_unread = version_2
             && telescoping.is_none()
             && c.terms.as_ref().is_some_and(|t| t.len() == depth);
+        let joint_bound = joint_bound.filter(|_| c.version == 2);
+        let joint_unread = c.version == 2 && joint_unread;
 
         // The chain: e_i = c_i (a_{i-1} + e_{i-1}) + L_i e_{i-1}, a_i = L_i a_{i-1}.
         let mut facts = None;
@@ -477,20 +497,17 @@ impl Checker {
                 e = ci * (&a + &e) + li * &e;
                 a = li * &a;
             }
-            let covered = version_2 && telescoping.as_ref().is_some_and(|t| eps >= t);
-            if eps < &e && !covered && !lambdas_unread {
-                out.push(violation(
-                    &[Kind::EpsilonTooSmall],
-                    "bound.epsilon",
-                    match &telescoping {
-                        Some(t) if version_2 => format!(
-                            "epsilon < e_l = {} and epsilon < r * sum lambda_i = {}",
-                            show(&e),
-                            show(t)
-                        ),
-                        _ => format!("epsilon < e_l = {}", show(&e)),
-                    },
-                ));
+            let covered = (version_2 && telescoping.as_ref().is_some_and(|t| eps >= t))
+                || joint_bound.as_ref().is_some_and(|j| eps >= j);
+            if eps < &e && !covered && !lambdas_unread && !joint_unread {
+                let mut what = format!("epsilon < e_l = {}", show(&e));
+                if let (Some(t), true) = (&telescoping, version_2) {
+                    what += &format!(" and epsilon < r * sum lambda_i = {}", show(t));
+                }
+                if let Some(j) = &joint_bound {
+                    what += &format!(" and epsilon < r * lambda (joint) = {}", show(j));
+                }
+                out.push(violation(&[Kind::EpsilonTooSmall], "bound.epsilon", what));
             }
             if block_facts.len() == claims.len() {
                 facts = Some(Facts {
@@ -500,6 +517,8 @@ impl Checker {
                     e_l: e,
                     terms: term_facts,
                     telescoping,
+                    joint: joint_facts,
+                    joint_bound,
                 });
             }
         }

@@ -274,18 +274,6 @@ fn read_term(v: &Json, place: &str) -> Shape<TermText> {
         &["lipschitz", "multipliers", "witness"],
         &["products"],
     )?;
-    let strings = |v: &Json, place: &str| -> Shape<Vec<String>> {
-        array(v, place)?
-            .iter()
-            .map(|x| string(x, place).map(str::to_string))
-            .collect()
-    };
-    let rows = |v: &Json, place: &str| -> Shape<Vec<Vec<String>>> {
-        array(v, place)?
-            .iter()
-            .map(|row| strings(row, place))
-            .collect()
-    };
     // Section 12.5: "no, default empty"; null is not absence (as section 11 says of the
     // optional keys of version 1).
     let products = match t.get("products") {
@@ -303,6 +291,68 @@ fn read_term(v: &Json, place: &str) -> Shape<TermText> {
     Ok(TermText {
         lipschitz: string(t["lipschitz"], &format!("{place}.lipschitz"))?.to_string(),
         multipliers: rows(t["multipliers"], &format!("{place}.multipliers"))?,
+        products,
+        shift: string(w["shift"], &format!("{wplace}.shift"))?.to_string(),
+        factor: rows(w["factor"], &format!("{wplace}.factor"))?,
+    })
+}
+
+/// Version 2's joint form (docs/FORMAT.md section 12.10.4), every number still text.
+#[derive(Hash)]
+pub(crate) struct JointText {
+    pub(crate) lipschitz: String,
+    pub(crate) head: Vec<Vec<String>>,
+    pub(crate) chains: Vec<Vec<Vec<String>>>,
+    pub(crate) products: Entries,
+    pub(crate) shift: String,
+    pub(crate) factor: Vec<Vec<String>>,
+}
+
+fn strings(v: &Json, place: &str) -> Shape<Vec<String>> {
+    array(v, place)?
+        .iter()
+        .map(|x| string(x, place).map(str::to_string))
+        .collect()
+}
+
+fn rows(v: &Json, place: &str) -> Shape<Vec<Vec<String>>> {
+    array(v, place)?
+        .iter()
+        .map(|row| strings(row, place))
+        .collect()
+}
+
+/// `bound.joint`: a closed object; `products` may be left out (default empty), null is
+/// not absence.
+fn read_joint(v: &Json, place: &str) -> Shape<JointText> {
+    let t = members(
+        v,
+        place,
+        &["lipschitz", "head", "chains", "witness"],
+        &["products"],
+    )?;
+    let products = match t.get("products") {
+        None => Vec::new(),
+        Some(p) => {
+            let place = format!("{place}.products");
+            array(p, &place)?
+                .iter()
+                .map(|e| entry(e, &place))
+                .collect::<Shape<_>>()?
+        }
+    };
+    let cplace = format!("{place}.chains");
+    let chains = array(t["chains"], &cplace)?
+        .iter()
+        .enumerate()
+        .map(|(i, c)| rows(c, &format!("{cplace}[{i}]")))
+        .collect::<Shape<Vec<_>>>()?;
+    let wplace = format!("{place}.witness");
+    let w = members(t["witness"], &wplace, &["shift", "factor"], &[])?;
+    Ok(JointText {
+        lipschitz: string(t["lipschitz"], &format!("{place}.lipschitz"))?.to_string(),
+        head: rows(t["head"], &format!("{place}.head"))?,
+        chains,
         products,
         shift: string(w["shift"], &format!("{wplace}.shift"))?.to_string(),
         factor: rows(w["factor"], &format!("{wplace}.factor"))?,
@@ -330,6 +380,8 @@ pub(crate) struct Parsed {
     pub(crate) epsilon: String,
     /// `bound.terms` when the key is present (version 2).
     pub(crate) terms: Option<Vec<TermText>>,
+    /// `bound.joint` when the key is present (version 2, section 12.10).
+    pub(crate) joint: Option<JointText>,
 }
 
 pub(crate) fn read_shape(root: &Json) -> Shape<Parsed> {
@@ -398,7 +450,12 @@ pub(crate) fn read_shape(root: &Json) -> Shape<Parsed> {
         };
         ticket.push((read("hidden")?, read("output")?));
     }
-    let bound = members(top["bound"], "bound", &["blocks", "epsilon"], &["terms"])?;
+    let bound = members(
+        top["bound"],
+        "bound",
+        &["blocks", "epsilon"],
+        &["terms", "joint"],
+    )?;
     let terms = match bound.get("terms") {
         None => None,
         Some(t) => Some(
@@ -408,6 +465,10 @@ pub(crate) fn read_shape(root: &Json) -> Shape<Parsed> {
                 .map(|(i, t)| read_term(t, &format!("bound.terms[{i}]")))
                 .collect::<Shape<Vec<_>>>()?,
         ),
+    };
+    let joint = match bound.get("joint") {
+        None => None,
+        Some(j) => Some(read_joint(j, "bound.joint")?),
     };
     let mut blocks = Vec::new();
     for (b, block) in array(bound["blocks"], "bound.blocks")?.iter().enumerate() {
@@ -458,5 +519,6 @@ pub(crate) fn read_shape(root: &Json) -> Shape<Parsed> {
         blocks,
         epsilon: string(bound["epsilon"], "bound.epsilon")?.to_string(),
         terms,
+        joint,
     })
 }

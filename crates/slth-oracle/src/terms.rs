@@ -21,8 +21,8 @@ pub struct TermFacts {
 }
 
 /// Sparse vector over the positions of w.
-type Sparse = Vec<(usize, BigRational)>;
-type Matrix = Vec<Vec<BigRational>>;
+pub(crate) type Sparse = Vec<(usize, BigRational)>;
+pub(crate) type Matrix = Vec<Vec<BigRational>>;
 
 /// The path sums of one block (section 6.1) as rational matrices: (P, Q), n_k x n_{k-1}.
 fn path_sums(rows: usize, cols: usize, paths: &[Path]) -> (Matrix, Matrix) {
@@ -79,7 +79,7 @@ impl<'a> Network<'a> {
         }
     }
 
-    fn depth(&self) -> usize {
+    pub(crate) fn depth(&self) -> usize {
         self.weights.len()
     }
 
@@ -121,7 +121,7 @@ impl<'a> Network<'a> {
     }
 
     /// A_k of term i (section 12.2 table), n_k x c_k.
-    fn chain(&self, i: usize, k: usize) -> Matrix {
+    pub(crate) fn chain(&self, i: usize, k: usize) -> Matrix {
         let w = self.weights[k - 1];
         let (p, q) = &self.sums[k - 1];
         let rows = self.widths[k];
@@ -156,7 +156,7 @@ impl<'a> Network<'a> {
     }
 
     /// sigma_0, ..., sigma_{S-1} of term i (section 12.3), given its chain.
-    fn quantity_vectors(&self, i: usize, chain: &[Matrix]) -> Vec<Sparse> {
+    pub(crate) fn quantity_vectors(&self, i: usize, chain: &[Matrix]) -> Vec<Sparse> {
         let mut out: Vec<Sparse> = (0..self.m0())
             .map(|a| vec![(a, BigRational::one())])
             .collect();
@@ -230,43 +230,54 @@ impl<'a> Network<'a> {
                 }
             }
         }
-        // 4. the products. The sum over the products is accumulated in integers (sigma
-        // entries over their common denominator, v over theirs) and divided once per entry:
-        // plain rationals here cost seconds per term on the committed certificates.
+        // 4. the products.
         let sigma = self.quantity_vectors(i, &chain);
-        let entries: Vec<&BigRational> = sigma.iter().flatten().map(|(_, x)| x).collect();
-        let (ints, d_sigma) = over_common_denominator(&entries);
-        let mut ints = ints.into_iter();
-        let sigma: Vec<Vec<(usize, BigInt)>> = sigma
-            .iter()
-            .map(|s| s.iter().map(|(p, _)| (*p, ints.next().unwrap())).collect())
-            .collect();
-        let values: Vec<&BigRational> = products.iter().map(|(_, _, v)| v).collect();
-        let (v_ints, d_v) = over_common_denominator(&values);
-        let mut sum = vec![vec![BigInt::zero(); n]; n];
-        for ((a, b, _), v) in products.iter().zip(&v_ints) {
-            if v.is_zero() {
-                continue;
-            }
-            for (p, x) in &sigma[*a] {
-                let vx = v * x;
-                for (r, y) in &sigma[*b] {
-                    let c = &vx * y;
-                    sum[*p][*r] += &c;
-                    sum[*r][*p] += c;
-                }
-            }
-        }
-        // Q[p][q] -= sum[p][q] / (2 d_v d_sigma^2)
-        let den = BigInt::from(2) * d_v * &d_sigma * &d_sigma;
-        for (qrow, srow) in q.iter_mut().zip(sum) {
-            for (x, s) in qrow.iter_mut().zip(srow) {
-                if !s.is_zero() {
-                    *x -= BigRational::new(s, den.clone());
-                }
-            }
-        }
+        subtract_products(&mut q, &sigma, products);
         q
+    }
+}
+
+/// Step 4 of sections 12.3 and 12.10.2: Q[p][q] -= v (sigma_a[p] sigma_b[q] + sigma_b[p]
+/// sigma_a[q]) / 2 for every product [a, b, v]. The sum over the products is accumulated in
+/// integers (sigma entries over their common denominator, v over theirs) and divided once
+/// per entry: plain rationals here cost seconds per term on the committed certificates.
+pub(crate) fn subtract_products(
+    q: &mut Matrix,
+    sigma: &[Sparse],
+    products: &[(usize, usize, BigRational)],
+) {
+    let n = q.len();
+    let entries: Vec<&BigRational> = sigma.iter().flatten().map(|(_, x)| x).collect();
+    let (ints, d_sigma) = over_common_denominator(&entries);
+    let mut ints = ints.into_iter();
+    let sigma: Vec<Vec<(usize, BigInt)>> = sigma
+        .iter()
+        .map(|s| s.iter().map(|(p, _)| (*p, ints.next().unwrap())).collect())
+        .collect();
+    let values: Vec<&BigRational> = products.iter().map(|(_, _, v)| v).collect();
+    let (v_ints, d_v) = over_common_denominator(&values);
+    let mut sum = vec![vec![BigInt::zero(); n]; n];
+    for ((a, b, _), v) in products.iter().zip(&v_ints) {
+        if v.is_zero() {
+            continue;
+        }
+        for (p, x) in &sigma[*a] {
+            let vx = v * x;
+            for (r, y) in &sigma[*b] {
+                let c = &vx * y;
+                sum[*p][*r] += &c;
+                sum[*r][*p] += c;
+            }
+        }
+    }
+    // Q[p][q] -= sum[p][q] / (2 d_v d_sigma^2)
+    let den = BigInt::from(2) * d_v * &d_sigma * &d_sigma;
+    for (qrow, srow) in q.iter_mut().zip(sum) {
+        for (x, s) in qrow.iter_mut().zip(srow) {
+            if !s.is_zero() {
+                *x -= BigRational::new(s, den.clone());
+            }
+        }
     }
 }
 
@@ -288,7 +299,11 @@ pub(crate) struct Term {
     pub(crate) factor: Option<Vec<Vec<BigRational>>>,
 }
 
-fn numbers(rows: &[Vec<String>], place: &str, out: &mut Vec<Violation>) -> Option<Matrix> {
+pub(crate) fn numbers(
+    rows: &[Vec<String>],
+    place: &str,
+    out: &mut Vec<Violation>,
+) -> Option<Matrix> {
     let mut ok = true;
     let mut m = Vec::new();
     for (a, row) in rows.iter().enumerate() {
@@ -302,6 +317,99 @@ fn numbers(rows: &[Vec<String>], place: &str, out: &mut Vec<Violation>) -> Optio
         m.push(r);
     }
     ok.then_some(m)
+}
+
+/// Products (section 12.4 item 3, and 12.10.3 item 3): a <= b < S, v >= 0, sorted by
+/// (a, b) without repeats. None when one could not be read or lies outside the quantities
+/// (already reported); `place` is the term's or the joint form's.
+pub(crate) fn read_products(
+    list: &Entries,
+    s: usize,
+    place: &str,
+    out: &mut Vec<Violation>,
+) -> Option<Vec<(usize, usize, BigRational)>> {
+    let mut products = Some(Vec::new());
+    let mut previous: Option<(u64, u64)> = None;
+    for (p, (a, b, v)) in list.iter().enumerate() {
+        let pplace = format!("{place}.products[{p}]");
+        let v = number(v, &pplace, out);
+        let mut ok = v.is_some();
+        if a > b {
+            ok = false;
+            out.push(violation(
+                &[Kind::WitnessInvalid, Kind::IndexOutOfRange],
+                &pplace,
+                "a > b",
+            ));
+        }
+        if *b >= s as u64 || *a >= s as u64 {
+            ok = false;
+            out.push(violation(
+                &[Kind::IndexOutOfRange, Kind::WitnessInvalid],
+                &pplace,
+                format!("index beyond S = {s}"),
+            ));
+        }
+        if previous.is_some_and(|q| q >= (*a, *b)) {
+            out.push(violation(
+                &[Kind::WitnessInvalid],
+                &pplace,
+                "products not sorted by (a, b), or a pair twice",
+            ));
+        }
+        previous = Some((*a, *b));
+        if let Some(v) = &v
+            && v.is_negative()
+        {
+            out.push(violation(&[Kind::WitnessInvalid], &pplace, "v < 0"));
+        }
+        match (ok, v, products.as_mut()) {
+            (true, Some(v), Some(list)) => list.push((*a as usize, *b as usize, v)),
+            _ => products = None,
+        }
+    }
+    products
+}
+
+/// The shift and factor of a witness of side `n` (section 12.4 item 4): shift >= 0, an
+/// upper-triangular factor stored by rows; the factor is None when its shape is wrong.
+pub(crate) fn read_witness(
+    shift: &str,
+    factor: &[Vec<String>],
+    n: usize,
+    wplace: &str,
+    out: &mut Vec<Violation>,
+) -> (Option<BigRational>, Option<Matrix>) {
+    let shift = number(shift, &format!("{wplace}.shift"), out);
+    if shift.as_ref().is_some_and(Signed::is_negative) {
+        out.push(violation(
+            &[Kind::WitnessInvalid],
+            format!("{wplace}.shift"),
+            "shift < 0",
+        ));
+    }
+    let fplace = format!("{wplace}.factor");
+    let mut rows = numbers(factor, &fplace, out);
+    if factor.len() != n {
+        rows = None;
+        out.push(violation(
+            &[Kind::WitnessInvalid, Kind::Dimension],
+            &fplace,
+            format!("{} rows, N = {n}", factor.len()),
+        ));
+    } else {
+        for (a, row) in factor.iter().enumerate() {
+            if row.len() != n - a {
+                rows = None;
+                out.push(violation(
+                    &[Kind::WitnessInvalid, Kind::Dimension],
+                    format!("{fplace}[{a}]"),
+                    format!("{} entries, N - a = {}", row.len(), n - a),
+                ));
+            }
+        }
+    }
+    (shift, rows)
 }
 
 /// The checks of section 12.4 that need no chain: every number, lambda >= 0, the shapes
@@ -376,81 +484,18 @@ pub(crate) fn read_term(
         multipliers = None;
     }
 
-    // Products: a <= b < S, v >= 0, sorted by (a, b) without repeats.
     let s = m0 + 2 * widths[1..i.min(l + 1).max(1)].iter().sum::<usize>();
-    let mut products = Some(Vec::new());
-    let mut previous: Option<(u64, u64)> = None;
-    for (p, (a, b, v)) in text.products.iter().enumerate() {
-        let pplace = format!("{place}.products[{p}]");
-        let v = number(v, &pplace, out);
-        let mut ok = v.is_some();
-        if a > b {
-            ok = false;
-            out.push(violation(
-                &[Kind::WitnessInvalid, Kind::IndexOutOfRange],
-                &pplace,
-                "a > b",
-            ));
-        }
-        if *b >= s as u64 || *a >= s as u64 {
-            ok = false;
-            out.push(violation(
-                &[Kind::IndexOutOfRange, Kind::WitnessInvalid],
-                &pplace,
-                format!("index beyond S = {s}"),
-            ));
-        }
-        if previous.is_some_and(|q| q >= (*a, *b)) {
-            out.push(violation(
-                &[Kind::WitnessInvalid],
-                &pplace,
-                "products not sorted by (a, b), or a pair twice",
-            ));
-        }
-        previous = Some((*a, *b));
-        if let Some(v) = &v
-            && v.is_negative()
-        {
-            out.push(violation(&[Kind::WitnessInvalid], &pplace, "v < 0"));
-        }
-        match (ok, v, products.as_mut()) {
-            (true, Some(v), Some(list)) => list.push((*a as usize, *b as usize, v)),
-            _ => products = None,
-        }
-    }
+    let products = read_products(&text.products, s, &place, out);
 
     // The witness: shift >= 0, an upper-triangular factor of side N stored by rows.
-    let wplace = format!("{place}.witness");
-    let shift = number(&text.shift, &format!("{wplace}.shift"), out);
-    if shift.as_ref().is_some_and(Signed::is_negative) {
-        out.push(violation(
-            &[Kind::WitnessInvalid],
-            format!("{wplace}.shift"),
-            "shift < 0",
-        ));
-    }
     let n = m0 + widths[1..l.max(1)].iter().sum::<usize>();
-    let fplace = format!("{wplace}.factor");
-    let mut factor = numbers(&text.factor, &fplace, out);
-    if text.factor.len() != n {
-        factor = None;
-        out.push(violation(
-            &[Kind::WitnessInvalid, Kind::Dimension],
-            &fplace,
-            format!("{} rows, N = {n}", text.factor.len()),
-        ));
-    } else {
-        for (a, row) in text.factor.iter().enumerate() {
-            if row.len() != n - a {
-                factor = None;
-                out.push(violation(
-                    &[Kind::WitnessInvalid, Kind::Dimension],
-                    format!("{fplace}[{a}]"),
-                    format!("{} entries, N - a = {}", row.len(), n - a),
-                ));
-            }
-        }
-    }
+    let (shift, factor) = read_witness(
+        &text.shift,
+        &text.factor,
+        n,
+        &format!("{place}.witness"),
+        out,
+    );
     Term {
         lambda,
         multipliers,
@@ -486,15 +531,15 @@ impl Checker {
                 ));
                 return (Vec::new(), None);
             }
-            // Section 12.1: version 2 needs terms or at least one `error_method`.
-            (2, None) if c.blocks.iter().any(|b| b.error_method.is_some()) => {
+            // Section 12.1: version 2 needs terms, joint or at least one `error_method`.
+            (2, None) if c.joint.is_some() || c.blocks.iter().any(|b| b.error_method.is_some()) => {
                 return (Vec::new(), None);
             }
             (2, None) => {
                 out.push(violation(
                     &[Kind::Header, Kind::Schema],
                     "bound.terms",
-                    "version 2 without terms or an error_method",
+                    "version 2 without terms, joint or an error_method",
                 ));
                 return (Vec::new(), None);
             }
