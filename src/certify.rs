@@ -7,10 +7,10 @@ use crate::construct::{
     ConstructError, PairsSettings, SubsetSumSettings, budget, pairs, subset_sum,
 };
 use crate::error::Error;
-use crate::tighten::Claims as Added;
 use crate::network::{BiasedNetwork, Network, NetworkError};
 use crate::numbers::{format_rational, rational_to_f64};
 use crate::ticket::Ticket;
+use crate::tighten::Claims as Added;
 use num_rational::BigRational;
 use num_traits::{One, Signed};
 use serde_json::{Value, json};

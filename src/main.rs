@@ -250,7 +250,10 @@ fn tighten_command(args: &slth::cli::TightenArgs) -> Result<(), Error> {
     let (claims, what) = if args.joint {
         (slth::tighten::Claims::Joint, "searching the joint form")
     } else {
-        (slth::tighten::Claims::Terms, "searching the telescoping terms")
+        (
+            slth::tighten::Claims::Terms,
+            "searching the telescoping terms",
+        )
     };
     let step = slth::progress::Progress::spinner(what);
     let tightened = slth::tighten::tighten_file_with(&args.certificate, &limits, claims)?;

@@ -478,7 +478,11 @@ fn write_form(
     writeln!(out, "{pad}    \"shift\": {},", quoted(&witness.shift.0))?;
     writeln!(out, "{pad}    \"factor\": [")?;
     for (k, r) in witness.factor.iter().enumerate() {
-        let sep = if k + 1 < witness.factor.len() { "," } else { "" };
+        let sep = if k + 1 < witness.factor.len() {
+            ","
+        } else {
+            ""
+        };
         writeln!(out, "{pad}      {}{sep}", cells(r))?;
     }
     writeln!(out, "{pad}    ]")?;

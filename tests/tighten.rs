@@ -103,7 +103,11 @@ fn terms_twice_refused() {
 
 /// Runs `slth certify` on the tiny target (pairs, epsilon 0.05, seed 42, `--json`) with
 /// `extra` flags, writing into `dir`; its JSON and the certificate written.
-fn certify_tiny(dir: &std::path::Path, extra: &[&str], name: &str) -> (serde_json::Value, Certificate) {
+fn certify_tiny(
+    dir: &std::path::Path,
+    extra: &[&str],
+    name: &str,
+) -> (serde_json::Value, Certificate) {
     let target = root().join("certificates/targets/tiny-3-2-1.json");
     let run = |extra: &[&str], out: &PathBuf| {
         let mut args = vec![
@@ -189,7 +193,10 @@ fn certify_with_joint() {
     let before = parse_rational(&plain.bound.epsilon.0).unwrap();
     let with_terms = parse_rational(&terms.bound.epsilon.0).unwrap();
     assert!(bound <= epsilon, "{bound} above {epsilon}");
-    assert!(epsilon < with_terms && with_terms < before, "{epsilon}, {with_terms}, {before}");
+    assert!(
+        epsilon < with_terms && with_terms < before,
+        "{epsilon}, {with_terms}, {before}"
+    );
     assert!(report.claim_kinds.contains(&"joint-sdp".to_string()));
     let _ = std::fs::remove_dir_all(&dir);
 }

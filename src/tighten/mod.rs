@@ -20,7 +20,6 @@ mod solve;
 
 use crate::error::Error;
 use dense::{Mat, cholesky, min_eigenvalue};
-use solve::{Relation, Shape};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{Signed, ToPrimitive, Zero};
@@ -29,6 +28,7 @@ use slth_checker::certificate::{
 };
 use slth_checker::numbers::{format_rational, parse_rational, rational_to_f64};
 use slth_checker::verify::RejectionKind;
+use solve::{Relation, Shape};
 use std::path::Path;
 
 /// The largest side N of a term's quadratic form that `tighten` takes: the checker's
@@ -505,7 +505,9 @@ fn joint_for(input: &Input, margin: f64) -> Option<(JointBound, BigRational)> {
     let found = search(&shape(c), &shape(1.0), c, "joint form", margin)?;
     let mut rows = found.multipliers.into_iter();
     let head: Vec<Vec<Rational>> = rows.by_ref().take(l - 1).collect();
-    let chains = (1..l).map(|i| rows.by_ref().take(l - i).collect()).collect();
+    let chains = (1..l)
+        .map(|i| rows.by_ref().take(l - i).collect())
+        .collect();
     let joint = JointBound {
         lipschitz: text(&found.lambda),
         head,
@@ -538,7 +540,13 @@ fn search(scaled: &Shape, exact: &Shape, c: f64, name: &str, margin: f64) -> Opt
         .zip(&exact.relations)
         .map(|(row, relation)| {
             row.iter()
-                .map(|&t| if relation.nonnegative { t.max(0.0) } else { t * c2 })
+                .map(|&t| {
+                    if relation.nonnegative {
+                        t.max(0.0)
+                    } else {
+                        t * c2
+                    }
+                })
                 .collect()
         })
         .collect();

@@ -40,14 +40,14 @@ pub(super) fn check_header(c: &Certificate) -> Result<(), Rejection> {
             ),
         ));
     }
-    // Version 2 adds `bound.terms` and the blocks' `error_method` / `error_witness`
+    // Version 2 adds `bound.terms`, `bound.joint` and the blocks' `error_method` / `error_witness`
     // (docs/FORMAT.md section 12.1); version 1 has none of them.
     let version_2 = c.version == certificate::FORMAT_VERSION_TERMS;
     if version_2 && !c.has_version_2_claims() {
         return Err(reject(
             RejectionKind::Header,
             "bound.terms",
-            "a version 2 certificate must have \"terms\" in its bound or a block with \"error_method\"",
+            "a version 2 certificate must have \"terms\" or \"joint\" in its bound or a block with \"error_method\"",
         ));
     }
     if !version_2 {
@@ -56,6 +56,13 @@ pub(super) fn check_header(c: &Certificate) -> Result<(), Rejection> {
                 RejectionKind::Header,
                 "bound.terms",
                 "\"terms\" belong to version 2; this certificate says version 1",
+            ));
+        }
+        if c.bound.joint.is_some() {
+            return Err(reject(
+                RejectionKind::Header,
+                "bound.joint",
+                "\"joint\" belongs to version 2; this certificate says version 1",
             ));
         }
         for (b, block) in c.bound.blocks.iter().enumerate() {

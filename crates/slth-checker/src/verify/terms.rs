@@ -188,7 +188,9 @@ impl Layout {
 impl Form {
     /// N, the side of Q.
     pub fn side(&self) -> usize {
-        self.sizes.iter().fold(0usize, |sum, &n| sum.saturating_add(n))
+        self.sizes
+            .iter()
+            .fold(0usize, |sum, &n| sum.saturating_add(n))
     }
 
     /// Where block s of w starts.
@@ -388,7 +390,7 @@ fn read_lambda(
     limits: &Limits,
 ) -> Result<BigRational, Rejection> {
     let at = || format!("{place}.lipschitz");
-    let lambda = parse_at(text, &at, limits)?;
+    let lambda = parse_at(text, at, limits)?;
     if lambda.is_negative() {
         return Err(reject(
             RejectionKind::LipschitzTooSmall,
@@ -421,7 +423,7 @@ fn read_multipliers(
         let mut parsed = Vec::with_capacity(n);
         for (j, text) in row.iter().enumerate() {
             let at = || format!("{place}[{j}]");
-            let t = parse_at(text, &at, limits)?;
+            let t = parse_at(text, at, limits)?;
             if relation.nonnegative && t.is_negative() {
                 return Err(invalid(
                     at(),
@@ -463,10 +465,12 @@ fn read_products(
             return Err(reject(
                 RejectionKind::IndexOutOfRange,
                 at(),
-                format!("an index is not below {signs}, the count of quantities {who} may multiply"),
+                format!(
+                    "an index is not below {signs}, the count of quantities {who} may multiply"
+                ),
             ));
         };
-        let v = parse_at(text, &|| format!("{place}.products[{e}][2]"), limits)?;
+        let v = parse_at(text, || format!("{place}.products[{e}][2]"), limits)?;
         if v.is_negative() {
             return Err(invalid(
                 at(),
@@ -647,7 +651,15 @@ pub(super) fn check_term(
 ) -> Result<(), Rejection> {
     let i = b.saturating_add(1);
     let place = format!("bound.terms[{b}]");
-    check_form(&place, &format!("term {i}"), term, &layout.term(i), blocks, sums, limits)
+    check_form(
+        &place,
+        &format!("term {i}"),
+        term,
+        &layout.term(i),
+        blocks,
+        sums,
+        limits,
+    )
 }
 
 /// Decides the joint form (docs/FORMAT.md section 12.10).
@@ -658,7 +670,15 @@ pub(super) fn check_joint(
     layout: &Layout,
     limits: &Limits,
 ) -> Result<(), Rejection> {
-    check_form("bound.joint", "the joint form", joint, &layout.joint(), blocks, sums, limits)
+    check_form(
+        "bound.joint",
+        "the joint form",
+        joint,
+        &layout.joint(),
+        blocks,
+        sums,
+        limits,
+    )
 }
 
 /// Builds the Q of `form` with `term`'s numbers exactly and checks the witness; `who` names
@@ -766,8 +786,7 @@ fn check_form(
                     for c in 0..form.size(s2) {
                         let y = a_at(y_which, m, c);
                         if !y.is_zero() {
-                            q[at(off.saturating_add(a), off2.saturating_add(c))] -=
-                                &x * &y * &k_a2;
+                            q[at(off.saturating_add(a), off2.saturating_add(c))] -= &x * &y * &k_a2;
                         }
                     }
                 }
