@@ -133,7 +133,7 @@ pub const DEFAULT_MAX_POOL: usize = 24;
 
 /// The automatic base pool of a block with more than SEARCHED_BLOCK_WEIGHTS weights:
 /// first_pool_guess plus this, built once. A smaller base leaves more weights to
-/// `grow_targeted`, which places neurons better but tracks every missed weight: 784-500 at
+/// `grow_targeted`, which places neurons better but scores every missed weight: 784-500 at
 /// 0.01 gives 11.60 neurons per input from base 5 (the guess), 11.88 from 7 in about half
 /// the time.
 const BASE_ABOVE_GUESS: usize = 2;
@@ -563,13 +563,98 @@ const TRACKED_POOL: usize = 16;
 /// Neurons scored together against every pool by `grow_targeted`.
 const GROWTH_WINDOW: usize = 1024;
 
-/// One weight `W[m][t]` that pool (s, t) misses: the sorted subset sums of the pool's
+/// Subset sums `grow_targeted` keeps at once, over all missed weights: 2^25 of 8 bytes,
+/// 256 MB. A weight whose pool has more sums than its share keeps them in two parts (see
+/// `Missed`), which costs a binary search per sum of the second part.
+const TRACKED_SUMS: usize = 1 << 25;
+
+/// One weight `W[m][t]` that pool (s, t) misses, with the subset sums of the pool's
 /// products for output m and the smallest distance from the weight to one of them.
+///
+/// The subset sums are every `a + e` with `a` in `sums` (sorted: the subset sums of the
+/// pool's first products) and `e` in `extra` (the subset sums of its later products, in
+/// the order they were made; just 0 while every sum fits `sums`). Storing 2^p sums for each
+/// missed weight took 2.1 GB on 784-500-10 at per-weight error 0.001 (137,490 weights
+/// missed by base pools of 11); two parts of 2^k and 2^(p-k) fit TRACKED_SUMS.
 struct Missed {
     m: usize,
     weight: f64,
     sums: Vec<f64>,
+    extra: Vec<f64>,
     error: f64,
+}
+
+impl Missed {
+    /// The subset sums of `products` (the pool's, in pool order) kept as `sums` and `extra`
+    /// with at most `share` values in `sums` unless they all fit in `share`.
+    fn new(m: usize, weight: f64, products: &[f64], share: usize) -> Missed {
+        let k = sorted_part(products.len(), share);
+        let sums = sorted_sums(&products[..k]);
+        let mut extra = vec![0.0];
+        for &c in &products[k..] {
+            shift_into(&mut extra, c);
+        }
+        let mut missed = Missed {
+            m,
+            weight,
+            sums,
+            extra,
+            error: f64::INFINITY,
+        };
+        missed.error = missed.distance(weight);
+        missed
+    }
+
+    /// Distance from `x` to the nearest subset sum.
+    fn distance(&self, x: f64) -> f64 {
+        self.extra.iter().fold(f64::INFINITY, |best, &e| {
+            best.min(nearest(&self.sums, x - e))
+        })
+    }
+
+    /// The pool gained a product `c`: the error is updated, and the sums doubled, in one
+    /// sorted list if their number fits `share`, else in `extra`.
+    fn add(&mut self, c: f64, share: usize) {
+        self.error = self.error.min(self.distance(self.weight - c));
+        let count = self.sums.len() * self.extra.len() * 2;
+        if self.extra.len() == 1 && count <= share {
+            self.sums = merge_shifted(&self.sums, c);
+        } else if count <= share {
+            shift_into(&mut self.extra, c);
+            let mut all: Vec<f64> = self
+                .extra
+                .iter()
+                .flat_map(|&e| self.sums.iter().map(move |&a| a + e))
+                .collect();
+            all.sort_unstable_by(f64::total_cmp);
+            self.sums = all;
+            self.extra = vec![0.0];
+        } else {
+            shift_into(&mut self.extra, c);
+        }
+    }
+}
+
+/// How many of a pool's `p` products go into the sorted part for a share of `share` sums:
+/// all if their 2^p sums fit, else the most whose sums fit, but at least half (so that
+/// neither part exceeds 2^ceil(p/2) when the share is very small).
+fn sorted_part(p: usize, share: usize) -> usize {
+    let fits = share.max(1).ilog2() as usize;
+    if p <= fits { p } else { fits.max(p / 2) }
+}
+
+/// `values` followed by `values + c`.
+fn shift_into(values: &mut Vec<f64>, c: f64) {
+    let n = values.len();
+    values.extend_from_within(..n);
+    for v in &mut values[n..] {
+        *v += c;
+    }
+}
+
+/// Each missed weight's share of TRACKED_SUMS when `count` weights are tracked.
+fn share_of(count: usize) -> usize {
+    TRACKED_SUMS / count.max(1)
 }
 
 /// The pool of sign s of input t with the weights it misses.
@@ -623,7 +708,8 @@ fn merge_shifted(sums: &[f64], c: f64) -> Vec<f64> {
 /// are computed again with its new neuron, and so on until every neuron of the window has a
 /// pool or none is usable (a pool takes neurons of one sign of U). The subset sums of every
 /// missed weight are kept sorted, so scoring a neuron on a pool costs one binary search per
-/// missed weight.
+/// missed weight, or one per sum of the second part where the weights' share of
+/// TRACKED_SUMS splits them (`Missed`). A pool that is full drops its missed weights.
 ///
 /// Random growth needs about 16 neurons per input on a 784-500 block at 0.01 (each of the
 /// 500 outputs must be met by the same pool); choosing the pool by what a neuron fixes, with
@@ -652,6 +738,8 @@ fn grow_targeted(
             by_pool.entry((t, s)).or_default().push(m);
         }
     }
+    let candidates: usize = by_pool.values().map(Vec::len).sum();
+    let share = share_of(candidates);
     let mut missing: Vec<Missing> = by_pool
         .into_par_iter()
         .map(|((t, s), outputs)| {
@@ -667,15 +755,8 @@ fn grow_targeted(
                             (v as f64 / scale) * (u as f64 / scale)
                         })
                         .collect();
-                    let sums = sorted_sums(&products);
-                    let weight = targets[m][t];
-                    let error = nearest(&sums, weight);
-                    (error > tolerance).then_some(Missed {
-                        m,
-                        weight,
-                        sums,
-                        error,
-                    })
+                    let missed = Missed::new(m, targets[m][t], &products, share);
+                    (missed.error > tolerance).then_some(missed)
                 })
                 .collect();
             Missing { s, t, missed }
@@ -698,6 +779,7 @@ fn grow_targeted(
         // Near the end, fewer neurons than missed weights suffice: a window no larger
         // leaves few of its neurons unplaced below a placed one.
         let total: usize = missing.iter().map(|p| p.missed.len()).sum();
+        let share = share_of(total);
         let window = GROWTH_WINDOW.min(total.div_ceil(4));
         let u_rows: Vec<Vec<i64>> = (0..window as u64)
             .map(|b| {
@@ -727,7 +809,7 @@ fn grow_targeted(
             for missed in &p.missed {
                 for ((u, score), v) in usable.iter().zip(scores.iter_mut()).zip(&v_cols) {
                     if let (Some(u), Some(score)) = (u, score.as_mut()) {
-                        let error = nearest(&missed.sums, missed.weight - v[missed.m] * u);
+                        let error = missed.distance(missed.weight - v[missed.m] * u);
                         if error <= tolerance {
                             score.0 += 1;
                         }
@@ -781,14 +863,16 @@ fn grow_targeted(
             last = Some(last.map_or(j + b as u64, |l: u64| l.max(j + b as u64)));
             let u = u as f64 / scale;
             let before = p.missed.len();
-            p.missed.par_iter_mut().for_each(|missed| {
-                let c = v_cols[b][missed.m] * u;
-                missed.error = missed.error.min(nearest(&missed.sums, missed.weight - c));
-                missed.sums = merge_shifted(&missed.sums, c);
-            });
+            p.missed
+                .par_iter_mut()
+                .for_each(|missed| missed.add(v_cols[b][missed.m] * u, share));
             p.missed.retain(|missed| missed.error > tolerance);
             progress.inc((before - p.missed.len()) as u64);
             let full = pools.pools[p.s][p.t].len() >= max_pool;
+            if full {
+                // a full pool takes no more neurons: its sums are of no further use
+                p.missed = Vec::new();
+            }
             scores[k] = score_pool(&missing[k], &open, full);
             for (other, row) in scores.iter_mut().enumerate() {
                 row[b] = None;
@@ -1011,6 +1095,47 @@ mod tests {
                     (error - expected).abs() <= 1e-12,
                     "size {size}: {error} vs {expected}"
                 );
+            }
+        }
+    }
+
+    /// A missed weight's distance, whole or split in two parts by a small share, is the
+    /// distance to the nearest of every subset sum, as products are added.
+    #[test]
+    fn split_sums_keep_every_subset_sum() {
+        let mut reader = StreamReader::new(Seed::from_u64(5), 7);
+        let mut next = 0u64;
+        for share in [1, 4, 16, 1 << 20] {
+            for start in [0, 1, 3, 6] {
+                let products: Vec<f64> = (0..10)
+                    .map(|_| {
+                        next += 1;
+                        reader.value(next)
+                    })
+                    .collect();
+                next += 1;
+                let weight = reader.value(next) * 2.0;
+                let mut missed = Missed::new(0, weight, &products[..start], share);
+                for p in start..=products.len() {
+                    if p > start {
+                        missed.add(products[p - 1], share);
+                    }
+                    assert!(missed.sums.is_sorted());
+                    assert_eq!(missed.sums.len() * missed.extra.len(), 1 << p);
+                    if share >= 1 << p {
+                        assert_eq!(missed.extra, [0.0]);
+                    }
+                    let (expected, _) = brute_force(&products[..p], weight);
+                    assert!(
+                        (missed.error - expected).abs() <= 1e-12,
+                        "share {share}, {p} products: {} vs {expected}",
+                        missed.error
+                    );
+                    for x in [-1.0, 0.0, 0.3, weight] {
+                        let (expected, _) = brute_force(&products[..p], x);
+                        assert!((missed.distance(x) - expected).abs() <= 1e-12);
+                    }
+                }
             }
         }
     }
