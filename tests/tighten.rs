@@ -33,9 +33,14 @@ fn check(name: &str) {
 /// version 1 certificate.
 fn check_native(name: &str, cvxpy: &str) {
     let committed = committed(name);
-    let producer = committed.meta.as_ref().map(|m| m["tightened_by"].to_string());
+    let producer = committed
+        .meta
+        .as_ref()
+        .map(|m| m["tightened_by"].to_string());
     assert!(
-        producer.as_deref().is_some_and(|p| p.contains("tighten (native")),
+        producer
+            .as_deref()
+            .is_some_and(|p| p.contains("tighten (native")),
         "{name}: committed terms not made by slth tighten: {producer:?}"
     );
     let ours = check_against(name, cvxpy);
