@@ -414,14 +414,25 @@ pub fn round_up(x: &BigRational) -> BigRational {
     if !x.is_positive() {
         return BigRational::zero();
     }
-    let e = rational_to_f64(x).log10().floor() as i64 - 5;
+    // floor(log10 x), exactly (a platform's log10 may round across a power of ten): with n
+    // and d the digit counts of x's numerator and denominator, 10^(n-d-1) < x < 10^(n-d+1).
+    let digits = |v: &BigInt| v.to_string().trim_start_matches('-').len() as i64;
+    let mut e = digits(x.numer()) - digits(x.denom());
+    if x < &power_of_ten(e) {
+        e -= 1;
+    }
+    let unit = power_of_ten(e - 5);
+    (x / &unit).ceil() * unit
+}
+
+/// 10^e as a rational.
+fn power_of_ten(e: i64) -> BigRational {
     let ten = BigInt::from(10);
-    let unit = if e >= 0 {
+    if e >= 0 {
         BigRational::from_integer(num_traits::pow(ten, e as usize))
     } else {
         BigRational::new(BigInt::from(1), num_traits::pow(ten, (-e) as usize))
-    };
-    (x / &unit).ceil() * unit
+    }
 }
 
 /// Term i with the given margin (relative to the rough lambda^2), and its lambda; None when
@@ -709,5 +720,33 @@ impl Tightened {
             format_rational(&self.epsilon),
             seconds
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_up;
+    use slth_checker::numbers::parse_rational;
+
+    /// Six significant digits, rounded up, at and around powers of ten.
+    #[test]
+    fn round_up_keeps_six_significant_digits() {
+        for (x, expected) in [
+            ("1", "1"),
+            ("1000001/1000000", "100001/100000"),
+            ("999999/1000000", "999999/1000000"),
+            ("9999995/10000000", "1"),
+            ("1234567", "1234570"),
+            ("1/3", "333334/1000000"),
+            ("1/1000", "1/1000"),
+            ("10000001/10000000000", "100001/100000000"),
+            ("0", "0"),
+        ] {
+            let (x, expected) = (
+                parse_rational(x).unwrap(),
+                parse_rational(expected).unwrap(),
+            );
+            assert_eq!(round_up(&x), expected, "{x}");
+        }
     }
 }

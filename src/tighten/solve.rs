@@ -19,7 +19,7 @@
 //!
 //! Nothing here is trusted: the result only feeds the witness, which the checker decides.
 
-use super::dense::{Mat, cholesky, dot, forward_solve, log_det};
+use super::dense::{Mat, cholesky, dot, forward_solve, ln, log_det};
 
 /// What the search found: lambda^2, the multipliers t_{k,j} (row k-1 for layer k) and the
 /// product matrix's entries N_ab for a <= b (a pair's product value is 2 N_ab off the
@@ -309,7 +309,7 @@ impl Problem {
                 if value <= 0.0 {
                     return None;
                 }
-                barrier -= value.ln();
+                barrier -= ln(value);
             }
         }
         let l = cholesky(&self.q_of(x))?;
