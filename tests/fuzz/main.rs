@@ -291,6 +291,10 @@ fn write_seed_corpus() {
         ("certificates/tiny-3-2-1.json", "seed-tiny-3-2-1.json"),
         ("certificates/v2/tiny-3-2-1.json", "seed-v2-tiny-3-2-1.json"),
         (
+            "certificates/v2/tiny-3-2-1-joint.json",
+            "seed-v2-tiny-3-2-1-joint.json",
+        ),
+        (
             "tests/conformance/valid-spectral-witness.json",
             "seed-spectral-witness.json",
         ),
