@@ -52,10 +52,10 @@ fn committed() -> Vec<PathBuf> {
     files
 }
 
-/// The oracle with room for digits' version 2 terms (side 98).
+/// The oracle with room for digits' version 2 terms (side 98) and joint form (side 131).
 fn oracle() -> Checker {
     let mut checker = Checker::default();
-    checker.max_witness_side = 128;
+    checker.max_witness_side = 256;
     checker
 }
 
