@@ -413,34 +413,15 @@ pub fn build_block(
             &progress,
         );
         progress.restart(failing.len() as u64);
-        let solved: Vec<Choice> = failing
-            .par_iter()
-            .map(|&(m, t)| {
-                let choice = solve_weights(
-                    &pools,
-                    &[(t, targets[m][t])],
-                    m,
-                    n_out,
-                    block_number,
-                    seed,
-                    signs,
-                )
-                .pop()
-                .unwrap_or_default();
-                progress.inc(1);
-                choice
-            })
-            .collect();
-        let mut still = Vec::new();
-        for (&(m, t), choice) in failing.iter().zip(solved) {
-            if choice.error > tolerance {
-                still.push((m, t));
-            }
-            if choice.error < choices[m][t].error {
-                choices[m][t] = choice;
-            }
-        }
-        failing = still;
+        failing = solve_again(
+            &pools,
+            &failing,
+            &targets,
+            &mut choices,
+            tolerance,
+            (n_out, block_number, seed, signs),
+            &progress,
+        );
     }
     // Weights the targeted growth left failing (pools past TRACKED_POOL): their inputs'
     // pools grow EXTENSION_STEP neurons at a time.
@@ -477,34 +458,15 @@ pub fn build_block(
                 inputs.len()
             )
         });
-        let solved: Vec<Choice> = failing
-            .par_iter()
-            .map(|&(m, t)| {
-                let choice = solve_weights(
-                    &pools,
-                    &[(t, targets[m][t])],
-                    m,
-                    n_out,
-                    block_number,
-                    seed,
-                    signs,
-                )
-                .pop()
-                .unwrap_or_default();
-                progress.inc(1);
-                choice
-            })
-            .collect();
-        let mut still = Vec::new();
-        for (&(m, t), choice) in failing.iter().zip(solved) {
-            if choice.error > tolerance {
-                still.push((m, t));
-            }
-            if choice.error < choices[m][t].error {
-                choices[m][t] = choice;
-            }
-        }
-        failing = still;
+        failing = solve_again(
+            &pools,
+            &failing,
+            &targets,
+            &mut choices,
+            tolerance,
+            (n_out, block_number, seed, signs),
+            &progress,
+        );
     }
     let (m, t) = worst_of(&choices);
     let max_error = choices[m][t].error;
@@ -911,6 +873,49 @@ fn worst_of(choices: &[Vec<Choice>]) -> (usize, usize) {
         }
     }
     worst.1
+}
+
+/// Solves the weights of `failing` again with the grown pools, keeps each choice that errs
+/// less than the one before, and returns the weights still above `tolerance`.
+/// `block` is (n_out, block number, seed, signs), as [`solve_weights`] takes them.
+fn solve_again(
+    pools: &Pools,
+    failing: &[(usize, usize)],
+    targets: &[Vec<f64>],
+    choices: &mut [Vec<Choice>],
+    tolerance: f64,
+    block: (usize, usize, &Seed, usize),
+    progress: &crate::progress::Progress,
+) -> Vec<(usize, usize)> {
+    let (n_out, block_number, seed, signs) = block;
+    let solved: Vec<Choice> = failing
+        .par_iter()
+        .map(|&(m, t)| {
+            let choice = solve_weights(
+                pools,
+                &[(t, targets[m][t])],
+                m,
+                n_out,
+                block_number,
+                seed,
+                signs,
+            )
+            .pop()
+            .unwrap_or_default();
+            progress.inc(1);
+            choice
+        })
+        .collect();
+    let mut still = Vec::new();
+    for (&(m, t), choice) in failing.iter().zip(solved) {
+        if choice.error > tolerance {
+            still.push((m, t));
+        }
+        if choice.error < choices[m][t].error {
+            choices[m][t] = choice;
+        }
+    }
+    still
 }
 
 /// For each listed (t, W[m][t]) and each sign of U: the best subset of t's pool.
