@@ -412,7 +412,6 @@ pub fn build_block(
             n_out,
             &progress,
         );
-        progress.restart(failing.len() as u64);
         failing = solve_again(
             &pools,
             &failing,
@@ -451,7 +450,6 @@ pub fn build_block(
             .into_iter()
             .collect();
         pools.extend(&inputs, size, block_number, seed, signed);
-        progress.restart(failing.len() as u64);
         progress.message(|| {
             format!(
                 "block {block_number}: pools of {} inputs grown to {size}",
@@ -875,8 +873,9 @@ fn worst_of(choices: &[Vec<Choice>]) -> (usize, usize) {
     worst.1
 }
 
-/// Solves the weights of `failing` again with the grown pools, keeps each choice that errs
-/// less than the one before, and returns the weights still above `tolerance`.
+/// Solves the weights of `failing` again with the grown pools (the progress bar restarted
+/// to count them), keeps each choice that errs less than the one before, and returns the
+/// weights still above `tolerance`.
 /// `block` is (n_out, block number, seed, signs), as [`solve_weights`] takes them.
 fn solve_again(
     pools: &Pools,
@@ -888,6 +887,7 @@ fn solve_again(
     progress: &crate::progress::Progress,
 ) -> Vec<(usize, usize)> {
     let (n_out, block_number, seed, signs) = block;
+    progress.restart(failing.len() as u64);
     let solved: Vec<Choice> = failing
         .par_iter()
         .map(|&(m, t)| {
