@@ -767,11 +767,7 @@ fn add_claims(
     path: &std::path::Path,
     claims: Added,
 ) -> Result<(), Error> {
-    let what = match claims {
-        Added::Terms => "searching the telescoping terms",
-        Added::Joint => "searching the joint form",
-    };
-    let step = crate::progress::Progress::spinner(what);
+    let step = crate::progress::Progress::spinner(claims.searching());
     let tightened = crate::tighten::tighten_with(&certified.certificate(), path, claims)?;
     drop(step);
     let output = tightened.certificate;

@@ -247,15 +247,12 @@ fn tighten_command(args: &slth::cli::TightenArgs) -> Result<(), Error> {
     slth::write::check_output(output)?;
     let started = Instant::now();
     let limits = Limits::from(&args.limits);
-    let (claims, what) = if args.joint {
-        (slth::tighten::Claims::Joint, "searching the joint form")
+    let claims = if args.joint {
+        slth::tighten::Claims::Joint
     } else {
-        (
-            slth::tighten::Claims::Terms,
-            "searching the telescoping terms",
-        )
+        slth::tighten::Claims::Terms
     };
-    let step = slth::progress::Progress::spinner(what);
+    let step = slth::progress::Progress::spinner(claims.searching());
     let tightened = slth::tighten::tighten_file_with(&args.certificate, &limits, claims)?;
     drop(step);
     let encoding = slth::write::Encoding::for_output(None, output);

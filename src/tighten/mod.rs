@@ -47,6 +47,16 @@ pub enum Claims {
     Joint,
 }
 
+impl Claims {
+    /// What the search is doing, for the progress spinner of `tighten` and `certify`.
+    pub fn searching(self) -> &'static str {
+        match self {
+            Claims::Terms => "searching the telescoping terms",
+            Claims::Joint => "searching the joint form",
+        }
+    }
+}
+
 /// A certificate with terms or a joint form, and what they gave.
 #[derive(Debug, Clone)]
 pub struct Tightened {
