@@ -207,54 +207,6 @@ const BLOCK: usize = 48;
 /// Below this many trailing rows [`cholesky`] stays on the calling thread.
 const PARALLEL_ROWS: usize = 128;
 
-/// log det a = 2 sum log L_jj for the Cholesky factor L of a.
-pub fn log_det(l: &Mat) -> f64 {
-    (0..l.rows).map(|j| 2.0 * ln(l.at(j, j))).sum()
-}
-
-/// The natural logarithm from IEEE 754's basic operations only, so that the search takes the
-/// same path on every machine. `f64::ln` calls the platform's libm, whose last bit may
-/// differ between implementations and CPUs (glibc picks a variant by CPU features); one
-/// differing bit in the barrier moved the search's end point, and the committed certificates
-/// could not be reproduced on another machine. Within about 2 ulp of the true value.
-pub fn ln(x: f64) -> f64 {
-    if x.is_nan() || x < 0.0 {
-        return f64::NAN;
-    }
-    if x == 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if x.is_infinite() {
-        return f64::INFINITY;
-    }
-    // x = m 2^e with m in [sqrt(1/2), sqrt(2)]; subnormals scaled up by 2^54 first.
-    let (x, mut e) = if x < f64::MIN_POSITIVE {
-        (x * 18_014_398_509_481_984.0, -54i64)
-    } else {
-        (x, 0)
-    };
-    let bits = x.to_bits();
-    e += ((bits >> 52) & 0x7ff) as i64 - 1023;
-    let mut m = f64::from_bits((bits & ((1u64 << 52) - 1)) | (1023u64 << 52));
-    if m > std::f64::consts::SQRT_2 {
-        m /= 2.0;
-        e += 1;
-    }
-    // ln m = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), s = (m - 1)/(m + 1), |s| <= 0.172:
-    // thirteen terms leave less than 1e-19.
-    let s = (m - 1.0) / (m + 1.0);
-    let s2 = s * s;
-    let mut p = 1.0 / 25.0;
-    for k in (0..12).rev() {
-        p = p * s2 + 1.0 / (2 * k + 1) as f64;
-    }
-    // ln 2 split so that e * LN2_HI is exact for |e| < 2^11.
-    const LN2_HI: u64 = 0x3fe6_2e42_fee0_0000; // 6.93147180369123816490e-01
-    const LN2_LO: u64 = 0x3dea_39ef_3579_3c76; // 1.90821492927058770002e-10
-    let e = e as f64;
-    e * f64::from_bits(LN2_HI) + (e * f64::from_bits(LN2_LO) + 2.0 * s * p)
-}
-
 /// X = L^{-1} B for lower-triangular L (forward substitution on every column of B).
 pub fn forward_solve(l: &Mat, b: &Mat) -> Mat {
     let n = l.rows;
@@ -319,34 +271,8 @@ pub fn min_eigenvalue(a: &Mat) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn ln_from_basic_operations_agrees_with_the_platforms() {
-        let mut x = 1e-310;
-        while x < 1e300 {
-            for y in [
-                x,
-                x * 1.000_000_1,
-                x * std::f64::consts::SQRT_2 * (1.0 - 1e-15),
-                x * std::f64::consts::SQRT_2 * (1.0 + 1e-15),
-                x * 0.999_999,
-            ] {
-                let (ours, std) = (super::ln(y), y.ln());
-                assert!(
-                    (ours - std).abs() <= 4.0 * f64::EPSILON * std.abs().max(1.0),
-                    "ln({y:e}) = {ours} against {std}"
-                );
-            }
-            x *= 3.7;
-        }
-        assert_eq!(super::ln(1.0), 0.0);
-        assert_eq!(super::ln(0.0), f64::NEG_INFINITY);
-        assert!(super::ln(-1.0).is_nan() && super::ln(f64::NAN).is_nan());
-        assert_eq!(super::ln(f64::INFINITY), f64::INFINITY);
-    }
-
     use super::*;
 
-    /// A symmetric positive definite matrix B B^T + n I from a fixed pseudo-random B.
     fn spd(n: usize, seed: u64) -> Mat {
         let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
         let mut b = Mat::zeros(n, n);

@@ -687,7 +687,7 @@ fn assemble(
     meta.insert(
         "tightened_by".to_string(),
         serde_json::Value::String(format!(
-            "slth {} tighten (native log-barrier search)",
+            "slth {} tighten (native interior-point search)",
             env!("CARGO_PKG_VERSION")
         )),
     );

@@ -1,25 +1,29 @@
-//! The numerical search for one telescoping term (docs/FORMAT.md section 12.3): minimise
-//! lambda^2 subject to Q(lambda^2, t, N) - margin I being positive definite, N >= 0
-//! entrywise and t_k >= 0 for the layers k >= i, by a log-barrier interior method:
+//! The numerical search for one quadratic form (docs/FORMAT.md sections 12.3 and 12.10):
+//! minimise lambda^2 subject to Q(lambda^2, t, N) - margin I being positive definite,
+//! N >= 0 entrywise and t_k >= 0 for the relations that require it.
 //!
-//! ```text
-//! minimise  tau lambda^2 - log det (Q - margin I) - sum log N_ab - sum_{k >= i} log t_{k,j}
-//! ```
-//!
-//! for increasing tau, each by Newton's method whose system is solved by preconditioned
-//! conjugate gradients, matrix-free.
+//! It is a semidefinite program in the "dual" form: S = Q(y) - margin I >= 0 for the
+//! variables y = (lambda^2, t, N), plus y_v >= 0 for those that must be non-negative. The
+//! search is a primal-dual interior-point method (the HKM direction with Mehrotra's
+//! predictor and corrector, as in SDPT3 or CSDP): each iteration solves one Schur
+//! complement system, whose factor serves both the predictor and the corrector.
 //!
 //! Every piece of Q is a product of two "extended quantities" g_p, g_q (rows of G): u_a,
-//! and for every hidden layer k the n_k values h_{k,j} and the n_k values h_{k,j} - z_{k,j}.
-//! The first S of them are the quantities of term i. So Q = C + G^T Y G with Y symmetric and
-//! linear in the variables: lambda^2 on (u_a, u_a), t_{k,j} on (h_{k,j}, h_{k,j} - z_{k,j})
-//! and its mirror, -N_ab on (a, b) and (b, a). With M = G Q^{-1} G^T, the gradient of
-//! log det Q is read off M and its Hessian applied to a direction dY is M dY M, so one
-//! Newton step costs a few S' x S' products per conjugate-gradient iteration.
+//! and for every relation's n values h_j and h_j - z_j. The first S of them are the
+//! quantities the products may multiply. So Q = C + G^T Y G with Y symmetric and linear in
+//! the variables: lambda^2 on (u_a, u_a), t_j on (h_j, h_j - z_j) and its mirror, -N_ab on
+//! (a, b) and (b, a). The Schur complement's entry for variables v, w is
+//! tr(dY_v (G X G^T) dY_w (G S^-1 G^T)), read off two rows x rows matrices.
+//!
+//! The products are generated as columns: a round solves with a working set of pairs, then
+//! adds the pairs whose primal constraint is most violated. The search uses IEEE 754's
+//! basic operations and square roots only (no logarithm or other library function whose
+//! last bit may differ between machines), and a fixed order of operations whatever the
+//! thread count, so that the same input gives the same bits everywhere.
 //!
 //! Nothing here is trusted: the result only feeds the witness, which the checker decides.
 
-use super::dense::{Mat, cholesky, dot, forward_solve, ln, log_det};
+use super::dense::{Mat, cholesky, dot, forward_solve};
 
 /// What the search found: lambda^2, the multipliers t_{k,j} (row k-1 for layer k) and the
 /// product matrix's entries N_ab for a <= b (a pair's product value is 2 N_ab off the
@@ -258,18 +262,19 @@ impl Problem {
         }
     }
 
-    /// The Hessian of -log det Q at M: H_vw = tr(M dY_v M dY_w), dense.
-    fn hessian(&self, m: &Mat) -> Mat {
+    /// The Schur complement tr(A_v X A_w S^-1) of the HKM direction, from
+    /// x = G X G^T and m = G S^-1 G^T: with A_v = G^T dY_v G it is tr(dY_v x dY_w m).
+    fn schur(&self, x: &Mat, m: &Mat) -> Mat {
         let count = self.count();
         let mut h = Mat::zeros(count, count);
         let entries: Vec<Vec<(usize, usize, f64)>> = (1..count).map(|v| self.entries(v)).collect();
-        // Row 0 (lambda^2): sum over u of M_sa M_ar = P_sr.
+        // Row 0 (lambda^2, dY_0 the identity on u): sum over u of m_sa x_ar = P_sr.
         let mut p = Mat::zeros(self.rows, self.rows);
         for s in 0..self.rows {
             for r in 0..self.rows {
                 let mut sum = 0.0;
                 for a in 0..self.m0 {
-                    sum += m.at(s, a) * m.at(a, r);
+                    sum += m.at(s, a) * x.at(a, r);
                 }
                 p.set(s, r, sum);
             }
@@ -277,7 +282,7 @@ impl Problem {
         let mut h00 = 0.0;
         for a in 0..self.m0 {
             for b in 0..self.m0 {
-                h00 += m.at(a, b) * m.at(b, a);
+                h00 += x.at(a, b) * m.at(b, a);
             }
         }
         h.set(0, 0, h00);
@@ -291,7 +296,7 @@ impl Problem {
                 let mut value = 0.0;
                 for &(p, q, alpha) in first {
                     for &(r, s, beta) in second {
-                        value += alpha * beta * m.at(q, r) * m.at(s, p);
+                        value += alpha * beta * x.at(q, r) * m.at(s, p);
                     }
                 }
                 h.set(v + 1, w + 1, value);
@@ -301,20 +306,27 @@ impl Problem {
         h
     }
 
-    /// tau lambda^2 - log det Q - barriers, or None outside the domain.
-    fn value(&self, x: &[f64], tau: f64) -> Option<f64> {
-        let mut barrier = 0.0;
-        for (v, &value) in x.iter().enumerate() {
-            if self.positive(v) {
-                if value <= 0.0 {
-                    return None;
-                }
-                barrier -= ln(value);
-            }
-        }
-        let l = cholesky(&self.q_of(x))?;
-        let products: f64 = x[1 + self.tees.len()..].iter().sum();
-        Some(tau * (x[0] + PENALTY * products) - log_det(&l) + barrier)
+    /// The objective's gradient b: 1 for lambda^2, 0 for the multipliers, the penalty for
+    /// the products.
+    fn objective(&self) -> Vec<f64> {
+        (0..self.count())
+            .map(|v| match v {
+                0 => 1.0,
+                _ if v <= self.tees.len() => 0.0,
+                _ => PENALTY,
+            })
+            .collect()
+    }
+
+    /// S = Q - margin I at y when it is positive definite.
+    fn slack(&self, y: &[f64]) -> Option<Mat> {
+        let s = self.q_of(y);
+        cholesky(&s).map(|_| s)
+    }
+
+    /// The change of S along dy: G^T Y(dy) G.
+    fn change(&self, dy: &[f64]) -> Mat {
+        self.gt.mul(&self.y_of(dy).mul(&self.g))
     }
 
     /// M = G Q^{-1} G^T at x.
@@ -326,61 +338,62 @@ impl Problem {
 }
 
 /// The search for the form `shape` (a term's or the joint one), with Q - margin I kept
-/// positive definite, stopped when the barrier's duality gap is below `gap` times
-/// lambda^2. `name` labels the trace. None when no strictly feasible start was found or
-/// Newton's method broke down.
+/// positive definite, stopped when the duality gap is below `gap` times lambda^2. `name`
+/// labels the trace. None when no strictly feasible start was found.
+///
+/// A primal-dual interior-point method (the HKM direction with Mehrotra's predictor and
+/// corrector) on the pair: the dual is the problem above, with S = Q - margin I and the
+/// variables y = (lambda^2, t, N); the primal has X >= 0 (side x side) with
+/// <A_v, X> = b_v for the free variables and <A_v, X> + x_v = b_v, x_v >= 0, for those that
+/// must stay >= 0, where A_v = G^T dY_v G and b is the objective's gradient. The dual stays
+/// strictly feasible at every iterate (S is recomputed from y and must factor), so any
+/// iterate gives a valid form; the primal starts infeasible and becomes feasible on the way.
 pub fn solve(shape: &Shape, name: &str, margin: f64, gap: f64) -> Option<Solution> {
     let mut problem = Problem::new(shape, 0.0);
     // Column generation: every candidate pair when they are few, otherwise none at first and
-    // then, round by round, the pairs whose dual constraint (M_ab >= 0 at the centre) is
-    // most violated. Any working set gives a valid (if looser) term.
+    // then, round by round, the pairs whose primal constraint (G X G^T)_ab >= 0 is most
+    // violated. Any working set gives a valid (if looser) form.
     let candidates = std::mem::take(&mut problem.pairs);
     if candidates.len() <= ALL_PAIRS {
         problem.pairs = candidates.clone();
     }
-    let mut x = start(&mut problem, shape, margin)?;
+    let mut y = start(&mut problem, shape, margin)?;
     let trace = std::env::var_os("SLTH_TIGHTEN_TRACE").is_some();
-    let mut tau = problem.barriers() as f64 / x[0];
+    // X = I / m0 meets lambda^2's constraint (the trace of X over u is 1); each x_v is set
+    // so that x_v y_v equals the starting mu.
+    let (mut primal, mut slacks) = primal_start(&problem);
     for round in 0..=ROUNDS {
-        loop {
-            // The margin follows lambda^2 down the path: lowering it keeps x feasible, and
-            // raising it (after a start below it) only where x stays feasible.
-            let target = margin * x[0];
-            if target < problem.margin {
-                problem.margin = target;
-            } else if target > problem.margin {
-                let before = std::mem::replace(&mut problem.margin, target);
-                if problem.value(&x, tau).is_none() {
-                    problem.margin = before;
-                }
+        let mut steps = 0;
+        while steps < ITERATIONS {
+            steps += 1;
+            follow_margin(&mut problem, &y, margin);
+            match iterate(&problem, &mut y, &mut primal, &mut slacks, gap) {
+                Some(Step::Moved) => {}
+                Some(Step::Converged) | None => break,
             }
-            let steps = centre(&problem, &mut x, tau)?;
-            if trace {
-                eprintln!(
-                    "{name} round {round} pairs {}: tau {tau:e} lambda2 {:e} steps {steps}",
-                    problem.pairs.len(),
-                    x[0]
-                );
-            }
-            if problem.barriers() as f64 / tau <= gap * x[0] {
-                break;
-            }
-            tau *= 8.0;
+        }
+        if trace {
+            eprintln!(
+                "{name} round {round} pairs {}: lambda2 {:e} iterations {steps}",
+                problem.pairs.len(),
+                y[0]
+            );
         }
         if round == ROUNDS || problem.pairs.len() >= MAX_PAIRS {
             break;
         }
-        // The most violated dual constraints among the pairs not yet in the working set.
-        let m = problem.m_of(&x)?;
+        // The most violated primal constraints among the pairs not yet in the working set.
+        let x = problem.g.mul(&primal).mul(&problem.gt);
         let present: std::collections::BTreeSet<(usize, usize)> =
             problem.pairs.iter().copied().collect();
         let mut violated: Vec<(f64, (usize, usize))> = candidates
             .iter()
             .filter(|pair| !present.contains(pair))
             .filter_map(|&(a, b)| {
-                let scale = (m.at(a, a) * m.at(b, b)).sqrt();
-                let value = m.at(a, b) / scale;
-                (scale > 0.0 && value < -1e-4).then_some((value, (a, b)))
+                let scale = (x.at(a, a) * x.at(b, b)).sqrt();
+                let value = x.at(a, b) / scale;
+                (scale > 0.0 && value < -1e-4 && 2.0 * x.at(a, b) + PENALTY < 0.0)
+                    .then_some((value, (a, b)))
             })
             .collect();
         if violated.is_empty() {
@@ -391,13 +404,14 @@ pub fn solve(shape: &Shape, name: &str, margin: f64, gap: f64) -> Option<Solutio
         violated.sort_by_key(|v| v.1);
         let added: Vec<(usize, usize)> = violated.iter().map(|v| v.1).collect();
         // Each new product starts near its natural scale, where its barrier's pull 1/N
-        // matches log det's 2 |M_ab| (a tiny start would cost Newton many damped steps),
-        // shrunk until Q stays positive definite.
+        // matches log det's 2 |M_ab| (M = G S^-1 G^T), shrunk until S stays positive
+        // definite; its primal slack then puts it on the current mu.
+        let m = problem.m_of(&y)?;
         let natural: Vec<f64> = added
             .iter()
             .map(|&(a, b)| 0.25 / (2.0 * m.at(a, b).abs()))
             .collect();
-        let base = x.clone();
+        let base = y.clone();
         let mut grown = problem.pairs.clone();
         grown.extend_from_slice(&added);
         let before = std::mem::replace(&mut problem.pairs, grown);
@@ -405,8 +419,8 @@ pub fn solve(shape: &Shape, name: &str, margin: f64, gap: f64) -> Option<Solutio
         loop {
             let mut trial = base.clone();
             trial.extend(natural.iter().map(|v| v * factor));
-            if problem.value(&trial, tau).is_some() {
-                x = trial;
+            if problem.slack(&trial).is_some() {
+                y = trial;
                 break;
             }
             factor /= 4.0;
@@ -415,25 +429,269 @@ pub fn solve(shape: &Shape, name: &str, margin: f64, gap: f64) -> Option<Solutio
                 return None;
             }
         }
-        tau /= 64.0;
+        // The last iterate sits near the boundary, where the new constraints leave the
+        // primal far from feasible and the steps short: the search restarts from halfway
+        // between it and a fresh start (both strictly feasible, so the mean is too), with a
+        // fresh primal.
+        let kept = problem.margin;
+        let fresh = start(&mut problem, shape, margin)?;
+        problem.margin = kept.min(problem.margin);
+        y = y.iter().zip(&fresh).map(|(w, c)| 0.5 * (w + c)).collect();
+        (primal, slacks) = primal_start(&problem);
     }
     let mut multipliers = Vec::new();
     let mut next = 1;
     for &n in &problem.hidden {
-        multipliers.push(x[next..next + n].to_vec());
+        multipliers.push(y[next..next + n].to_vec());
         next += n;
     }
     let products = problem
         .pairs
         .iter()
-        .zip(&x[next..])
+        .zip(&y[next..])
         .map(|(&(a, b), &v)| (a, b, v))
         .collect();
     Some(Solution {
-        lambda2: x[0],
+        lambda2: y[0],
         multipliers,
         products,
     })
+}
+
+/// The primal start: X = I / m0 meets lambda^2's constraint (the trace of G X G^T over u
+/// is 1), and each slack x_v closes its constraint's residual b_v - <A_v, X> where that is
+/// positive, and is 1 / m0 where it is not.
+fn primal_start(problem: &Problem) -> (Mat, Vec<f64>) {
+    let side = problem.side;
+    let mut primal = Mat::zeros(side, side);
+    for p in 0..side {
+        primal.set(p, p, 1.0 / problem.m0 as f64);
+    }
+    let x = problem.g.mul(&primal).mul(&problem.gt);
+    let applied = problem.adjoint(&x);
+    let b = problem.objective();
+    let floor = 1.0 / problem.m0 as f64;
+    let slacks = (0..problem.count())
+        .map(|v| {
+            if !problem.positive(v) {
+                0.0
+            } else {
+                (b[v] - applied[v]).max(floor)
+            }
+        })
+        .collect();
+    (primal, slacks)
+}
+
+/// The margin follows lambda^2 down the path: lowering it keeps S positive definite, and
+/// raising it (after a start below it) happens only where S stays positive definite.
+fn follow_margin(problem: &mut Problem, y: &[f64], margin: f64) {
+    let target = margin * y[0];
+    if target < problem.margin {
+        problem.margin = target;
+    } else if target > problem.margin {
+        let before = std::mem::replace(&mut problem.margin, target);
+        if problem.slack(y).is_none() {
+            problem.margin = before;
+        }
+    }
+}
+
+/// What one iteration did.
+enum Step {
+    Moved,
+    Converged,
+}
+
+/// <A, B> for two square matrices.
+fn inner(a: &Mat, b: &Mat) -> f64 {
+    dot(&a.data, &b.data)
+}
+
+/// (A B + (A B)^T) / 2.
+fn symmetric_product(a: &Mat, b: &Mat) -> Mat {
+    let p = a.mul(b);
+    let n = p.rows;
+    let mut out = Mat::zeros(n, n);
+    for r in 0..n {
+        for c in 0..n {
+            out.set(r, c, 0.5 * (p.at(r, c) + p.at(c, r)));
+        }
+    }
+    out
+}
+
+/// a + s b, entrywise.
+fn plus(a: &Mat, s: f64, b: &Mat) -> Mat {
+    let mut out = a.clone();
+    for (t, d) in out.data.iter_mut().zip(&b.data) {
+        *t += s * d;
+    }
+    out
+}
+
+/// The largest step in [0, cap] (to a relative 1e-4) along `direction` that keeps `base`
+/// positive definite, by bisection on the Cholesky test.
+fn longest(base: &Mat, direction: &Mat, cap: f64) -> f64 {
+    if cholesky(&plus(base, cap, direction)).is_some() {
+        return cap;
+    }
+    let (mut low, mut high) = (0.0, cap);
+    while high - low > 1e-4 * cap {
+        let mid = 0.5 * (low + high);
+        if cholesky(&plus(base, mid, direction)).is_some() {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    low
+}
+
+/// The largest step in [0, cap] keeping the entries `positive` of values + s direction > 0.
+fn longest_positive(values: &[f64], direction: &[f64], positive: &[usize], cap: f64) -> f64 {
+    positive
+        .iter()
+        .filter(|&&v| direction[v] < 0.0)
+        .map(|&v| -values[v] / direction[v])
+        .fold(cap, f64::min)
+}
+
+/// One predictor-corrector iteration from the strictly dual feasible y (and X > 0, x > 0).
+/// None when the linear system broke down (y is unchanged and still valid).
+fn iterate(
+    problem: &Problem,
+    y: &mut Vec<f64>,
+    primal: &mut Mat,
+    slacks: &mut [f64],
+    gap: f64,
+) -> Option<Step> {
+    let count = problem.count();
+    let positive: Vec<usize> = (0..count).filter(|&v| problem.positive(v)).collect();
+    let s = problem.slack(y)?;
+    let l = cholesky(&s)?;
+    let mut identity = Mat::zeros(problem.side, problem.side);
+    for p in 0..problem.side {
+        identity.set(p, p, 1.0);
+    }
+    let inverse_factor = forward_solve(&l, &identity);
+    let s_inverse = inverse_factor.transpose().mul(&inverse_factor);
+    let m = problem.g.mul(&s_inverse).mul(&problem.gt);
+    let x = problem.g.mul(primal).mul(&problem.gt);
+    let complementarity =
+        inner(primal, &s) + positive.iter().map(|&v| slacks[v] * y[v]).sum::<f64>();
+    let mu = complementarity / problem.barriers() as f64;
+    // The objective's gradient b, and the primal residual b - A(X) - x.
+    let b = problem.objective();
+    let applied = problem.adjoint(&x);
+    let residual: f64 = (0..count)
+        .map(|v| {
+            let r = b[v] - applied[v] - if problem.positive(v) { slacks[v] } else { 0.0 };
+            r * r
+        })
+        .sum::<f64>()
+        .sqrt();
+    if complementarity <= gap * y[0] && residual <= 1e-6 {
+        return Some(Step::Converged);
+    }
+    // The Schur complement: tr(A_v X A_w S^-1) plus x_v / y_v.
+    let mut h = problem.schur(&x, &m);
+    for &v in &positive {
+        h.add(v, v, slacks[v] / y[v]);
+    }
+    let factor = Factor::new(&h)?;
+    let trace_inverse = problem.adjoint(&m);
+    // The directions for the right-hand side `rhs`, with the extra terms of the corrector.
+    let directions = |rhs: &[f64], sigma_mu: f64, extra: Option<(&Mat, &[f64])>| {
+        let dy = factor.solve(rhs);
+        let ds = problem.change(&dy);
+        let mut dx = plus(&s_inverse, 0.0, primal);
+        for t in &mut dx.data {
+            *t *= sigma_mu;
+        }
+        let mut dx = plus(&dx, -1.0, primal);
+        dx = plus(&dx, -1.0, &symmetric_product(primal, &ds.mul(&s_inverse)));
+        let mut dslack = vec![0.0; count];
+        for &v in &positive {
+            dslack[v] = sigma_mu / y[v] - slacks[v] - slacks[v] * dy[v] / y[v];
+        }
+        if let Some((second, lp)) = extra {
+            dx = plus(&dx, -1.0, second);
+            for &v in &positive {
+                dslack[v] -= lp[v];
+            }
+        }
+        (dy, ds, dx, dslack)
+    };
+    let steps = |ds: &Mat, dx: &Mat, dy: &[f64], dslack: &[f64]| {
+        let cap = 1.0 / 0.95;
+        let primal_cap = longest_positive(slacks, dslack, &positive, cap);
+        let dual_cap = longest_positive(y, dy, &positive, cap);
+        let primal_step = longest(primal, dx, primal_cap);
+        let dual_step = longest(&s, ds, dual_cap);
+
+        ((0.95 * primal_step).min(1.0), (0.95 * dual_step).min(1.0))
+    };
+    // Predictor: sigma = 0.
+    let rhs: Vec<f64> = b.iter().map(|v| -v).collect();
+    let (dy, ds, dx, dslack) = directions(&rhs, 0.0, None);
+    let (ap, ad) = steps(&ds, &dx, &dy, &dslack);
+    let predicted_steps = (ap, ad);
+    let predicted = inner(&plus(primal, ap, &dx), &plus(&s, ad, &ds))
+        + positive
+            .iter()
+            .map(|&v| (slacks[v] + ap * dslack[v]) * (y[v] + ad * dy[v]))
+            .sum::<f64>();
+    let sigma = (predicted / complementarity).clamp(0.0, 1.0).powi(3);
+    // Corrector: sigma mu, and the second-order terms of the predicted step.
+    let second = symmetric_product(&dx, &ds.mul(&s_inverse));
+    let lp: Vec<f64> = (0..count)
+        .map(|v| {
+            if problem.positive(v) {
+                dslack[v] * dy[v] / y[v]
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let second_applied = problem.adjoint(&problem.g.mul(&second).mul(&problem.gt));
+    let rhs: Vec<f64> = (0..count)
+        .map(|v| {
+            let barrier = if problem.positive(v) { 1.0 / y[v] } else { 0.0 };
+            sigma * mu * (trace_inverse[v] + barrier) - b[v] - second_applied[v] - lp[v]
+        })
+        .collect();
+    let (mut dy, mut ds, mut dx, mut dslack) = directions(&rhs, sigma * mu, Some((&second, &lp)));
+    let (mut ap, mut ad) = steps(&ds, &dx, &dy, &dslack);
+    if ap.min(ad) < 0.5 * predicted_steps.0.min(predicted_steps.1) {
+        // The second-order terms spoiled the step (far from the central path): the
+        // centred direction without them.
+        let rhs: Vec<f64> = (0..count)
+            .map(|v| {
+                let barrier = if problem.positive(v) { 1.0 / y[v] } else { 0.0 };
+                sigma * mu * (trace_inverse[v] + barrier) - b[v]
+            })
+            .collect();
+        (dy, ds, dx, dslack) = directions(&rhs, sigma * mu, None);
+        (ap, ad) = steps(&ds, &dx, &dy, &dslack);
+    }
+    // The dual step is taken only where S, recomputed from y, still factors.
+    let moved = loop {
+        let trial: Vec<f64> = y.iter().zip(&dy).map(|(a, d)| a + ad * d).collect();
+        if problem.slack(&trial).is_some() {
+            break trial;
+        }
+        ad *= 0.5;
+        if ad < 1e-12 {
+            return None;
+        }
+    };
+    *y = moved;
+    *primal = plus(primal, ap, &dx);
+    for &v in &positive {
+        slacks[v] += ap * dslack[v];
+    }
+    Some(Step::Moved)
 }
 
 /// A small price on the products in the objective: products of linearly dependent
@@ -441,9 +699,9 @@ pub fn solve(shape: &Shape, name: &str, margin: f64, gap: f64) -> Option<Solutio
 /// infinity along such a direction.
 const PENALTY: f64 = 1e-6;
 
-/// Newton steps per centring at most: after a round adds products the centre can be far,
-/// and a partly centred point is still strictly feasible (only accuracy is at stake).
-const STEPS: usize = 30;
+/// Iterations per round at most: a stopped search still has a strictly feasible y (only
+/// accuracy is at stake).
+const ITERATIONS: usize = 60;
 
 /// Below this many candidate pairs, all of them are variables from the start.
 const ALL_PAIRS: usize = 200;
@@ -504,108 +762,61 @@ fn start(problem: &mut Problem, shape: &Shape, margin: f64) -> Option<Vec<f64>> 
     None
 }
 
-/// Newton's method on the barrier function at tau, from the strictly feasible x.
-fn centre(problem: &Problem, x: &mut Vec<f64>, tau: f64) -> Option<usize> {
-    let count = problem.count();
-    for newton in 0..STEPS {
-        let m = problem.m_of(x)?;
-        let mut gradient = problem.adjoint(&m);
-        for g in &mut gradient {
-            *g = -*g;
-        }
-        gradient[0] += tau;
-        for g in &mut gradient[1 + problem.tees.len()..] {
-            *g += tau * PENALTY;
-        }
-        let mut full = problem.hessian(&m);
-        for v in 0..count {
-            if problem.positive(v) {
-                gradient[v] -= 1.0 / x[v];
-                full.add(v, v, 1.0 / (x[v] * x[v]));
-            }
-        }
-        let rhs: Vec<f64> = gradient.iter().map(|g| -g).collect();
-        let step = dense_solve(&full, &rhs)?;
-        let decrement = -dot(&gradient, &step);
-        if !decrement.is_finite() {
-            return None;
-        }
-        if decrement < 1e-6 {
-            return Some(newton);
-        }
-        // The longest step that keeps the barrier variables positive.
-        let mut s: f64 = 1.0;
-        for v in 0..count {
-            if problem.positive(v) && step[v] < 0.0 {
-                s = s.min(-0.99 * x[v] / step[v]);
-            }
-        }
-        let now = problem.value(x, tau)?;
-        let mut accepted = false;
-        for _ in 0..60 {
-            let trial: Vec<f64> = x.iter().zip(&step).map(|(a, d)| a + s * d).collect();
-            if let Some(value) = problem.value(&trial, tau)
-                && value <= now - 0.25 * s * decrement
-            {
-                *x = trial;
-                accepted = true;
-                break;
-            }
-            s *= 0.5;
-        }
-        if !accepted {
-            // No progress possible at this precision: x is as central as it gets.
-            return Some(newton);
-        }
-        if decrement < 1e-3 {
-            return Some(newton);
-        }
-    }
-    Some(STEPS)
+/// The Cholesky factor of a symmetric positive definite system h d = rhs, scaled to a unit
+/// diagonal (the slacks make the diagonal span many orders of magnitude), with a growing
+/// regularisation when rounding makes it indefinite; one factor serves the predictor and
+/// the corrector.
+struct Factor {
+    l: Mat,
+    scale: Vec<f64>,
 }
 
-/// The solution of the symmetric positive definite system h d = rhs, by Cholesky of the
-/// system scaled to a unit diagonal (the barrier makes the diagonal span many orders of
-/// magnitude), with a growing regularisation when rounding makes it indefinite.
-fn dense_solve(h: &Mat, rhs: &[f64]) -> Option<Vec<f64>> {
-    let n = h.rows;
-    let scale: Vec<f64> = (0..n)
-        .map(|v| match h.at(v, v) {
-            d if d > 0.0 && d.is_finite() => 1.0 / d.sqrt(),
-            _ => 1.0,
-        })
-        .collect();
-    let mut scaled = Mat::zeros(n, n);
-    for v in 0..n {
-        for w in 0..n {
-            scaled.set(v, w, h.at(v, w) * scale[v] * scale[w]);
-        }
-    }
-    let mut jitter = 0.0;
-    for _ in 0..12 {
-        let mut shifted = scaled.clone();
+impl Factor {
+    fn new(h: &Mat) -> Option<Factor> {
+        let n = h.rows;
+        let scale: Vec<f64> = (0..n)
+            .map(|v| match h.at(v, v) {
+                d if d > 0.0 && d.is_finite() => 1.0 / d.sqrt(),
+                _ => 1.0,
+            })
+            .collect();
+        let mut scaled = Mat::zeros(n, n);
         for v in 0..n {
-            shifted.add(v, v, jitter);
-        }
-        if let Some(l) = cholesky(&shifted) {
-            let mut y: Vec<f64> = rhs.iter().zip(&scale).map(|(r, s)| r * s).collect();
-            for i in 0..n {
-                let row = l.row(i);
-                let s = dot(&row[..i], &y[..i]);
-                y[i] = (y[i] - s) / row[i];
+            for w in 0..n {
+                scaled.set(v, w, h.at(v, w) * scale[v] * scale[w]);
             }
-            for i in (0..n).rev() {
-                let mut s = y[i];
-                for (k, yk) in y.iter().enumerate().skip(i + 1) {
-                    s -= l.at(k, i) * yk;
-                }
-                y[i] = s / l.at(i, i);
-            }
-            return Some(y.iter().zip(&scale).map(|(y, s)| y * s).collect());
         }
-        jitter = if jitter == 0.0 { 1e-13 } else { jitter * 10.0 };
+        let mut jitter = 0.0;
+        for _ in 0..12 {
+            let mut shifted = scaled.clone();
+            for v in 0..n {
+                shifted.add(v, v, jitter);
+            }
+            if let Some(l) = cholesky(&shifted) {
+                return Some(Factor { l, scale });
+            }
+            jitter = if jitter == 0.0 { 1e-13 } else { jitter * 10.0 };
+        }
+        None
     }
-    None
+
+    fn solve(&self, rhs: &[f64]) -> Vec<f64> {
+        let (l, n) = (&self.l, self.l.rows);
+        let mut y: Vec<f64> = rhs.iter().zip(&self.scale).map(|(r, s)| r * s).collect();
+        for i in 0..n {
+            let row = l.row(i);
+            let s = dot(&row[..i], &y[..i]);
+            y[i] = (y[i] - s) / row[i];
+        }
+        for i in (0..n).rev() {
+            let mut s = y[i];
+            for (k, yk) in y.iter().enumerate().skip(i + 1) {
+                s -= l.at(k, i) * yk;
+            }
+            y[i] = s / l.at(i, i);
+        }
+        y.iter().zip(&self.scale).map(|(y, s)| y * s).collect()
+    }
 }
 
 /// Q of the form `shape` (docs/FORMAT.md sections 12.3 and 12.10.2) for the given lambda^2,
