@@ -133,11 +133,23 @@ pub struct CertifyOptions {
     /// the activations `--activations` states, one name per layer (checked against the
     /// target file by [`certify_file`])
     pub activations: Option<Vec<String>>,
-    /// also prove version 2's telescoping terms ([`crate::tighten`]) and write the smaller
-    /// epsilon ([`certify_file`] does it; small networks only)
-    pub terms: bool,
-    /// also prove version 2's joint form (docs/FORMAT.md section 12.10), likewise
-    pub joint: bool,
+    /// which semidefinite claims [`certify_file`] proves after the construction
+    pub tightest: Tightest,
+}
+
+/// The semidefinite claims [`certify_file`] proves after the construction ([`crate::tighten`]),
+/// writing the smaller epsilon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tightest {
+    /// the joint form (docs/FORMAT.md section 12.10) when its search fits, otherwise none
+    /// (and [`Certified::without_joint`] says why); nothing for format version 1
+    Auto,
+    /// none: the spectral claims only
+    Spectral,
+    /// the telescoping terms (section 12.3), or an error when their search does not fit
+    Terms,
+    /// the joint form, or an error when its search does not fit
+    Joint,
 }
 
 impl CertifyOptions {
@@ -156,8 +168,7 @@ impl CertifyOptions {
             version: 2,
             best_effort: false,
             activations: None,
-            terms: false,
-            joint: false,
+            tightest: Tightest::Auto,
         }
     }
 }
@@ -207,6 +218,9 @@ pub struct Certified {
     pub terms: Option<(Vec<BigRational>, BigRational)>,
     /// with `--joint`: r * lambda, the joint form's bound
     pub joint: Option<BigRational>,
+    /// with [`Tightest::Auto`], why the joint form was not proved (too large a search, or a
+    /// search that found no form the checker accepts)
+    pub without_joint: Option<String>,
 }
 
 /// Share of epsilon the budget aims at; the rest absorbs the rounding up of claims.
@@ -612,6 +626,7 @@ fn finish(
         default_limits_refuse,
         terms: None,
         joint: None,
+        without_joint: None,
     })
 }
 
@@ -749,11 +764,21 @@ pub fn certify_file(path: &std::path::Path, options: &CertifyOptions) -> Result<
         "source": source.describe(),
     });
     insert_meta(&mut certified.head.meta, "activations", activations);
-    if options.terms {
-        add_claims(&mut certified, path, Added::Terms)?;
-    }
-    if options.joint {
-        add_claims(&mut certified, path, Added::Joint)?;
+    match options.tightest {
+        Tightest::Spectral => {}
+        Tightest::Terms => add_claims(&mut certified, path, Added::Terms)?,
+        Tightest::Joint => add_claims(&mut certified, path, Added::Joint)?,
+        Tightest::Auto if options.version < 2 => {}
+        Tightest::Auto => {
+            // The size test reads only the target's shape, not the kept weights.
+            let refused = match crate::tighten::too_large(&certified.head, Added::Joint) {
+                Some(reason) => Some(reason),
+                None => add_claims(&mut certified, path, Added::Joint)
+                    .err()
+                    .map(|e| crate::cli::one_line(&e.to_string())),
+            };
+            certified.without_joint = refused;
+        }
     }
     Ok(certified)
 }
@@ -868,6 +893,11 @@ impl Certified {
             .joint
             .as_ref()
             .map(|bound| format!("\njoint form: r * lambda = {:.4e}", rational_to_f64(bound)))
+            .or_else(|| {
+                self.without_joint.as_ref().map(|reason| {
+                    format!("\njoint form not proved (the spectral claims stand): {reason}")
+                })
+            })
             .unwrap_or_default();
         missed
             + &format!(

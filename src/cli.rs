@@ -143,18 +143,20 @@ pub struct CertifyArgs {
     /// the (larger) epsilon it proves, and say so, instead of failing (format version 2).
     #[arg(long)]
     pub best_effort: bool,
-    /// Also prove version 2's telescoping terms, as `slth tighten` does (docs/FORMAT.md
-    /// section 12): one semidefinite bound per block, usually several times tighter than the
-    /// block claims on networks with two or more layers; epsilon becomes r * sum lambda_i
-    /// when smaller. Small networks only (at most 400 input entries plus two per hidden
-    /// neuron); seconds to a minute.
-    #[arg(long)]
+    /// Semidefinite claims proved after the construction (format version 2), as `slth
+    /// tighten` proves them: "auto" (the default) proves the joint form (docs/FORMAT.md
+    /// section 12.10), the tightest claim slth writes, when its search fits (at most 400
+    /// input entries plus two per neuron of the hidden layers, a quadratic form of side at
+    /// most 1,024) and otherwise keeps the spectral claims and says why; "spectral" skips
+    /// the search (fastest); "terms" (one bound per block, section 12.3) and "joint" require
+    /// it, and fail when it does not fit. Epsilon becomes their bound when that is smaller.
+    #[arg(long, value_enum, default_value_t = ClaimsArg::Auto)]
+    pub claims: ClaimsArg,
+    /// Same as --claims terms.
+    #[arg(long, conflicts_with_all = ["claims", "joint"])]
     pub terms: bool,
-    /// Also prove version 2's joint form, as `slth tighten --joint` does (docs/FORMAT.md
-    /// section 12.10): one semidefinite bound on the whole error, which does not add the
-    /// blocks' shares at separate worst cases; epsilon becomes r * lambda when smaller.
-    /// Small networks only, as --terms; up to a few minutes.
-    #[arg(long)]
+    /// Same as --claims joint.
+    #[arg(long, conflicts_with = "claims")]
     pub joint: bool,
     /// pairs: how many hidden neurons per block the search may scan before giving up
     /// [default: 2^26].
@@ -492,6 +494,14 @@ pub enum LipschitzArg {
     Frobenius,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClaimsArg {
+    Auto,
+    Spectral,
+    Terms,
+    Joint,
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum ConstructionArg {
     SubsetSum,
@@ -560,16 +570,35 @@ impl CertifyArgs {
         options.spectral = matches!(self.lipschitz, LipschitzArg::Best);
         options.version = self.format_version;
         options.best_effort = self.best_effort;
-        if self.terms && self.format_version < 2 {
-            let reason = "the terms are a format version 2 claim: drop --format-version 1";
-            return Err(Error::usage("terms", reason));
+        let claims = match (self.terms, self.joint) {
+            (true, _) => ClaimsArg::Terms,
+            (_, true) => ClaimsArg::Joint,
+            _ => self.claims,
+        };
+        let flag = if self.terms || self.joint {
+            if self.terms { "terms" } else { "joint" }
+        } else {
+            "claims"
+        };
+        if self.format_version < 2 {
+            let reason = match claims {
+                ClaimsArg::Terms => "the terms are a format version 2 claim: drop --format-version 1",
+                ClaimsArg::Joint => {
+                    "the joint form is a format version 2 claim: drop --format-version 1"
+                }
+                // Neither searches: version 1 claims only.
+                ClaimsArg::Spectral | ClaimsArg::Auto => "",
+            };
+            if !reason.is_empty() {
+                return Err(Error::usage(flag, reason));
+            }
         }
-        if self.joint && self.format_version < 2 {
-            let reason = "the joint form is a format version 2 claim: drop --format-version 1";
-            return Err(Error::usage("joint", reason));
-        }
-        options.terms = self.terms;
-        options.joint = self.joint;
+        options.tightest = match claims {
+            ClaimsArg::Auto => crate::certify::Tightest::Auto,
+            ClaimsArg::Spectral => crate::certify::Tightest::Spectral,
+            ClaimsArg::Terms => crate::certify::Tightest::Terms,
+            ClaimsArg::Joint => crate::certify::Tightest::Joint,
+        };
         options.max_width = self
             .max_width
             .unwrap_or(crate::construct::DEFAULT_MAX_WIDTH);

@@ -75,6 +75,9 @@ pub fn certify(
         let (bound, approx) = rational(bound);
         value["joint"] = json!({ "bound": bound, "bound_approx": approx });
     }
+    if let Some(reason) = &certified.without_joint {
+        value["joint_not_proved"] = json!(reason);
+    }
     value
 }
 

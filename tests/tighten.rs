@@ -104,7 +104,6 @@ fn random_8_8_8_1_subset_sum() {
 }
 
 #[test]
-#[ignore = "slow: about a minute in release, as long as the other tests together (run with --ignored)"]
 fn digits() {
     // cvxpy: `tools/tighten.py certificates/digits-64-32-10.json` (cvxpy 1.9.3, CLARABEL,
     // 14 minutes) on the ticket of targeted pool growth.
@@ -178,7 +177,7 @@ fn certify_tiny(
 fn certify_with_terms() {
     let dir = std::env::temp_dir().join(format!("slth-certify-terms-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (plain_json, plain) = certify_tiny(&dir, &[], "plain.json");
+    let (plain_json, plain) = certify_tiny(&dir, &["--claims", "spectral"], "plain.json");
     let (json, tight) = certify_tiny(&dir, &["--terms"], "tight.json");
     assert!(plain_json.get("terms").is_none());
     assert_eq!(plain.ticket, tight.ticket);
@@ -212,7 +211,7 @@ fn certify_with_terms() {
 fn certify_with_joint() {
     let dir = std::env::temp_dir().join(format!("slth-certify-joint-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (plain_json, plain) = certify_tiny(&dir, &[], "plain.json");
+    let (plain_json, plain) = certify_tiny(&dir, &["--claims", "spectral"], "plain.json");
     let (_, terms) = certify_tiny(&dir, &["--terms"], "terms.json");
     let (json, joint) = certify_tiny(&dir, &["--joint"], "joint.json");
     assert!(plain_json.get("joint").is_none());
@@ -234,6 +233,65 @@ fn certify_with_joint() {
         "{epsilon}, {with_terms}, {before}"
     );
     assert!(report.claim_kinds.contains(&"joint-sdp".to_string()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Without `--claims`, certify proves the joint form when its search fits: the same bytes
+/// as `--claims joint` and `--joint`.
+#[test]
+fn certify_proves_the_joint_form_by_default() {
+    let dir = std::env::temp_dir().join(format!("slth-certify-default-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (json, default) = certify_tiny(&dir, &[], "default.json");
+    assert!(default.bound.joint.is_some() && json.get("joint_not_proved").is_none());
+    let bytes = std::fs::read(dir.join("default.json")).unwrap();
+    for (extra, name) in [(&["--claims", "joint"][..], "claims.json"), (&["--joint"], "flag.json")] {
+        certify_tiny(&dir, extra, name);
+        assert!(std::fs::read(dir.join(name)).unwrap() == bytes, "{extra:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Where the joint form's search does not fit (a 201-2-1 target on a signed domain: 402
+/// input entries and 8 for the hidden neurons' relations, 410 quantities, above the
+/// search's 400), certify keeps the spectral claims
+/// and says why, in the summary and in `--json`; `--claims joint` refuses in one line.
+#[test]
+fn certify_says_why_the_joint_form_is_not_proved() {
+    let dir = std::env::temp_dir().join(format!("slth-certify-wide-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("wide.json");
+    let slth = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_slth"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let target_arg = target.to_str().unwrap();
+    let made = slth(&["random-target", "--dims", "201,2,1", "--seed", "1", "-o", target_arg]);
+    assert!(made.status.success(), "{made:?}");
+    let certify = |extra: &[&str], name: &str| {
+        let out = dir.join(name);
+        let mut args = vec!["certify", target_arg, "--epsilon", "0.05", "--seed", "1"];
+        args.extend(extra);
+        args.extend(["-o", out.to_str().unwrap()]);
+        (slth(&args), out)
+    };
+    let (default, default_file) = certify(&["--json"], "default.json");
+    assert!(default.status.success(), "{default:?}");
+    let json: serde_json::Value = serde_json::from_slice(&default.stdout).unwrap();
+    let reason = json["joint_not_proved"].as_str().unwrap();
+    assert!(reason.contains("410 quantities"), "{reason}");
+    let (spectral, spectral_file) = certify(&["--claims", "spectral"], "spectral.json");
+    assert!(spectral.status.success(), "{spectral:?}");
+    assert!(std::fs::read(&default_file).unwrap() == std::fs::read(&spectral_file).unwrap());
+    let (plain, _) = certify(&[], "plain.json");
+    let stderr = String::from_utf8_lossy(&plain.stderr);
+    assert!(stderr.contains("joint form not proved (the spectral claims stand): "), "{stderr}");
+    let (required, _) = certify(&["--claims", "joint"], "joint.json");
+    assert!(!required.status.success());
+    let stderr = String::from_utf8_lossy(&required.stderr);
+    assert!(stderr.contains("quantities") && !stderr.trim().contains('\n'), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

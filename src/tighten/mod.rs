@@ -130,45 +130,11 @@ pub fn tighten_with(
             format!("{} (only a valid certificate can be tightened)", r.detail),
         )
     })?;
+    if let Some(reason) = too_large(certificate, claims) {
+        return Err(rejected(file, "target", reason));
+    }
     let input = Input::read(certificate, file)?;
     let l = input.weights.len();
-    let hidden: Vec<usize> = input.weights[..l - 1].iter().map(Vec::len).collect();
-    let relations = match claims {
-        Claims::Terms => hidden.iter().sum::<usize>(),
-        Claims::Joint => {
-            hidden.iter().sum::<usize>()
-                + (0..hidden.len())
-                    .map(|i| hidden[i..].iter().sum::<usize>())
-                    .sum::<usize>()
-        }
-    };
-    let side = input.m0() + relations;
-    let quantities = input.m0() + 2 * relations;
-    let what = match claims {
-        Claims::Terms => "a term's quadratic form",
-        Claims::Joint => "the joint form",
-    };
-    if side > MAX_SIDE {
-        return Err(rejected(
-            file,
-            "target",
-            format!(
-                "{what} would have side {side}, above slth verify's default \
-                 --max-witness-side {MAX_SIDE}"
-            ),
-        ));
-    }
-    if quantities > MAX_QUANTITIES {
-        return Err(rejected(
-            file,
-            "target",
-            format!(
-                "the search for {what} would handle {quantities} quantities (input entries and \
-                 two per neuron of its relations), above the {MAX_QUANTITIES} it finishes in \
-                 reasonable time"
-            ),
-        ));
-    }
     let radius = parse_rational(&certificate.domain.radius.0)
         .map_err(|e| rejected(file, "domain.radius", e))?;
     let epsilon_before = parse_rational(&certificate.bound.epsilon.0)
@@ -280,6 +246,44 @@ pub fn tighten_with(
             }
         },
     ))
+}
+
+/// Why the search for `claims` does not run on `certificate` (the quadratic form's side above
+/// [`MAX_SIDE`], or more than [`MAX_QUANTITIES`] quantities), from the target's shape alone;
+/// None when it fits.
+pub fn too_large(certificate: &Certificate, claims: Claims) -> Option<String> {
+    let layers = &certificate.target.layers;
+    let l = layers.len();
+    let n0 = certificate.target.input_dim as usize;
+    let m0 = if certificate.domain.nonnegative { n0 } else { 2 * n0 };
+    let hidden: Vec<usize> = layers[..l.saturating_sub(1)]
+        .iter()
+        .map(|layer| layer.weights.len())
+        .collect();
+    let head: usize = hidden.iter().sum();
+    let relations = match claims {
+        Claims::Terms => head,
+        Claims::Joint => head + (0..hidden.len()).map(|i| hidden[i..].iter().sum::<usize>()).sum::<usize>(),
+    };
+    let side = m0 + relations;
+    let quantities = m0 + 2 * relations;
+    let what = match claims {
+        Claims::Terms => "a term's quadratic form",
+        Claims::Joint => "the joint form",
+    };
+    if side > MAX_SIDE {
+        return Some(format!(
+            "{what} would have side {side}, above slth verify's default --max-witness-side \
+             {MAX_SIDE}"
+        ));
+    }
+    if quantities > MAX_QUANTITIES {
+        return Some(format!(
+            "the search for {what} would handle {quantities} quantities (input entries and two \
+             per neuron of its relations), above the {MAX_QUANTITIES} it finishes in reasonable time"
+        ));
+    }
+    None
 }
 
 /// The exact target weights and path sums of a certificate, and its domain's sign.
