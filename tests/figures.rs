@@ -152,6 +152,15 @@ fn check_report(certificate: &Value, report: &Value) {
         }
         None => assert!(report["terms_bound"].is_null()),
     }
+    match certificate["bound"].get("joint") {
+        Some(joint) => {
+            assert_eq!(
+                exact(&report["joint_bound"]),
+                &r * exact(&joint["lipschitz"])
+            );
+        }
+        None => assert!(report["joint_bound"].is_null()),
+    }
 }
 
 #[test]
@@ -161,6 +170,7 @@ fn report_draws_and_its_numbers_agree_with_the_certificate() {
         (TINY, false),
         (TINY_V2, true),
         ("certificates/random-8-8-8-1-subset-sum.json", false),
+        ("certificates/v2/random-8-8-8-1-joint.json", false),
     ] {
         let svg = scratch.path("report.svg");
         let run = slth(&["report", file, "-o", &svg, "--json"]);
@@ -182,6 +192,9 @@ fn report_draws_and_its_numbers_agree_with_the_certificate() {
         ];
         if v2 {
             names.extend(["lambda_i (v2 term)", "terms (v2)"]);
+        }
+        if file.ends_with("-joint.json") {
+            names.extend(["joint form (v2)", "r lambda = "]);
         }
         check_svg(&text, &names);
         // Same inputs, same bytes.

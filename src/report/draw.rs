@@ -157,7 +157,7 @@ fn title(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> Result<(
 
 fn caption(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> Result<(), String> {
     let mut lines = vec![
-        "Top left: the claims per block (c_i error, L_i Lipschitz, e_i the chain bound of docs/FORMAT.md 6.3; lambda_i the version 2 terms of section 12). Top right: the chain bound split exactly into one part per block, e_l = sum_i c_i a_(i-1) prod_(k>i) (L_k + c_k) with a_(i-1) = r L_1 ... L_(i-1); for version 2 also r lambda_i, whose sum is the second bound; epsilon must cover one of the two.".to_string(),
+        "Top left: the claims per block (c_i error, L_i Lipschitz, e_i the chain bound of docs/FORMAT.md 6.3; lambda_i the version 2 terms of section 12). Top right: the chain bound split exactly into one part per block, e_l = sum_i c_i a_(i-1) prod_(k>i) (L_k + c_k) with a_(i-1) = r L_1 ... L_(i-1); for version 2 also r lambda_i, whose sum is the second bound, or the joint form's r lambda (one bound for all blocks at once, section 12.10); epsilon must cover one of them.".to_string(),
         format!("Bottom left, widths of g per block with the theorems' formulas drawn with constant 1 (their constants are not given; trend up to a constant): {}.", theory::PENSIA),
         format!("{}.", theory::MALACH),
     ];
@@ -317,6 +317,11 @@ fn budget_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> R
             .collect();
         rows.push(("terms (v2)".into(), "r sum lambda_i".into(), terms));
     }
+    // The joint form bounds the whole error at once: one bar, not split by block.
+    if let Some(joint) = &report.joint {
+        rows.push(("joint form (v2)".into(), "r lambda".into(), vec![rational_to_f64(joint)]));
+    }
+    let whole = |k: usize| rows[k].1 == "r lambda";
     let epsilon = rational_to_f64(&report.epsilon);
     let lower = report.attack.as_ref().map(|a| rational_to_f64(&a.lower));
     let widest = rows
@@ -378,9 +383,10 @@ fn budget_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> R
     };
     for (k, (_, _, parts)) in rows.iter().enumerate() {
         for (i, (start, part, y)) in bars(k, parts).into_iter().enumerate() {
+            let fill = if whole(k) { RGBColor(130, 130, 130) } else { colour(i) };
             let rectangle = Rectangle::new(
                 [(start, y - 0.3), (start + part, y + 0.3)],
-                colour(i).filled(),
+                fill.filled(),
             );
             let series = chart
                 .draw_series(std::iter::once(rectangle))
@@ -414,7 +420,7 @@ fn budget_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> R
         let y = (n - 1 - k) as f64;
         let total: f64 = parts.iter().sum();
         for (i, (start, part, y)) in bars(k, parts).into_iter().enumerate() {
-            if part > widest * 0.07 {
+            if part > widest * 0.07 && !whole(k) {
                 let share = format!("{:.0}%", 100.0 * part / total);
                 let centre = (start + part / 2.0, y);
                 // about the text's extent at 11 pixels and a pixel or two around it, within

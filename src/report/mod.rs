@@ -83,6 +83,8 @@ pub struct Report {
     pub chain: BigRational,
     /// version 2: r (lambda_1 + ... + lambda_l)
     pub terms: Option<BigRational>,
+    /// version 2: r lambda of the joint form (docs/FORMAT.md section 12.10)
+    pub joint: Option<BigRational>,
     pub attack: Option<Bracket>,
 }
 
@@ -169,6 +171,13 @@ pub fn report(file: &str, c: &Certificate) -> Result<Report, Error> {
         let sum: BigRational = blocks.iter().filter_map(|b| b.term.clone()).sum();
         &radius * sum
     });
+    let joint = match &c.bound.joint {
+        Some(form) => {
+            let lambda = exact(file, "bound.joint.lipschitz".into(), &form.lipschitz.0)?;
+            Some(&radius * lambda)
+        }
+        None => None,
+    };
     let construction = c
         .meta
         .as_ref()
@@ -186,6 +195,7 @@ pub fn report(file: &str, c: &Certificate) -> Result<Report, Error> {
         blocks,
         chain: e,
         terms,
+        joint,
         attack: None,
     })
 }
@@ -319,6 +329,8 @@ impl Report {
             "chain_bound": r(&self.chain), "chain_bound_approx": f(&self.chain),
             "terms_bound": self.terms.as_ref().map(r),
             "terms_bound_approx": self.terms.as_ref().map(f),
+            "joint_bound": self.joint.as_ref().map(r),
+            "joint_bound_approx": self.joint.as_ref().map(f),
             "attack": self.attack.as_ref().map(|a| json!({
                 "lower_bound": a.lower_text,
                 "lower_bound_approx": rational_to_f64(&a.lower),
