@@ -37,7 +37,11 @@ fn searches(c: &mut Criterion) {
             Claims::Joint,
             &["random-8-8-8-1", "deep-linear-output-subset-sum"][..],
         ),
-        ("terms-search", Claims::Terms, &["random-8-8-8-1-subset-sum"]),
+        (
+            "terms-search",
+            Claims::Terms,
+            &["random-8-8-8-1-subset-sum"],
+        ),
     ] {
         let mut group = c.benchmark_group(group);
         group.sample_size(10);

@@ -582,7 +582,9 @@ impl CertifyArgs {
         };
         if self.format_version < 2 {
             let reason = match claims {
-                ClaimsArg::Terms => "the terms are a format version 2 claim: drop --format-version 1",
+                ClaimsArg::Terms => {
+                    "the terms are a format version 2 claim: drop --format-version 1"
+                }
                 ClaimsArg::Joint => {
                     "the joint form is a format version 2 claim: drop --format-version 1"
                 }

@@ -245,7 +245,10 @@ fn certify_proves_the_joint_form_by_default() {
     let (json, default) = certify_tiny(&dir, &[], "default.json");
     assert!(default.bound.joint.is_some() && json.get("joint_not_proved").is_none());
     let bytes = std::fs::read(dir.join("default.json")).unwrap();
-    for (extra, name) in [(&["--claims", "joint"][..], "claims.json"), (&["--joint"], "flag.json")] {
+    for (extra, name) in [
+        (&["--claims", "joint"][..], "claims.json"),
+        (&["--joint"], "flag.json"),
+    ] {
         certify_tiny(&dir, extra, name);
         assert!(std::fs::read(dir.join(name)).unwrap() == bytes, "{extra:?}");
     }
@@ -268,7 +271,15 @@ fn certify_says_why_the_joint_form_is_not_proved() {
             .unwrap()
     };
     let target_arg = target.to_str().unwrap();
-    let made = slth(&["random-target", "--dims", "201,2,1", "--seed", "1", "-o", target_arg]);
+    let made = slth(&[
+        "random-target",
+        "--dims",
+        "201,2,1",
+        "--seed",
+        "1",
+        "-o",
+        target_arg,
+    ]);
     assert!(made.status.success(), "{made:?}");
     let certify = |extra: &[&str], name: &str| {
         let out = dir.join(name);
@@ -287,11 +298,17 @@ fn certify_says_why_the_joint_form_is_not_proved() {
     assert!(std::fs::read(&default_file).unwrap() == std::fs::read(&spectral_file).unwrap());
     let (plain, _) = certify(&[], "plain.json");
     let stderr = String::from_utf8_lossy(&plain.stderr);
-    assert!(stderr.contains("joint form not proved (the spectral claims stand): "), "{stderr}");
+    assert!(
+        stderr.contains("joint form not proved (the spectral claims stand): "),
+        "{stderr}"
+    );
     let (required, _) = certify(&["--claims", "joint"], "joint.json");
     assert!(!required.status.success());
     let stderr = String::from_utf8_lossy(&required.stderr);
-    assert!(stderr.contains("quantities") && !stderr.trim().contains('\n'), "{stderr}");
+    assert!(
+        stderr.contains("quantities") && !stderr.trim().contains('\n'),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

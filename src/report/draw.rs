@@ -319,7 +319,11 @@ fn budget_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> R
     }
     // The joint form bounds the whole error at once: one bar, not split by block.
     if let Some(joint) = &report.joint {
-        rows.push(("joint form (v2)".into(), "r lambda".into(), vec![rational_to_f64(joint)]));
+        rows.push((
+            "joint form (v2)".into(),
+            "r lambda".into(),
+            vec![rational_to_f64(joint)],
+        ));
     }
     let whole = |k: usize| rows[k].1 == "r lambda";
     let epsilon = rational_to_f64(&report.epsilon);
@@ -383,11 +387,13 @@ fn budget_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> R
     };
     for (k, (_, _, parts)) in rows.iter().enumerate() {
         for (i, (start, part, y)) in bars(k, parts).into_iter().enumerate() {
-            let fill = if whole(k) { RGBColor(130, 130, 130) } else { colour(i) };
-            let rectangle = Rectangle::new(
-                [(start, y - 0.3), (start + part, y + 0.3)],
-                fill.filled(),
-            );
+            let fill = if whole(k) {
+                RGBColor(130, 130, 130)
+            } else {
+                colour(i)
+            };
+            let rectangle =
+                Rectangle::new([(start, y - 0.3), (start + part, y + 0.3)], fill.filled());
             let series = chart
                 .draw_series(std::iter::once(rectangle))
                 .map_err(fail)?;

@@ -255,7 +255,11 @@ pub fn too_large(certificate: &Certificate, claims: Claims) -> Option<String> {
     let layers = &certificate.target.layers;
     let l = layers.len();
     let n0 = certificate.target.input_dim as usize;
-    let m0 = if certificate.domain.nonnegative { n0 } else { 2 * n0 };
+    let m0 = if certificate.domain.nonnegative {
+        n0
+    } else {
+        2 * n0
+    };
     let hidden: Vec<usize> = layers[..l.saturating_sub(1)]
         .iter()
         .map(|layer| layer.weights.len())
@@ -263,7 +267,11 @@ pub fn too_large(certificate: &Certificate, claims: Claims) -> Option<String> {
     let head: usize = hidden.iter().sum();
     let relations = match claims {
         Claims::Terms => head,
-        Claims::Joint => head + (0..hidden.len()).map(|i| hidden[i..].iter().sum::<usize>()).sum::<usize>(),
+        Claims::Joint => {
+            head + (0..hidden.len())
+                .map(|i| hidden[i..].iter().sum::<usize>())
+                .sum::<usize>()
+        }
     };
     let side = m0 + relations;
     let quantities = m0 + 2 * relations;
