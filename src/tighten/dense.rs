@@ -20,6 +20,15 @@ impl Mat {
         }
     }
 
+    /// value times the n x n identity.
+    pub fn diagonal(n: usize, value: f64) -> Mat {
+        let mut m = Mat::zeros(n, n);
+        for p in 0..n {
+            m.set(p, p, value);
+        }
+        m
+    }
+
     pub fn at(&self, r: usize, c: usize) -> f64 {
         self.data[r * self.cols + c]
     }
@@ -132,7 +141,7 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// below it against it, then subtract the panel's products from the trailing lower
 /// triangle. The trailing update is nearly all the work and reads the panel from a small
 /// contiguous copy instead of streaming the whole triangle once per column, which made the
-/// unblocked version memory-bound on the term search's Newton systems (side ~1,200). Rows
+/// unblocked version memory-bound on the search's Schur complement systems (side ~1,300). Rows
 /// are updated on rayon's threads; each entry's arithmetic is the same sequence whatever
 /// the thread count, so the bits are too.
 pub fn cholesky(a: &Mat) -> Option<Mat> {

@@ -4,16 +4,18 @@
 //! For every block i it builds term i's chain (section 12.2) from the exact path sums,
 //! scales the error matrix A_i by its spectral norm c (the solution maps back exactly:
 //! lambda = c lambda', the multipliers of the layers before i and the products times c^2),
-//! finds lambda_i, the multipliers and the products with the barrier method of
-//! `solve` (a rough solve, then one that keeps Q - margin I positive definite with a margin
-//! of 1e-3 of the rough lambda^2), rounds lambda up, keeps the products above 1e-9 of the
+//! finds lambda_i, the multipliers and the products with the primal-dual interior-point
+//! search of `solve` (which keeps Q - margin I positive definite, the margin 1e-3 of
+//! lambda^2 as it falls), rounds lambda up, keeps the products above 1e-9 of the
 //! largest, and writes the witness as `tools/tighten.py` does: shift = half the smallest
 //! eigenvalue of Q, R the f64 Cholesky factor of Q - shift I, every float written as the
 //! exact rational it is. The result is checked by the trusted checker before it is
-//! returned; a term it rejects is searched again with a ten times larger margin.
+//! returned; a term it rejects is searched again with a ten times larger margin. The joint
+//! form (section 12.10) is found the same way, on its larger form; [`too_large`] says
+//! beforehand when a form is beyond the search's limits.
 //!
 //! With the environment variable `SLTH_TIGHTEN_TRACE` set, the search prints its progress
-//! (every centring, every witness) on stderr.
+//! (every column-generation round, every witness) on stderr.
 
 mod dense;
 mod solve;

@@ -359,8 +359,6 @@ pub fn solve(shape: &Shape, name: &str, margin: f64, gap: f64) -> Option<Solutio
     }
     let mut y = start(&mut problem, shape, margin)?;
     let trace = std::env::var_os("SLTH_TIGHTEN_TRACE").is_some();
-    // X = I / m0 meets lambda^2's constraint (the trace of X over u is 1); each x_v is set
-    // so that x_v y_v equals the starting mu.
     let (mut primal, mut slacks) = primal_start(&problem);
     for round in 0..=ROUNDS {
         let mut steps = 0;
@@ -462,11 +460,7 @@ pub fn solve(shape: &Shape, name: &str, margin: f64, gap: f64) -> Option<Solutio
 /// is 1), and each slack x_v closes its constraint's residual b_v - <A_v, X> where that is
 /// positive, and is 1 / m0 where it is not.
 fn primal_start(problem: &Problem) -> (Mat, Vec<f64>) {
-    let side = problem.side;
-    let mut primal = Mat::zeros(side, side);
-    for p in 0..side {
-        primal.set(p, p, 1.0 / problem.m0 as f64);
-    }
+    let primal = Mat::diagonal(problem.side, 1.0 / problem.m0 as f64);
     let x = problem.g.mul(&primal).mul(&problem.gt);
     let applied = problem.adjoint(&x);
     let b = problem.objective();
@@ -570,11 +564,7 @@ fn iterate(
     let positive: Vec<usize> = (0..count).filter(|&v| problem.positive(v)).collect();
     let s = problem.slack(y)?;
     let l = cholesky(&s)?;
-    let mut identity = Mat::zeros(problem.side, problem.side);
-    for p in 0..problem.side {
-        identity.set(p, p, 1.0);
-    }
-    let inverse_factor = forward_solve(&l, &identity);
+    let inverse_factor = forward_solve(&l, &Mat::diagonal(problem.side, 1.0));
     let s_inverse = inverse_factor.transpose().mul(&inverse_factor);
     let m = problem.g.mul(&s_inverse).mul(&problem.gt);
     let x = problem.g.mul(primal).mul(&problem.gt);
@@ -605,7 +595,7 @@ fn iterate(
     let directions = |rhs: &[f64], sigma_mu: f64, extra: Option<(&Mat, &[f64])>| {
         let dy = factor.solve(rhs);
         let ds = problem.change(&dy);
-        let mut dx = plus(&s_inverse, 0.0, primal);
+        let mut dx = s_inverse.clone();
         for t in &mut dx.data {
             *t *= sigma_mu;
         }
@@ -629,7 +619,6 @@ fn iterate(
         let dual_cap = longest_positive(y, dy, &positive, cap);
         let primal_step = longest(primal, dx, primal_cap);
         let dual_step = longest(&s, ds, dual_cap);
-
         ((0.95 * primal_step).min(1.0), (0.95 * dual_step).min(1.0))
     };
     // Predictor: sigma = 0.
@@ -655,24 +644,22 @@ fn iterate(
         })
         .collect();
     let second_applied = problem.adjoint(&problem.g.mul(&second).mul(&problem.gt));
-    let rhs: Vec<f64> = (0..count)
+    // The centred right-hand side sigma mu (A(S^-1) + 1/y) - b, then the corrector's.
+    let centred: Vec<f64> = (0..count)
         .map(|v| {
             let barrier = if problem.positive(v) { 1.0 / y[v] } else { 0.0 };
-            sigma * mu * (trace_inverse[v] + barrier) - b[v] - second_applied[v] - lp[v]
+            sigma * mu * (trace_inverse[v] + barrier) - b[v]
         })
+        .collect();
+    let rhs: Vec<f64> = (0..count)
+        .map(|v| centred[v] - second_applied[v] - lp[v])
         .collect();
     let (mut dy, mut ds, mut dx, mut dslack) = directions(&rhs, sigma * mu, Some((&second, &lp)));
     let (mut ap, mut ad) = steps(&ds, &dx, &dy, &dslack);
     if ap.min(ad) < 0.5 * predicted_steps.0.min(predicted_steps.1) {
         // The second-order terms spoiled the step (far from the central path): the
         // centred direction without them.
-        let rhs: Vec<f64> = (0..count)
-            .map(|v| {
-                let barrier = if problem.positive(v) { 1.0 / y[v] } else { 0.0 };
-                sigma * mu * (trace_inverse[v] + barrier) - b[v]
-            })
-            .collect();
-        (dy, ds, dx, dslack) = directions(&rhs, sigma * mu, None);
+        (dy, ds, dx, dslack) = directions(&centred, sigma * mu, None);
         (ap, ad) = steps(&ds, &dx, &dy, &dslack);
     }
     // The dual step is taken only where S, recomputed from y, still factors.
