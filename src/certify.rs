@@ -771,7 +771,7 @@ pub fn certify_file(path: &std::path::Path, options: &CertifyOptions) -> Result<
         Tightest::Auto if options.version < 2 => {}
         Tightest::Auto => {
             // The size test reads only the target's shape, not the kept weights.
-            let refused = match crate::tighten::too_large(&certified.head, Added::Joint) {
+            let refused = match crate::tighten::too_slow_for_default(&certified.head) {
                 Some(reason) => Some(reason),
                 None => add_claims(&mut certified, path, Added::Joint)
                     .err()

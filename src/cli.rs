@@ -145,11 +145,13 @@ pub struct CertifyArgs {
     pub best_effort: bool,
     /// Semidefinite claims proved after the construction (format version 2), as `slth
     /// tighten` proves them: "auto" (the default) proves the joint form (docs/FORMAT.md
-    /// section 12.10), the tightest claim slth writes, when its search fits (at most 400
-    /// input entries plus two per neuron of the hidden layers, a quadratic form of side at
-    /// most 1,024) and otherwise keeps the spectral claims and says why; "spectral" skips
-    /// the search (fastest); "terms" (one bound per block, section 12.3) and "joint" require
-    /// it, and fail when it does not fit. Epsilon becomes their bound when that is smaller.
+    /// section 12.10), the tightest claim slth writes, when its search fits (a quadratic
+    /// form of side at most 1,024, at most 400 input entries plus two per hidden neuron)
+    /// and is quick (input entries plus two per neuron of all the form's relations at most
+    /// 400), and otherwise keeps the spectral claims and says why; "spectral" skips the
+    /// search (fastest); "terms" (one bound per block, section 12.3) and "joint" require it
+    /// wherever it fits, however long it takes, and fail where it does not. Epsilon becomes
+    /// their bound when that is smaller.
     #[arg(long, value_enum, default_value_t = ClaimsArg::Auto)]
     pub claims: ClaimsArg,
     /// Same as --claims terms.

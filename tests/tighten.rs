@@ -255,60 +255,98 @@ fn certify_proves_the_joint_form_by_default() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Runs slth with `args`.
+fn slth(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_slth"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// certify at epsilon 0.05, seed 1, of a random target of `dims` (made in `dir`), with
+/// `extra`: (the run, the certificate's path).
+fn certify_random(
+    dir: &std::path::Path,
+    dims: &str,
+    extra: &[&str],
+    name: &str,
+) -> (std::process::Output, PathBuf) {
+    let target = dir.join(format!("target-{dims}.json"));
+    let target_arg = target.to_str().unwrap();
+    if !target.exists() {
+        let made = slth(&[
+            "random-target",
+            "--dims",
+            dims,
+            "--seed",
+            "1",
+            "-o",
+            target_arg,
+        ]);
+        assert!(made.status.success(), "{made:?}");
+    }
+    let out = dir.join(name);
+    let mut args = vec!["certify", target_arg, "--epsilon", "0.05", "--seed", "1"];
+    args.extend(extra);
+    args.extend(["-o", out.to_str().unwrap()]);
+    (slth(&args), out)
+}
+
 /// Where the joint form's search does not fit (a 201-2-1 target on a signed domain: 402
-/// input entries and 8 for the hidden neurons' relations, 410 quantities, above the
-/// search's 400), certify keeps the spectral claims
-/// and says why, in the summary and in `--json`; `--claims joint` refuses in one line.
+/// input entries and two per hidden neuron, 406 quantities, above the search's 400),
+/// certify keeps the spectral claims and says why, in the summary and in `--json`;
+/// `--claims joint` refuses in one line.
 #[test]
 fn certify_says_why_the_joint_form_is_not_proved() {
     let dir = std::env::temp_dir().join(format!("slth-certify-wide-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let target = dir.join("wide.json");
-    let slth = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_slth"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let target_arg = target.to_str().unwrap();
-    let made = slth(&[
-        "random-target",
-        "--dims",
-        "201,2,1",
-        "--seed",
-        "1",
-        "-o",
-        target_arg,
-    ]);
-    assert!(made.status.success(), "{made:?}");
-    let certify = |extra: &[&str], name: &str| {
-        let out = dir.join(name);
-        let mut args = vec!["certify", target_arg, "--epsilon", "0.05", "--seed", "1"];
-        args.extend(extra);
-        args.extend(["-o", out.to_str().unwrap()]);
-        (slth(&args), out)
-    };
-    let (default, default_file) = certify(&["--json"], "default.json");
+    let dims = "201,2,1";
+    let (default, default_file) = certify_random(&dir, dims, &["--json"], "default.json");
     assert!(default.status.success(), "{default:?}");
     let json: serde_json::Value = serde_json::from_slice(&default.stdout).unwrap();
     let reason = json["joint_not_proved"].as_str().unwrap();
-    assert!(reason.contains("410 quantities"), "{reason}");
-    let (spectral, spectral_file) = certify(&["--claims", "spectral"], "spectral.json");
+    assert!(reason.contains("406 quantities"), "{reason}");
+    let (spectral, spectral_file) =
+        certify_random(&dir, dims, &["--claims", "spectral"], "spectral.json");
     assert!(spectral.status.success(), "{spectral:?}");
     assert!(std::fs::read(&default_file).unwrap() == std::fs::read(&spectral_file).unwrap());
-    let (plain, _) = certify(&[], "plain.json");
+    let (plain, _) = certify_random(&dir, dims, &[], "plain.json");
     let stderr = String::from_utf8_lossy(&plain.stderr);
     assert!(
         stderr.contains("joint form not proved (the spectral claims stand): "),
         "{stderr}"
     );
-    let (required, _) = certify(&["--claims", "joint"], "joint.json");
+    let (required, _) = certify_random(&dir, dims, &["--claims", "joint"], "joint.json");
     assert!(!required.status.success());
     let stderr = String::from_utf8_lossy(&required.stderr);
     assert!(
-        stderr.contains("quantities") && !stderr.trim().contains('\n'),
+        stderr.contains("406 quantities") && !stderr.trim().contains('\n'),
         "{stderr}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A deep network whose joint form fits the search but whose search would be long (a
+/// 4-16-16-16-16-1 target, signed: 8 input entries and two per neuron of its 224 relations,
+/// 456 > 400): the default keeps the spectral claims and points to `--claims joint`, without
+/// searching (same bytes as `--claims spectral`).
+#[test]
+fn certify_leaves_a_long_joint_search_to_claims_joint() {
+    let dir = std::env::temp_dir().join(format!("slth-certify-deep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dims = "4,16,16,16,16,1";
+    let (default, default_file) = certify_random(&dir, dims, &["--json"], "default.json");
+    assert!(default.status.success(), "{default:?}");
+    let json: serde_json::Value = serde_json::from_slice(&default.stdout).unwrap();
+    let reason = json["joint_not_proved"].as_str().unwrap();
+    assert!(
+        reason.contains("make 456") && reason.contains("--claims joint runs it"),
+        "{reason}"
+    );
+    let (spectral, spectral_file) =
+        certify_random(&dir, dims, &["--claims", "spectral"], "spectral.json");
+    assert!(spectral.status.success(), "{spectral:?}");
+    assert!(std::fs::read(&default_file).unwrap() == std::fs::read(&spectral_file).unwrap());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

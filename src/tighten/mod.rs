@@ -250,50 +250,95 @@ pub fn tighten_with(
     ))
 }
 
-/// Why the search for `claims` does not run on `certificate` (the quadratic form's side above
-/// [`MAX_SIDE`], or more than [`MAX_QUANTITIES`] quantities), from the target's shape alone;
-/// None when it fits.
-pub fn too_large(certificate: &Certificate, claims: Claims) -> Option<String> {
-    let layers = &certificate.target.layers;
-    let l = layers.len();
-    let n0 = certificate.target.input_dim as usize;
-    let m0 = if certificate.domain.nonnegative {
-        n0
-    } else {
-        2 * n0
-    };
-    let hidden: Vec<usize> = layers[..l.saturating_sub(1)]
-        .iter()
-        .map(|layer| layer.weights.len())
-        .collect();
-    let head: usize = hidden.iter().sum();
-    let relations = match claims {
-        Claims::Terms => head,
-        Claims::Joint => {
-            head + (0..hidden.len())
-                .map(|i| hidden[i..].iter().sum::<usize>())
-                .sum::<usize>()
+/// The size of a form's search, from the target's shape: u's entries m_0, the hidden
+/// neurons of the head, and the neurons of every relation (the head's, plus the chains' for
+/// the joint form).
+struct FormSize {
+    m0: usize,
+    head: usize,
+    relations: usize,
+}
+
+impl FormSize {
+    fn of(certificate: &Certificate, claims: Claims) -> FormSize {
+        let layers = &certificate.target.layers;
+        let l = layers.len();
+        let n0 = certificate.target.input_dim as usize;
+        let m0 = if certificate.domain.nonnegative {
+            n0
+        } else {
+            2 * n0
+        };
+        let hidden: Vec<usize> = layers[..l.saturating_sub(1)]
+            .iter()
+            .map(|layer| layer.weights.len())
+            .collect();
+        let head: usize = hidden.iter().sum();
+        let relations = match claims {
+            Claims::Terms => head,
+            Claims::Joint => {
+                head + (0..hidden.len())
+                    .map(|i| hidden[i..].iter().sum::<usize>())
+                    .sum::<usize>()
+            }
+        };
+        FormSize {
+            m0,
+            head,
+            relations,
         }
-    };
-    let side = m0 + relations;
-    let quantities = m0 + 2 * relations;
-    let what = match claims {
+    }
+}
+
+fn form_name(claims: Claims) -> &'static str {
+    match claims {
         Claims::Terms => "a term's quadratic form",
         Claims::Joint => "the joint form",
-    };
+    }
+}
+
+/// Why the search for `claims` does not run on `certificate` (the quadratic form's side
+/// m_0 + relations above [`MAX_SIDE`], or more than [`MAX_QUANTITIES`] quantities
+/// m_0 + 2 * head), from the target's shape alone; None when it fits.
+pub fn too_large(certificate: &Certificate, claims: Claims) -> Option<String> {
+    let size = FormSize::of(certificate, claims);
+    let what = form_name(claims);
+    let side = size.m0 + size.relations;
     if side > MAX_SIDE {
         return Some(format!(
             "{what} would have side {side}, above slth verify's default --max-witness-side \
              {MAX_SIDE}"
         ));
     }
+    let quantities = size.m0 + 2 * size.head;
     if quantities > MAX_QUANTITIES {
         return Some(format!(
             "the search for {what} would handle {quantities} quantities (input entries and two \
-             per neuron of its relations), above the {MAX_QUANTITIES} it finishes in reasonable time"
+             per hidden neuron), above the {MAX_QUANTITIES} it finishes in reasonable time"
         ));
     }
     None
+}
+
+/// Why `certify`'s default does not try the joint form on `certificate` although it fits
+/// [`too_large`]: its search is quick (seconds on the networks of BENCHMARKS.md) while
+/// m_0 + 2 * relations, counting the chains' neurons too, stays within
+/// [`MAX_QUANTITIES`]; deeper networks take tens of seconds or more (a 4-16-16-16-16-1
+/// target 27 s, a 40-40-40-40-2 one 65 s), so the default leaves them to `--claims joint`. None when the default tries it.
+pub fn too_slow_for_default(certificate: &Certificate) -> Option<String> {
+    if let Some(reason) = too_large(certificate, Claims::Joint) {
+        return Some(reason);
+    }
+    let size = FormSize::of(certificate, Claims::Joint);
+    let count = size.m0 + 2 * size.relations;
+    (count > MAX_QUANTITIES).then(|| {
+        format!(
+            "its search would take tens of seconds or more here ({} input entries plus two per neuron \
+             of its {} relations make {count}, above the {MAX_QUANTITIES} the default takes \
+             on); --claims joint runs it",
+            size.m0, size.relations
+        )
+    })
 }
 
 /// The exact target weights and path sums of a certificate, and its domain's sign.
