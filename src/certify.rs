@@ -775,7 +775,13 @@ pub fn certify_file(path: &std::path::Path, options: &CertifyOptions) -> Result<
                 Some(reason) => Some(reason),
                 None => add_claims(&mut certified, path, Added::Joint)
                     .err()
-                    .map(|e| crate::cli::one_line(&e.to_string())),
+                    // One line, whatever the error's text.
+                    .map(|e| {
+                        e.to_string()
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    }),
             };
             certified.without_joint = refused;
         }
