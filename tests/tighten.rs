@@ -292,6 +292,19 @@ fn certify_random(
     (slth(&args), out)
 }
 
+/// certify's default on a random target of `dims` where it does not prove the joint form:
+/// the same bytes as `--claims spectral`, and the reason `--json` gives.
+fn default_without_joint(dir: &std::path::Path, dims: &str) -> String {
+    let (default, default_file) = certify_random(dir, dims, &["--json"], "default.json");
+    assert!(default.status.success(), "{default:?}");
+    let json: serde_json::Value = serde_json::from_slice(&default.stdout).unwrap();
+    let (spectral, spectral_file) =
+        certify_random(dir, dims, &["--claims", "spectral"], "spectral.json");
+    assert!(spectral.status.success(), "{spectral:?}");
+    assert!(std::fs::read(&default_file).unwrap() == std::fs::read(&spectral_file).unwrap());
+    json["joint_not_proved"].as_str().unwrap().to_string()
+}
+
 /// Where the joint form's search does not fit (a 201-2-1 target on a signed domain: 402
 /// input entries and two per hidden neuron, 406 quantities, above the search's 400),
 /// certify keeps the spectral claims and says why, in the summary and in `--json`;
@@ -301,15 +314,8 @@ fn certify_says_why_the_joint_form_is_not_proved() {
     let dir = std::env::temp_dir().join(format!("slth-certify-wide-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let dims = "201,2,1";
-    let (default, default_file) = certify_random(&dir, dims, &["--json"], "default.json");
-    assert!(default.status.success(), "{default:?}");
-    let json: serde_json::Value = serde_json::from_slice(&default.stdout).unwrap();
-    let reason = json["joint_not_proved"].as_str().unwrap();
+    let reason = default_without_joint(&dir, dims);
     assert!(reason.contains("406 quantities"), "{reason}");
-    let (spectral, spectral_file) =
-        certify_random(&dir, dims, &["--claims", "spectral"], "spectral.json");
-    assert!(spectral.status.success(), "{spectral:?}");
-    assert!(std::fs::read(&default_file).unwrap() == std::fs::read(&spectral_file).unwrap());
     let (plain, _) = certify_random(&dir, dims, &[], "plain.json");
     let stderr = String::from_utf8_lossy(&plain.stderr);
     assert!(
@@ -334,19 +340,11 @@ fn certify_says_why_the_joint_form_is_not_proved() {
 fn certify_leaves_a_long_joint_search_to_claims_joint() {
     let dir = std::env::temp_dir().join(format!("slth-certify-deep-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let dims = "4,16,16,16,16,1";
-    let (default, default_file) = certify_random(&dir, dims, &["--json"], "default.json");
-    assert!(default.status.success(), "{default:?}");
-    let json: serde_json::Value = serde_json::from_slice(&default.stdout).unwrap();
-    let reason = json["joint_not_proved"].as_str().unwrap();
+    let reason = default_without_joint(&dir, "4,16,16,16,16,1");
     assert!(
         reason.contains("make 456") && reason.contains("--claims joint runs it"),
         "{reason}"
     );
-    let (spectral, spectral_file) =
-        certify_random(&dir, dims, &["--claims", "spectral"], "spectral.json");
-    assert!(spectral.status.success(), "{spectral:?}");
-    assert!(std::fs::read(&default_file).unwrap() == std::fs::read(&spectral_file).unwrap());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
