@@ -141,8 +141,9 @@ pub struct CertifyOptions {
 /// writing the smaller epsilon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tightest {
-    /// the joint form (docs/FORMAT.md section 12.10) when its search fits, otherwise none
-    /// (and [`Certified::without_joint`] says why); nothing for format version 1
+    /// the joint form (docs/FORMAT.md section 12.10) when its search fits and is quick
+    /// ([`crate::tighten::too_slow_for_default`]), otherwise none (and
+    /// [`Certified::without_joint`] says why); nothing for format version 1
     Auto,
     /// none: the spectral claims only
     Spectral,
@@ -214,12 +215,13 @@ pub struct Certified {
     /// witness check larger than `--max-exact-work`, say), when it does; the certificate is
     /// valid (checked without limits) and verifies with the limit the reason names raised
     pub default_limits_refuse: Option<String>,
-    /// with `--terms`: lambda_1 .. lambda_l and r * sum lambda_i, the telescoping bound
+    /// with `--claims terms`: lambda_1 .. lambda_l and r * sum lambda_i, the telescoping bound
     pub terms: Option<(Vec<BigRational>, BigRational)>,
-    /// with `--joint`: r * lambda, the joint form's bound
+    /// when the joint form was proved (the default where it fits, or `--claims joint`):
+    /// r * lambda, its bound
     pub joint: Option<BigRational>,
-    /// with [`Tightest::Auto`], why the joint form was not proved (too large a search, or a
-    /// search that found no form the checker accepts)
+    /// with [`Tightest::Auto`], why the joint form was not proved (a search too large or too
+    /// long for the default, or one that found no form the checker accepts)
     pub without_joint: Option<String>,
 }
 

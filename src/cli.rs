@@ -572,30 +572,22 @@ impl CertifyArgs {
         options.spectral = matches!(self.lipschitz, LipschitzArg::Best);
         options.version = self.format_version;
         options.best_effort = self.best_effort;
-        let claims = match (self.terms, self.joint) {
-            (true, _) => ClaimsArg::Terms,
-            (_, true) => ClaimsArg::Joint,
-            _ => self.claims,
-        };
-        let flag = if self.terms || self.joint {
-            if self.terms { "terms" } else { "joint" }
+        let (flag, claims) = if self.terms {
+            ("terms", ClaimsArg::Terms)
+        } else if self.joint {
+            ("joint", ClaimsArg::Joint)
         } else {
-            "claims"
+            ("claims", self.claims)
         };
-        if self.format_version < 2 {
-            let reason = match claims {
-                ClaimsArg::Terms => {
-                    "the terms are a format version 2 claim: drop --format-version 1"
-                }
-                ClaimsArg::Joint => {
-                    "the joint form is a format version 2 claim: drop --format-version 1"
-                }
-                // Neither searches: version 1 claims only.
-                ClaimsArg::Spectral | ClaimsArg::Auto => "",
-            };
-            if !reason.is_empty() {
-                return Err(Error::usage(flag, reason));
-            }
+        // auto and spectral search nothing: with version 1 they write version 1 claims.
+        let version_2_only = match claims {
+            ClaimsArg::Terms => Some("the terms are"),
+            ClaimsArg::Joint => Some("the joint form is"),
+            ClaimsArg::Spectral | ClaimsArg::Auto => None,
+        };
+        if let Some(what) = version_2_only.filter(|_| self.format_version < 2) {
+            let reason = format!("{what} a format version 2 claim: drop --format-version 1");
+            return Err(Error::usage(flag, reason));
         }
         options.tightest = match claims {
             ClaimsArg::Auto => crate::certify::Tightest::Auto,
