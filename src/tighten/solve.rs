@@ -401,40 +401,47 @@ pub fn solve(shape: &Shape, name: &str, margin: f64, gap: f64) -> Option<Solutio
         violated.truncate(BATCH.min(MAX_PAIRS - problem.pairs.len()));
         violated.sort_by_key(|v| v.1);
         let added: Vec<(usize, usize)> = violated.iter().map(|v| v.1).collect();
-        // Each new product starts near its natural scale, where its barrier's pull 1/N
-        // matches log det's 2 |M_ab| (M = G S^-1 G^T), shrunk until S stays positive
-        // definite; its primal slack then puts it on the current mu.
+        // Each new product starts near its natural scale, where a log barrier's pull 1/N
+        // would match log det's 2 |M_ab| (M = G S^-1 G^T), shrunk until S stays positive
+        // definite. Where no scale does, the search ends with the working set it has.
         let m = problem.m_of(&y)?;
         let natural: Vec<f64> = added
             .iter()
             .map(|&(a, b)| 0.25 / (2.0 * m.at(a, b).abs()))
             .collect();
-        let base = y.clone();
         let mut grown = problem.pairs.clone();
         grown.extend_from_slice(&added);
         let before = std::mem::replace(&mut problem.pairs, grown);
-        let mut factor = 1.0;
-        loop {
-            let mut trial = base.clone();
-            trial.extend(natural.iter().map(|v| v * factor));
-            if problem.slack(&trial).is_some() {
-                y = trial;
-                break;
-            }
-            factor /= 4.0;
-            if factor < 1e-30 {
-                problem.pairs = before;
-                return None;
-            }
-        }
+        let warm = std::iter::successors(Some(1.0f64), |f| Some(f / 4.0))
+            .take_while(|&f| f >= 1e-30)
+            .map(|factor| {
+                let mut trial = y.clone();
+                trial.extend(natural.iter().map(|v| v * factor));
+                trial
+            })
+            .find(|trial| problem.slack(trial).is_some());
+        let Some(warm) = warm else {
+            problem.pairs = before;
+            break;
+        };
         // The last iterate sits near the boundary, where the new constraints leave the
         // primal far from feasible and the steps short: the search restarts from halfway
         // between it and a fresh start (both strictly feasible, so the mean is too), with a
         // fresh primal.
         let kept = problem.margin;
-        let fresh = start(&mut problem, shape, margin)?;
-        problem.margin = kept.min(problem.margin);
-        y = y.iter().zip(&fresh).map(|(w, c)| 0.5 * (w + c)).collect();
+        y = match start(&mut problem, shape, margin) {
+            Some(fresh) => {
+                problem.margin = kept.min(problem.margin);
+                warm.iter()
+                    .zip(&fresh)
+                    .map(|(w, c)| 0.5 * (w + c))
+                    .collect()
+            }
+            None => {
+                problem.margin = kept;
+                warm
+            }
+        };
         (primal, slacks) = primal_start(&problem);
     }
     let mut multipliers = Vec::new();
