@@ -134,6 +134,30 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     total
 }
 
+/// [dot(a, b[0]), ..., dot(a, b[3])], each with exactly [`dot`]'s operations (so the same
+/// bits), a's entries loaded once for the four.
+pub fn dot4(a: &[f64], b: [&[f64]; 4]) -> [f64; 4] {
+    let mut sums = [[0.0f64; 4]; 4];
+    let whole = a.len() / 4 * 4;
+    for k0 in (0..whole).step_by(4) {
+        let x: &[f64; 4] = a[k0..k0 + 4].try_into().expect("four");
+        for (sum, column) in sums.iter_mut().zip(&b) {
+            let y: &[f64; 4] = column[k0..k0 + 4].try_into().expect("four");
+            for k in 0..4 {
+                sum[k] += x[k] * y[k];
+            }
+        }
+    }
+    let mut out = [0.0; 4];
+    for ((total, sum), column) in out.iter_mut().zip(&sums).zip(&b) {
+        *total = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+        for (x, y) in a[whole..].iter().zip(&column[whole..]) {
+            *total += x * y;
+        }
+    }
+    out
+}
+
 /// The lower-triangular L with L L^T = a, or None when a is not (numerically) positive
 /// definite. Only the lower triangle of `a` is read.
 ///
@@ -191,10 +215,21 @@ pub fn cholesky(a: &Mat) -> Option<Mat> {
             .flat_map(|row| row[k0..k1].iter().copied())
             .collect();
         // The trailing lower triangle: entry (i, j), k1 <= j <= i, loses panel_i . panel_j.
+        // Four entries of a row at a time share the loads of the row's panel (the same sums,
+        // bit for bit, as one dot product each).
         let update = |(r, row): (usize, &mut [f64])| {
             let mine = &panel[r * width..(r + 1) * width];
-            for (c, cell) in row[k1..=k1 + r].iter_mut().enumerate() {
-                *cell -= dot(mine, &panel[c * width..(c + 1) * width]);
+            let of = |c: usize| &panel[c * width..(c + 1) * width];
+            let cells = &mut row[k1..=k1 + r];
+            let four = cells.len() / 4 * 4;
+            for c in (0..four).step_by(4) {
+                let products = dot4(mine, [of(c), of(c + 1), of(c + 2), of(c + 3)]);
+                for (cell, product) in cells[c..c + 4].iter_mut().zip(products) {
+                    *cell -= product;
+                }
+            }
+            for (c, cell) in cells.iter_mut().enumerate().skip(four) {
+                *cell -= dot(mine, of(c));
             }
         };
         if below.len() / n > PARALLEL_ROWS {
