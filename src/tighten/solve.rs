@@ -318,10 +318,10 @@ impl Problem {
             .collect()
     }
 
-    /// S = Q - margin I at y when it is positive definite.
-    fn slack(&self, y: &[f64]) -> Option<Mat> {
+    /// S = Q - margin I at y and its Cholesky factor, when S is positive definite.
+    fn slack(&self, y: &[f64]) -> Option<(Mat, Mat)> {
         let s = self.q_of(y);
-        cholesky(&s).map(|_| s)
+        cholesky(&s).map(|l| (s, l))
     }
 
     /// The change of S along dy: G^T Y(dy) G.
@@ -331,7 +331,7 @@ impl Problem {
 
     /// M = G Q^{-1} G^T at x.
     fn m_of(&self, x: &[f64]) -> Option<Mat> {
-        let l = cholesky(&self.q_of(x))?;
+        let (_, l) = self.slack(x)?;
         let solved = forward_solve(&l, &self.gt);
         Some(solved.transpose().mul(&solved))
     }
@@ -569,8 +569,7 @@ fn iterate(
 ) -> Option<Step> {
     let count = problem.count();
     let positive: Vec<usize> = (0..count).filter(|&v| problem.positive(v)).collect();
-    let s = problem.slack(y)?;
-    let l = cholesky(&s)?;
+    let (s, l) = problem.slack(y)?;
     let inverse_factor = forward_solve(&l, &Mat::diagonal(problem.side, 1.0));
     let s_inverse = inverse_factor.transpose().mul(&inverse_factor);
     let m = problem.g.mul(&s_inverse).mul(&problem.gt);
@@ -738,7 +737,7 @@ fn start(problem: &mut Problem, shape: &Shape, margin: f64) -> Option<Vec<f64>> 
             let mut eps = scale / (4.0 * (problem.rows as f64).powi(2));
             x.resize(problem.count(), eps);
             for _ in 0..40 {
-                if cholesky(&problem.q_of(&x)).is_some() {
+                if problem.slack(&x).is_some() {
                     return Some(x);
                 }
                 eps /= 4.0;
