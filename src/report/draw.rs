@@ -318,14 +318,15 @@ fn budget_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, report: &Report) -> R
         rows.push(("terms (v2)".into(), "r sum lambda_i".into(), terms));
     }
     // The joint form bounds the whole error at once: one bar, not split by block.
-    if let Some(joint) = &report.joint {
+    let whole_row = report.joint.as_ref().map(|joint| {
         rows.push((
             "joint form (v2)".into(),
             "r lambda".into(),
             vec![rational_to_f64(joint)],
         ));
-    }
-    let whole = |k: usize| rows[k].1 == "r lambda";
+        rows.len() - 1
+    });
+    let whole = |k: usize| whole_row == Some(k);
     let epsilon = rational_to_f64(&report.epsilon);
     let lower = report.attack.as_ref().map(|a| rational_to_f64(&a.lower));
     let widest = rows
