@@ -406,10 +406,7 @@ pub fn build_block(
             &targets,
             tolerance,
             max_pool.min(TRACKED_POOL),
-            block_number,
-            seed,
-            signs,
-            n_out,
+            (n_out, block_number, seed, signs),
             &progress,
         );
         failing = solve_again(
@@ -675,20 +672,18 @@ fn merge_shifted(sums: &[f64], c: f64) -> Vec<f64> {
 /// 500 outputs must be met by the same pool); choosing the pool by what a neuron fixes, with
 /// a window's worth of neurons to choose from, needs about 12. Pools stop at `max_pool`;
 /// weights still missed are left to the caller. Deterministic: scores are computed in
-/// parallel and compared in a fixed order.
-#[allow(clippy::too_many_arguments)]
+/// parallel and compared in a fixed order. `block` is (n_out, block number, seed, signs), as
+/// [`solve_again`] takes it.
 fn grow_targeted(
     pools: &mut Pools,
     failing: &[(usize, usize)],
     targets: &[Vec<f64>],
     tolerance: f64,
     max_pool: usize,
-    block_number: usize,
-    seed: &Seed,
-    signs: usize,
-    n_out: usize,
+    block: (usize, usize, &Seed, usize),
     progress: &crate::progress::Progress,
 ) {
+    let (n_out, block_number, seed, signs) = block;
     let scale = WEIGHT_SCALE as f64;
     let n_in = pools.pools[0].len();
     let mut by_pool: std::collections::BTreeMap<(usize, usize), Vec<usize>> =
